@@ -1,0 +1,1 @@
+"""Accounts: members, organizers, analysts and admins."""

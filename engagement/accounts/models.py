@@ -1,0 +1,29 @@
+"""The account table; sign-up, activation and profiles build on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engagement.db import Base, utcnow
+
+ROLES = ("member", "organizer", "analyst", "admin")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, comment="stored lower-cased")
+    password_hash: Mapped[str | None] = mapped_column(String(255), comment="argon2id")
+    first_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    last_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True

@@ -1,0 +1,125 @@
+"""Every setting the platform reads, from environment variables only, validated at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from engagement import PROJECT_ROOT
+
+ENVIRONMENTS = ("development", "production", "test")
+MAIL_BACKENDS = ("outbox", "mailjet")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The typed view of the environment; `load_settings` is the only constructor callers use."""
+
+    env: str
+    instance_dir: Path | None
+    database_url: str
+    secret_key: str
+    redis_url: str | None
+    celery_broker_url: str | None
+    mail_backend: str
+    mail_sender: str
+    mailjet_api_key: str | None
+    mailjet_api_secret: str | None
+    mailjet_api_url: str | None
+    algolia_app_id: str | None
+    algolia_api_key: str | None
+    algolia_hosts: tuple[str, ...]
+    workflows_dir: Path
+    default_locale: str
+    site_url: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _instance_dir(env: Mapping[str, str]) -> Path | None:
+    if "ENGAGEMENT_INSTANCE_DIR" in env and not env["ENGAGEMENT_INSTANCE_DIR"].strip():
+        return None  # explicitly unset: a read-only application
+    return Path(env.get("ENGAGEMENT_INSTANCE_DIR") or "./instance").resolve()
+
+
+def _secret_key(env: Mapping[str, str], app_env: str, instance_dir: Path | None) -> str:
+    if key := _optional(env, "SECRET_KEY"):
+        return key
+    if app_env == "production":
+        raise ConfigError("SECRET_KEY is required when ENGAGEMENT_ENV=production")
+    if instance_dir is None:
+        raise ConfigError("SECRET_KEY is required when ENGAGEMENT_INSTANCE_DIR is unset")
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(env: Mapping[str, str], instance_dir: Path | None) -> str:
+    if url := _optional(env, "DATABASE_URL"):
+        if url.startswith("mysql") and "charset=" not in url:
+            url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+        return url
+    if instance_dir is None:
+        raise ConfigError("DATABASE_URL is required when ENGAGEMENT_INSTANCE_DIR is unset")
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance_dir / 'engagement.db'}"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the environment (``os.environ`` by default)."""
+    env = os.environ if env is None else env
+    app_env = _choice(env, "ENGAGEMENT_ENV", ENVIRONMENTS, "development")
+    instance_dir = _instance_dir(env)
+    mail_backend = _choice(env, "MAIL_BACKEND", MAIL_BACKENDS, "outbox")
+    if mail_backend == "mailjet" and not (
+        _optional(env, "MAILJET_API_KEY") and _optional(env, "MAILJET_API_SECRET")
+    ):
+        raise ConfigError("MAIL_BACKEND=mailjet needs MAILJET_API_KEY and MAILJET_API_SECRET")
+    hosts = tuple(h.strip() for h in env.get("ALGOLIA_HOSTS", "").split(",") if h.strip())
+    return Settings(
+        env=app_env,
+        instance_dir=instance_dir,
+        database_url=_database_url(env, instance_dir),
+        secret_key=_secret_key(env, app_env, instance_dir),
+        redis_url=_optional(env, "REDIS_URL"),
+        celery_broker_url=_optional(env, "CELERY_BROKER_URL"),
+        mail_backend=mail_backend,
+        mail_sender=env.get("MAIL_SENDER", "").strip() or "Engagement <ne-pas-repondre@engagement.local>",
+        mailjet_api_key=_optional(env, "MAILJET_API_KEY"),
+        mailjet_api_secret=_optional(env, "MAILJET_API_SECRET"),
+        mailjet_api_url=_optional(env, "MAILJET_API_URL"),
+        algolia_app_id=_optional(env, "ALGOLIA_APP_ID"),
+        algolia_api_key=_optional(env, "ALGOLIA_API_KEY"),
+        algolia_hosts=hosts,
+        workflows_dir=Path(env.get("ENGAGEMENT_WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
+        default_locale=_choice(env, "ENGAGEMENT_DEFAULT_LOCALE", ("fr", "en"), "fr"),
+        site_url=(env.get("SITE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
+    )

@@ -1,0 +1,37 @@
+"""Wiring the core once per process: engine, sessions, mail, registry and the outbox relay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engagement.config import Settings
+from engagement.db import import_models, make_engine, make_session_factory
+from engagement.mail import service as mail
+from engagement.outbox import InProcessRelay, Relay, relay_after_commit
+from engagement.workflow.registry import REGISTRY
+
+RelayFactory = Callable[[sessionmaker[Session]], Relay]
+
+
+@dataclass
+class Core:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    relay: Relay
+
+
+def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) -> Core:
+    """Build the core for ``settings``; side effects leave through ``relay_factory``'s relay."""
+    import_models()
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    mail.configure(settings.mail_backend, settings.mail_sender)
+    REGISTRY.mail_templates = mail.available_templates
+    relay = relay_factory(sessions)
+    relay_after_commit(sessions, relay)
+    return Core(settings, engine, sessions, relay)

@@ -1,0 +1,1 @@
+"""Outbound mail: composed in the transaction, delivered through the outbox."""

@@ -1,0 +1,32 @@
+"""One row per outbound message: the stored outbox mailbox and the delivery ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engagement.db import Base, utcnow
+
+STATUSES = ("queued", "sent", "failed")
+
+
+class MailMessage(Base):
+    __tablename__ = "mail_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(320))
+    to: Mapped[list[str]] = mapped_column(JSON)
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(998))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(64), comment="template name, or None for inline mails")
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    backend: Mapped[str | None] = mapped_column(String(16), comment="what delivered it: outbox, mailjet")
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

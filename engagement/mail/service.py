@@ -1,0 +1,113 @@
+"""Composing mail into the outbox and delivering it once through the configured backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engagement import PROJECT_ROOT, outbox
+from engagement.db import utcnow
+from engagement.mail.models import MailMessage
+from engagement.workflow.expressions import render
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates" / "email"
+DELIVER_TOPIC = "mail.deliver"
+
+# The backend that really sends; "outbox" keeps the message stored (viewable at /dev/mailbox).
+Backend = Callable[[MailMessage], str | None]
+
+
+def _store_only(message: MailMessage) -> str | None:
+    return None
+
+
+BACKENDS: dict[str, Backend] = {"outbox": _store_only}
+_config = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>"}
+
+
+def configure(backend: str, sender: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"mail backend {backend!r} is not available")
+    _config.update(backend=backend, sender=sender)
+
+
+@cache
+def available_templates(root: Path = TEMPLATE_DIR) -> frozenset[str]:
+    """Templates are folders holding at least ``fr/subject.txt`` and ``fr/body.txt``."""
+    if not root.is_dir():
+        return frozenset()
+    return frozenset(p.parent.parent.name for p in root.glob("*/fr/body.txt") if (p.parent / "subject.txt").exists())
+
+
+def _template_text(name: str, locale: str, part: str) -> str | None:
+    for candidate in (locale, "fr"):
+        path = TEMPLATE_DIR / name / candidate / part
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+    return None
+
+
+def clean_addresses(values: Iterable[str]) -> list[str]:
+    """Normalized, valid, distinct addresses; invalid ones raise ValueError naming none of them."""
+    result: list[str] = []
+    for value in values:
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            try:
+                address = validate_email(part, check_deliverability=False).normalized
+            except EmailNotValidError:
+                raise ValueError("a recipient address is invalid") from None
+            if address.lower() not in (a.lower() for a in result):
+                result.append(address)
+    return result
+
+
+def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], locale: str,
+            template: str | None = None, subject: str | None = None, body: str | None = None,
+            cc: Iterable[str] = (), reply_to: str | None = None) -> MailMessage:
+    """Render and queue one message in the caller's transaction."""
+    if template is not None:
+        subject = _template_text(template, locale, "subject.txt")
+        body = _template_text(template, locale, "body.txt")
+        html = _template_text(template, locale, "body.html")
+    else:
+        html = None
+    if subject is None or body is None:
+        raise ValueError(f"mail template {template!r} is incomplete")
+    recipients = clean_addresses(to)
+    if not recipients:
+        raise ValueError("a mail needs at least one recipient")
+    message = MailMessage(
+        sender=_config["sender"], to=recipients, cc=clean_addresses(cc),
+        reply_to=(clean_addresses([reply_to]) or [None])[0] if reply_to else None,
+        subject=" ".join(render(subject, context).split())[:998],
+        text_body=render(body, context), html_body=render(html, context, html=True) if html else None,
+        template=template,
+    )
+    session.add(message)
+    session.flush()
+    outbox.enqueue(session, DELIVER_TOPIC, {"mail_id": message.id})
+    return message
+
+
+@outbox.handler(DELIVER_TOPIC)
+def deliver(session: Session, payload: dict[str, Any]) -> None:
+    """Send a queued message once: a message already sent is never sent again."""
+    message = session.get(MailMessage, payload["mail_id"], with_for_update=True)
+    if message is None or message.status != "queued":
+        return
+    message.provider_id = BACKENDS[_config["backend"]](message)
+    message.backend = _config["backend"]
+    message.status = "sent"
+    message.sent_at = utcnow()
+
+
+def recent(session: Session, limit: int = 50) -> list[MailMessage]:
+    return list(session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit)))

@@ -1,0 +1,138 @@
+"""The transactional outbox: side effects are rows written with the change, relayed after commit.
+
+A handler runs inside its own transaction and must be idempotent: a row can be relayed again
+after a crash between the side effect and the ``delivered_at`` update.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, String, Text, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from engagement.db import Base, transaction, utcnow
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, dict[str, Any]], None]
+Relay = Callable[[list[int]], None]
+
+HANDLERS: dict[str, Handler] = {}
+
+
+class OutboxMessage(Base):
+    """One side effect owed to the outside world (a mail to send, an index to update)."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), comment="name of the registered handler")
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text, comment="exception type and message, no PII")
+
+
+def handler(topic: str) -> Callable[[Handler], Handler]:
+    """Register the function that performs a topic's side effect."""
+
+    def register(func: Handler) -> Handler:
+        HANDLERS[topic] = func
+        return func
+
+    return register
+
+
+def enqueue(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+    """Record a side effect in the caller's transaction; it leaves only if that commits."""
+    if topic not in HANDLERS:
+        raise KeyError(f"no outbox handler registered for {topic!r}")
+    message = OutboxMessage(topic=topic, payload=payload)
+    session.add(message)
+    return message
+
+
+def deliver(factory: sessionmaker[Session], outbox_id: int) -> bool:
+    """Run one row's handler once; returns False when it was already delivered or is gone."""
+    try:
+        with transaction(factory) as session:
+            row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+            if row is None or row.delivered_at is not None:
+                return False
+            HANDLERS[row.topic](session, row.payload)
+            row.delivered_at = utcnow()
+            row.attempts += 1
+            return True
+    except Exception as exc:
+        _record_failure(factory, outbox_id, exc)
+        raise
+
+
+def _record_failure(factory: sessionmaker[Session], outbox_id: int, exc: Exception) -> None:
+    with transaction(factory) as session:
+        row = session.get(OutboxMessage, outbox_id)
+        if row is not None:
+            row.attempts += 1
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def pending_ids(session: Session, older_than: timedelta = timedelta(0), limit: int = 1000) -> list[int]:
+    """Rows not yet delivered, oldest first (for the sweeper that catches up after a crash)."""
+    cutoff = utcnow() - older_than
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.created_at <= cutoff)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+class InProcessRelay:
+    """The embedded default: deliver right after commit, in the committing process."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def __call__(self, ids: list[int]) -> None:
+        for outbox_id in ids:
+            try:
+                deliver(self.factory, outbox_id)
+            except Exception:
+                # The row stays pending; `engagement outbox relay` or the next sweep retries it.
+                log.exception("outbox row %s failed; left pending", outbox_id)
+
+
+def relay_after_commit(factory: sessionmaker[Session], relay: Relay) -> None:
+    """Hand the ids of outbox rows to ``relay`` once (and only if) their transaction commits."""
+
+    @event.listens_for(factory, "after_flush")
+    def _collect(session: Session, _context: Any) -> None:
+        ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
+        if ids:
+            session.info.setdefault("outbox_ids", []).extend(ids)
+
+    @event.listens_for(factory, "after_commit")
+    def _relay(session: Session) -> None:
+        ids = session.info.pop("outbox_ids", None)
+        if ids:
+            relay(ids)
+
+    @event.listens_for(factory, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop("outbox_ids", None)
+
+
+def relay_pending(factory: sessionmaker[Session], relay: Relay, batch: Iterable[int] | None = None) -> int:
+    """Relay every pending row (or the given ids); returns how many were handed over."""
+    with factory() as session:
+        ids = list(batch) if batch is not None else pending_ids(session)
+    if ids:
+        relay(ids)
+    return len(ids)

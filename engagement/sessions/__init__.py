@@ -1,0 +1,1 @@
+"""Server-side HTTP session storage for the embedded (database-backed) configuration."""

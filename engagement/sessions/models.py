@@ -1,0 +1,45 @@
+"""The table behind database-backed sessions: only an opaque id reaches the browser."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import LargeBinary, String, delete, select
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engagement.db import Base, utcnow
+
+
+class HttpSession(Base):
+    __tablename__ = "http_sessions"
+
+    store_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+def load(session: Session, store_id: str, now: datetime | None = None) -> bytes | None:
+    row = session.get(HttpSession, store_id)
+    if row is None or row.expires_at <= (now or utcnow()):
+        return None
+    return row.payload
+
+
+def save(session: Session, store_id: str, payload: bytes, expires_at: datetime) -> None:
+    row = session.get(HttpSession, store_id)
+    if row is None:
+        session.add(HttpSession(store_id=store_id, payload=payload, expires_at=expires_at))
+    else:
+        row.payload, row.expires_at = payload, expires_at
+
+
+def remove(session: Session, store_id: str) -> None:
+    session.execute(delete(HttpSession).where(HttpSession.store_id == store_id))
+
+
+def purge_expired(session: Session, now: datetime | None = None) -> int:
+    ids = list(session.scalars(select(HttpSession.store_id).where(HttpSession.expires_at <= (now or utcnow())).limit(10_000)))
+    if ids:
+        session.execute(delete(HttpSession).where(HttpSession.store_id.in_(ids)))
+    return len(ids)

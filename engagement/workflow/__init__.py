@@ -1,0 +1,1 @@
+"""The workflow engine: YAML files compiled into `transitions` state machines."""

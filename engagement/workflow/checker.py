@@ -1,0 +1,470 @@
+"""Validation of workflow files: every rejection of the contract, each with file:line:column."""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import re
+from collections.abc import Iterable
+from pathlib import Path as FsPath
+from typing import Any
+
+from engagement.workflow.expressions import (
+    CONTEXT_NAMES,
+    ExpressionError,
+    is_template,
+    parse_expression,
+    parse_template,
+    referenced,
+)
+from engagement.workflow.loader import Diagnostic, LoadError, Located, Path, load_text
+from engagement.workflow.registry import REGISTRY, Registry
+from engagement.workflow.spec import (
+    ACCESS_LEVELS,
+    FIELD_TYPES,
+    ActionSpec,
+    FieldSpec,
+    StateSpec,
+    Text,
+    TransitionSpec,
+    WorkflowSpec,
+)
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+LOCALES = ("fr", "en")
+TOP_KEYS = {"id", "version", "title", "description", "access", "initial", "states", "transitions"}
+STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back"}
+TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label"}
+FIELD_KEYS = {
+    "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
+    "default", "min", "max", "min_length", "max_length", "pattern", "choices", "choices_from",
+    "min_selected", "max_selected", "messages",
+}
+MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to"}
+MESSAGE_RULES = {
+    "required", "invalid", "min", "max", "min_length", "max_length", "pattern", "choice",
+    "min_selected", "max_selected",
+}
+CHOICE_TYPES = {"choice", "multichoice"}
+# Names the runtime's instance object (and transitions' generated helpers) already use.
+RESERVED = frozenset({
+    "id", "state", "data", "trigger", "machine", "instance", "version", "workflow_id", "actor",
+    "actor_id", "completed", "is_completed", "history", "lock_version", "metadata", "registry",
+    "started_at", "updated_at", "completed_at", "transitions", "user", "now", "csrf_token", "step",
+    "may_trigger", "get_triggers", "to_state", "query", "session",
+})
+
+
+class Checker:
+    """Checks one located document; ``spec`` is built only when no error was found."""
+
+    def __init__(self, located: Located, path: str, registry: Registry) -> None:
+        self.loc, self.path, self.registry = located, path, registry
+        self.diagnostics: list[Diagnostic] = []
+        self.field_names: set[str] = set()
+        self.data_keys: set[str] = set()  # fields, `set` targets and what actions provide
+        self.deferred: list[tuple[Path, str, str]] = []  # (path, source, kind) checked at the end
+
+    def error(self, path: Path, message: str, key: bool = False) -> None:
+        line, column = self.loc.where(path, key=key)
+        self.diagnostics.append(Diagnostic(self.path, line, column, message))
+
+    # -- small typed readers -------------------------------------------------
+    def keys(self, node: Any, path: Path, allowed: set[str], what: str) -> bool:
+        if not isinstance(node, dict):
+            self.error(path, f"{what} must be a mapping")
+            return False
+        for key in node:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.error((*path, key), f"unknown key {key!r} in {what} (allowed: {hint})", key=True)
+        return True
+
+    def text(self, node: Any, path: Path) -> Text:
+        if node is None:
+            return {}
+        if isinstance(node, str):
+            return {"*": node}
+        if isinstance(node, dict) and node and all(isinstance(v, str) for v in node.values()):
+            for locale in node:
+                if locale not in LOCALES:
+                    self.error((*path, locale), f"unknown locale {locale!r} (use fr or en)", key=True)
+            return dict(node)
+        self.error(path, "text must be a string or a mapping {fr: ..., en: ...}")
+        return {}
+
+    def name(self, value: Any, path: Path, what: str, reserved: Iterable[str] = ()) -> str | None:
+        if not isinstance(value, str) or not NAME.match(value):
+            self.error(path, f"{what} must match [a-z][a-z0-9_]*, got {value!r}")
+            return None
+        if keyword.iskeyword(value) or value in reserved:
+            self.error(path, f"{what} {value!r} collides with an attribute of the workflow instance")
+            return None
+        return value
+
+    def integer(self, node: dict[str, Any], key: str, path: Path, minimum: int = 0) -> int | None:
+        value = node.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.error((*path, key), f"{key} must be an integer >= {minimum}")
+            return None
+        return value
+
+    def boolean(self, node: dict[str, Any], key: str, path: Path, default: bool) -> bool:
+        value = node.get(key, default)
+        if not isinstance(value, bool):
+            self.error((*path, key), f"{key} must be true or false")
+            return default
+        return value
+
+    def expressions(self, node: Any, path: Path) -> tuple[str, ...]:
+        items = node if isinstance(node, list) else [node] if node is not None else []
+        result = []
+        for i, item in enumerate(items):
+            item_path = (*path, i) if isinstance(node, list) else path
+            if isinstance(item, bool):
+                item = "true" if item else "false"
+            if not isinstance(item, str):
+                self.error(item_path, "an expression must be a string")
+                continue
+            self.deferred.append((item_path, item, "expression"))
+            result.append(item)
+        return tuple(result)
+
+    # -- the document ---------------------------------------------------------
+    def check(self) -> WorkflowSpec | None:
+        doc, root = self.loc.data, ()
+        if not self.keys(doc, root, TOP_KEYS, "a workflow"):
+            return None
+        for required in ("id", "version", "initial", "states", "transitions"):
+            if required not in doc:
+                self.error(root, f"missing required key {required!r}")
+        workflow_id = self.name(doc.get("id"), ("id",), "id") if "id" in doc else None
+        version = doc.get("version")
+        if "version" in doc and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+            self.error(("version",), "version must be an integer >= 1")
+        access = doc.get("access", "public")
+        if access not in ACCESS_LEVELS:
+            self.error(("access",), f"access must be one of {', '.join(ACCESS_LEVELS)}")
+        states = self.states(doc.get("states"), ("states",))
+        transitions = self.transitions(doc.get("transitions"), ("transitions",), states)
+        initial = doc.get("initial")
+        if "initial" in doc and initial not in states:
+            self.error(("initial",), f"initial state {initial!r} is not a declared state")
+        if states and initial in states:
+            self.graph(states, transitions, initial)
+        self.check_deferred()
+        if self.diagnostics or workflow_id is None:
+            return None
+        return WorkflowSpec(
+            id=workflow_id, version=version, initial=initial, states=states,
+            transitions=tuple(transitions), title=self.text(doc.get("title"), ("title",)),
+            description=self.text(doc.get("description"), ("description",)), access=access,
+        )
+
+    def states(self, node: Any, path: Path) -> dict[str, StateSpec]:
+        if not isinstance(node, dict) or not node:
+            if node is not None:
+                self.error(path, "states must be a non-empty mapping")
+            return {}
+        states = {}
+        for name, body in node.items():
+            state_path = (*path, name)
+            checked = self.name(name, state_path, "state name", RESERVED)
+            body = {} if body is None else body
+            if not self.keys(body, state_path, STATE_KEYS, f"state {name!r}") or checked is None:
+                continue
+            fields = tuple(self.fields(body.get("fields"), (*state_path, "fields")))
+            states[name] = StateSpec(
+                name=name, title=self.text(body.get("title"), (*state_path, "title")),
+                help=self.text(body.get("help"), (*state_path, "help")), fields=fields,
+                final=self.boolean(body, "final", state_path, False),
+                on_enter=self.actions(body.get("on_enter"), (*state_path, "on_enter")),
+                on_exit=self.actions(body.get("on_exit"), (*state_path, "on_exit")),
+                allow_back=self.boolean(body, "allow_back", state_path, True),
+            )
+            if states[name].final and fields:
+                self.error((*state_path, "fields"), f"final state {name!r} cannot have fields")
+        return states
+
+    def fields(self, node: Any, path: Path) -> Iterable[FieldSpec]:
+        if node is None:
+            return
+        if not isinstance(node, list):
+            self.error(path, "fields must be a list")
+            return
+        for i, body in enumerate(node):
+            spec = self.field(body, (*path, i))
+            if spec is not None:
+                yield spec
+
+    def field(self, body: Any, path: Path) -> FieldSpec | None:
+        if not self.keys(body, path, FIELD_KEYS, "a field"):
+            return None
+        name = self.name(body.get("name"), (*path, "name"), "field name", RESERVED)
+        ftype = body.get("type")
+        if ftype not in FIELD_TYPES:
+            self.error((*path, "type"), f"unknown field type {ftype!r} (known: {', '.join(FIELD_TYPES)})")
+            return None
+        if name in self.field_names:
+            self.error((*path, "name"), f"duplicate field name {name!r}")
+        if name:
+            self.field_names.add(name)
+            self.data_keys.add(name)
+        choices = self.choices(body, path, ftype)
+        pattern = body.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as exc:
+                self.error((*path, "pattern"), f"invalid regular expression: {exc}")
+        messages = body.get("messages") or {}
+        if not isinstance(messages, dict):
+            self.error((*path, "messages"), "messages must be a mapping rule -> text")
+            messages = {}
+        for rule in messages:
+            if rule not in MESSAGE_RULES:
+                self.error((*path, "messages", rule), f"unknown rule {rule!r} in messages", key=True)
+        bounds = {k: self.integer(body, k, path) for k in ("min_length", "max_length", "min_selected", "max_selected")}
+        for low, high in (("min_length", "max_length"), ("min_selected", "max_selected"), ("min", "max")):
+            lo, hi = body.get(low), body.get(high)
+            if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+                self.error((*path, low), f"{low} is greater than {high}")
+        for key in ("min", "max"):
+            if key in body and not (isinstance(body[key], int | float | str) and not isinstance(body[key], bool)):
+                self.error((*path, key), f"{key} must be a number (or an ISO date for date fields)")
+        if ftype != "multichoice" and (body.get("min_selected") or body.get("max_selected")):
+            self.error((*path, "min_selected"), "min_selected/max_selected apply to multichoice fields only")
+        for key in ("visible_if", "required_if"):
+            if key in body:
+                self.expressions(body[key], (*path, key))
+        if is_template(body.get("default")):
+            self.deferred.append(((*path, "default"), body["default"], "template"))
+        if name is None:
+            return None
+        return FieldSpec(
+            name=name, type=ftype, label=self.text(body.get("label"), (*path, "label")),
+            help=self.text(body.get("help"), (*path, "help")),
+            placeholder=self.text(body.get("placeholder"), (*path, "placeholder")),
+            required=self.boolean(body, "required", path, ftype == "consent"),
+            required_if=body.get("required_if"), visible_if=body.get("visible_if"),
+            default=body.get("default"), min=body.get("min"), max=body.get("max"),
+            min_length=bounds["min_length"], max_length=bounds["max_length"], pattern=pattern,
+            choices=choices, choices_from=body.get("choices_from"),
+            min_selected=bounds["min_selected"], max_selected=bounds["max_selected"],
+            messages={rule: self.text(text, (*path, "messages", rule)) for rule, text in messages.items()},
+        )
+
+    def choices(self, body: dict[str, Any], path: Path, ftype: str) -> tuple[tuple[str, Text], ...] | None:
+        has_inline, has_from = "choices" in body, "choices_from" in body
+        if ftype not in CHOICE_TYPES:
+            if has_inline or has_from:
+                self.error((*path, "choices" if has_inline else "choices_from"), f"a {ftype} field takes no choices")
+            return None
+        if has_inline == has_from:
+            self.error(path, f"a {ftype} field needs exactly one of choices or choices_from")
+            return None
+        if has_from:
+            if body["choices_from"] not in self.registry.choices:
+                self.error((*path, "choices_from"), f"unknown choice set {body['choices_from']!r}")
+            return None
+        inline = body["choices"]
+        if not isinstance(inline, dict) or not inline:
+            self.error((*path, "choices"), "choices must be a non-empty mapping key -> label")
+            return None
+        return tuple((str(k), self.text(v, (*path, "choices", k))) for k, v in inline.items())
+
+    def actions(self, node: Any, path: Path) -> tuple[ActionSpec, ...]:
+        if node is None:
+            return ()
+        if not isinstance(node, list):
+            self.error(path, "actions must be a list")
+            return ()
+        return tuple(a for i, item in enumerate(node) if (a := self.action(item, (*path, i))))
+
+    def action(self, item: Any, path: Path) -> ActionSpec | None:
+        if isinstance(item, str):
+            definition = self.registry.actions.get(item)
+            if definition is None:
+                self.error(path, f"unknown action {item!r}")
+                return None
+            self.data_keys |= definition.provides
+            return ActionSpec("call", item)
+        if not isinstance(item, dict) or len(item) != 1:
+            self.error(path, "an action is a registered name, {mail: {...}} or {set: {...}}")
+            return None
+        kind, params = next(iter(item.items()))
+        if kind == "set":
+            return self.set_action(params, (*path, "set"))
+        if kind == "mail":
+            return self.mail_action(params, (*path, "mail"))
+        self.error((*path, kind), f"unknown action {kind!r}", key=True)
+        return None
+
+    def set_action(self, params: Any, path: Path) -> ActionSpec | None:
+        if not isinstance(params, dict) or not params:
+            self.error(path, "set takes a mapping key -> expression")
+            return None
+        for key, expr in params.items():
+            if self.name(key, (*path, key), "set key", RESERVED):
+                self.data_keys.add(key)
+            if isinstance(expr, str):
+                self.deferred.append(((*path, key), expr, "expression"))
+        return ActionSpec("set", params=dict(params))
+
+    def mail_action(self, params: Any, path: Path) -> ActionSpec | None:
+        if not self.keys(params, path, MAIL_KEYS, "a mail action"):
+            return None
+        if "to" not in params:
+            self.error(path, "a mail action needs 'to'")
+        template = params.get("template")
+        if template is not None and template not in self.registry.mail_templates():
+            self.error((*path, "template"), f"unknown mail template {template!r}")
+        inline = "subject" in params and "body" in params
+        if (template is None) != inline:
+            self.error(path, "a mail action takes either template or both subject and body")
+        for key in ("to", "cc", "reply_to", "subject", "body"):
+            values = params.get(key)
+            for i, value in enumerate(values if isinstance(values, list) else [values]):
+                if value is None:
+                    continue
+                where = (*path, key, i) if isinstance(values, list) else (*path, key)
+                if not isinstance(value, str):
+                    self.error(where, f"{key} must be text")
+                    continue
+                self.deferred.append((where, value, "template"))
+        return ActionSpec("mail", params=dict(params))
+
+    def transitions(self, node: Any, path: Path, states: dict[str, StateSpec]) -> list[TransitionSpec]:
+        if not isinstance(node, list):
+            if node is not None:
+                self.error(path, "transitions must be a list")
+            return []
+        result = []
+        for i, body in enumerate(node):
+            spec = self.transition(body, (*path, i), states)
+            if spec is not None:
+                result.append(spec)
+        return result
+
+    def transition(self, body: Any, path: Path, states: dict[str, StateSpec]) -> TransitionSpec | None:
+        if not self.keys(body, path, TRANSITION_KEYS, "a transition"):
+            return None
+        for required in ("trigger", "source", "dest"):
+            if required not in body:
+                self.error(path, f"a transition needs {required!r}")
+        trigger = self.name(body.get("trigger"), (*path, "trigger"), "trigger", RESERVED)
+        dest = body.get("dest")
+        if "dest" in body and dest not in states:
+            self.error((*path, "dest"), f"unknown state {dest!r}")
+        sources = self.sources(body.get("source"), (*path, "source"), states)
+        conditions = self.expressions(body.get("conditions"), (*path, "conditions"))
+        unless = self.expressions(body.get("unless"), (*path, "unless"))
+        actions = self.actions(body.get("actions"), (*path, "actions"))
+        if trigger is None or dest not in states or not sources:
+            return None
+        return TransitionSpec(trigger, sources, dest, conditions, unless, actions,
+                              self.text(body.get("label"), (*path, "label")))
+
+    def sources(self, node: Any, path: Path, states: dict[str, StateSpec]) -> tuple[str, ...]:
+        if node == "*":
+            return tuple(name for name, state in states.items() if not state.final)
+        items = node if isinstance(node, list) else [node]
+        result = []
+        for i, source in enumerate(items):
+            where = (*path, i) if isinstance(node, list) else path
+            if source not in states:
+                self.error(where, f"unknown state {source!r}")
+            elif states[source].final:
+                self.error(where, f"transition out of final state {source!r}")
+            else:
+                result.append(source)
+        return tuple(result)
+
+    def graph(self, states: dict[str, StateSpec], transitions: list[TransitionSpec], initial: str) -> None:
+        edges: dict[str, set[str]] = {name: set() for name in states}
+        for transition in transitions:
+            for source in transition.sources:
+                edges[source].add(transition.dest)
+        if not any(state.final for state in states.values()):
+            self.error(("states",), "no final state: the workflow can never complete")
+        reachable = _closure({initial}, edges)
+        reverse: dict[str, set[str]] = {name: set() for name in states}
+        for source, dests in edges.items():
+            for dest in dests:
+                reverse[dest].add(source)
+        finishing = _closure({n for n, s in states.items() if s.final}, reverse)
+        for name, state in states.items():
+            if name not in reachable:
+                self.error(("states", name), f"state {name!r} is unreachable from {initial!r}", key=True)
+            elif not state.final and not edges[name]:
+                self.error(("states", name), f"non-final state {name!r} is a dead end", key=True)
+            elif name not in finishing:
+                self.error(("states", name), f"no final state can be reached from {name!r}", key=True)
+
+    def check_deferred(self) -> None:
+        for path, source, kind in self.deferred:
+            try:
+                ast = parse_expression(source) if kind == "expression" else parse_template(source)
+            except ExpressionError as exc:
+                self.error(path, f"{kind} does not parse: {exc}")
+                continue
+            names, data_keys, problems = referenced(ast)
+            for problem in problems:
+                self.error(path, problem)
+            for unknown in sorted(names - CONTEXT_NAMES):
+                self.error(path, f"unknown name {unknown!r} (use data, user, now or instance)")
+            for unknown in sorted(data_keys - self.data_keys):
+                self.error(path, f"{kind} reads unknown field {unknown!r}")
+
+
+def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(start), list(start)
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def check_text(text: str, path: str, registry: Registry = REGISTRY) -> tuple[WorkflowSpec | None, list[Diagnostic]]:
+    """Check one file's text; returns the compiled spec (or None) and every diagnostic."""
+    try:
+        located = load_text(text)
+    except LoadError as exc:
+        return None, [Diagnostic(path, exc.line, exc.column, exc.message)]
+    checker = Checker(located, path, registry)
+    spec = checker.check()
+    if spec is not None:
+        checksum = hashlib.sha256(text.encode()).hexdigest()
+        spec = WorkflowSpec(**{**spec.__dict__, "checksum": checksum})
+    return spec, sorted(checker.diagnostics, key=lambda d: (d.line, d.column))
+
+
+CheckedFile = tuple[FsPath, str, WorkflowSpec]
+
+
+def check_files(paths: Iterable[FsPath], registry: Registry = REGISTRY) -> tuple[list[CheckedFile], list[Diagnostic]]:
+    """Check many files, also refusing two files that declare one id; returns the valid ones."""
+    specs: list[CheckedFile] = []
+    diagnostics: list[Diagnostic] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            diagnostics.append(Diagnostic(str(path), 1, 1, f"cannot read file: {exc}"))
+            continue
+        spec, found = check_text(text, str(path), registry)
+        diagnostics.extend(found)
+        if spec is None:
+            continue
+        if spec.id in seen:
+            line, column = load_text(text).where(("id",))
+            diagnostics.append(Diagnostic(str(path), line, column, f"id {spec.id!r} is already declared in {seen[spec.id]}"))
+            continue
+        seen[spec.id] = str(path)
+        specs.append((path, text, spec))
+    return specs, diagnostics

@@ -1,0 +1,138 @@
+"""Published workflow versions: loading files, activating versions, finding the compiled machine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engagement.workflow.checker import check_files, check_text
+from engagement.workflow.loader import Diagnostic
+from engagement.workflow.machine import CompiledWorkflow, compiled
+from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
+from engagement.workflow.registry import REGISTRY
+from engagement.workflow.spec import WorkflowSpec
+
+ACTIVE_TTL_SECONDS = 2.0  # how soon every process sees a newly published version
+
+
+class DefinitionError(Exception):
+    """A workflow cannot be published as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Published:
+    definition_id: int
+    workflow_id: str
+    version: int
+    changed: bool
+
+
+def workflow_files(directory: Path) -> list[Path]:
+    return sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")])
+
+
+def publish(session: Session, spec: WorkflowSpec, source: str, source_name: str) -> Published:
+    """Store ``spec`` as the active version; a changed file may not reuse a version in use."""
+    existing = session.scalar(select(WorkflowDefinition).where(
+        WorkflowDefinition.workflow_id == spec.id, WorkflowDefinition.version == spec.version))
+    changed = existing is None or existing.checksum != spec.checksum
+    if existing is not None and changed:
+        in_use = session.scalar(select(func.count()).select_from(WorkflowInstance).where(
+            WorkflowInstance.workflow_id == spec.id, WorkflowInstance.version == spec.version))
+        if in_use:
+            raise DefinitionError(
+                f"{source_name}: version {spec.version} of {spec.id!r} changed but {in_use} "
+                "instance(s) already run on it: give the file a new version")
+        existing.source, existing.checksum, existing.source_name = source, spec.checksum, source_name
+    if existing is None:
+        existing = WorkflowDefinition(workflow_id=spec.id, version=spec.version, source=source,
+                                      source_name=source_name, checksum=spec.checksum)
+        session.add(existing)
+    session.execute(update(WorkflowDefinition).where(
+        WorkflowDefinition.workflow_id == spec.id, WorkflowDefinition.version != spec.version,
+    ).values(is_active=False))
+    changed = changed or not existing.is_active
+    existing.is_active = True
+    session.flush()
+    _ACTIVE.clear()
+    return Published(existing.id, spec.id, spec.version, changed)
+
+
+def load_files(session: Session, paths: Iterable[Path]) -> tuple[list[Published], list[Diagnostic]]:
+    """Check then publish files; a bad file is refused and the version already active keeps serving."""
+    checked, diagnostics = check_files(paths)
+    published = []
+    for path, text, spec in checked:
+        try:
+            with session.begin_nested():
+                published.append(publish(session, spec, text, path.name))
+        except DefinitionError as exc:
+            line, column = 1, 1
+            diagnostics.append(Diagnostic(str(path), line, column, str(exc).split(": ", 1)[-1]))
+    return published, diagnostics
+
+
+_SPECS: dict[str, WorkflowSpec] = {}
+_COMPILED: dict[tuple[int, str], CompiledWorkflow] = {}
+_ACTIVE: dict[str, tuple[float, tuple[int, str] | None]] = {}
+_VERSIONS: dict[tuple[str, int], tuple[int, str]] = {}
+
+
+def _spec(definition: WorkflowDefinition) -> WorkflowSpec:
+    spec = _SPECS.get(definition.checksum)
+    if spec is None:
+        spec, diagnostics = check_text(definition.source, definition.source_name, REGISTRY)
+        if spec is None:
+            raise DefinitionError("; ".join(str(d) for d in diagnostics))
+        _SPECS[definition.checksum] = spec
+    return spec
+
+
+def _compiled(session: Session, key: tuple[int, str]) -> CompiledWorkflow:
+    found = _COMPILED.get(key)
+    if found is None:
+        definition = session.get(WorkflowDefinition, key[0])
+        if definition is None:
+            raise DefinitionError(f"workflow definition {key[0]} is gone")
+        found = _COMPILED[key] = compiled(_spec(definition))
+    return found
+
+
+def _key(session: Session, *where: Any) -> tuple[int, str] | None:
+    row = session.execute(select(WorkflowDefinition.id, WorkflowDefinition.checksum).where(*where)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def active(session: Session, workflow_id: str) -> CompiledWorkflow | None:
+    """The compiled active version of ``workflow_id`` (looked up at most every ACTIVE_TTL_SECONDS)."""
+    now = time.monotonic()
+    cached = _ACTIVE.get(workflow_id)
+    if cached is None or now - cached[0] > ACTIVE_TTL_SECONDS:
+        key = _key(session, WorkflowDefinition.workflow_id == workflow_id,
+                   WorkflowDefinition.is_active.is_(True))
+        cached = _ACTIVE[workflow_id] = (now, key)
+    return _compiled(session, cached[1]) if cached[1] is not None else None
+
+
+def of_instance(session: Session, instance: WorkflowInstance) -> CompiledWorkflow:
+    """The machine of the version an instance started on (it never moves to a newer one)."""
+    # Once an instance runs on a version, that version's text can no longer change: cache for good.
+    key = _VERSIONS.get((instance.workflow_id, instance.version))
+    if key is None:
+        key = _key(session, WorkflowDefinition.workflow_id == instance.workflow_id,
+                   WorkflowDefinition.version == instance.version)
+    if key is None:
+        raise DefinitionError(f"version {instance.version} of {instance.workflow_id!r} is gone")
+    _VERSIONS[(instance.workflow_id, instance.version)] = key
+    return _compiled(session, key)
+
+
+def listing(session: Session) -> list[WorkflowDefinition]:
+    return list(session.scalars(select(WorkflowDefinition).order_by(
+        WorkflowDefinition.workflow_id, WorkflowDefinition.version)))

@@ -1,0 +1,145 @@
+"""Safe YAML loading that remembers where every node stands in the file.
+
+Only plain mappings, sequences and scalars are built: any explicit tag (``!!python/object``...)
+is an error, never a constructor call. Duplicate keys, oversize files, deep nesting and alias
+expansion bombs are refused before anything is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MAX_BYTES = 256 * 1024
+MAX_DEPTH = 24
+MAX_NODES = 100_000
+
+Path = tuple[str | int, ...]
+STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in one file, printed as ``path:line:column: error: message``."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+
+
+@dataclass
+class Located:
+    """A loaded document and the 1-based (line, column) of every key and value in it."""
+
+    data: Any
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path, key: bool = False) -> tuple[int, int]:
+        """The position of ``path`` (its key if asked and known), else of its nearest ancestor."""
+        table = self.keys if key else self.values
+        probe = path
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), (1, 1))
+
+
+class LoadError(Exception):
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message = line, column, message
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    def __init__(self, located: Located) -> None:
+        self.located = located
+        self.count = 0
+
+    def build(self, node: Node, path: Path, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise LoadError(*_pos(node), f"document has more than {MAX_NODES} nodes (alias expansion?)")
+        if depth > MAX_DEPTH:
+            raise LoadError(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")
+        if node.tag not in STANDARD_TAGS:
+            raise LoadError(*_pos(node), f"tag {node.tag!r} is not allowed")
+        self.located.values[path] = _pos(node)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return _scalar(node)
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise LoadError(*_pos(key_node), "merge keys (<<) are not allowed")
+            if not isinstance(key_node, ScalarNode):
+                raise LoadError(*_pos(key_node), "mapping keys must be plain scalars")
+            key = self.build(key_node, (*path, "<key>"), depth + 1)
+            if isinstance(key, bool | int | float) or key is None:
+                key = str(key_node.value)  # `on:`/`yes:`/`1:` stay the words that were written
+            if key in result:
+                line, column = _pos(key_node)
+                first = self.located.keys[(*path, key)]
+                raise LoadError(line, column, f"duplicate key {key!r} (first at line {first[0]})")
+            self.located.keys[(*path, key)] = _pos(key_node)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        self.located.values.pop((*path, "<key>"), None)
+        return result
+
+
+_SCALARS = yaml.SafeLoader("")
+
+
+def _scalar(node: ScalarNode) -> Any:
+    value = _SCALARS.construct_object(node, deep=True)
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return value.isoformat()  # dates stay text: the checker and the forms parse them
+    return value
+
+
+def load_text(text: str) -> Located:
+    """Parse one YAML document; raises `LoadError` with a 1-based position."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise LoadError(1, 1, f"file is larger than {MAX_BYTES // 1024} KiB")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise LoadError(line, column, f"YAML syntax error: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise LoadError(1, 1, f"YAML error: {exc}") from None
+    located = Located(data=None)
+    if root is None:
+        raise LoadError(1, 1, "the file is empty")
+    located.data = _Builder(located).build(root, (), 0)
+    return located

@@ -1,0 +1,90 @@
+"""Compiling a checked spec into one `transitions.Machine` per (workflow, version), cached.
+
+The machine has no models: each firing passes a short-lived `Subject`, so no instance is ever
+retained by the library and live instances cost no per-instance machine memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine, State
+from transitions.core import EventData
+
+from engagement.workflow import actions
+from engagement.workflow.expressions import holds
+from engagement.workflow.registry import REGISTRY, Registry
+from engagement.workflow.spec import ActionSpec, WorkflowSpec
+
+
+class Subject:
+    """What a firing moves: the state, the answers and the context actions need."""
+
+    __slots__ = ("context", "data", "hops", "state")
+
+    def __init__(self, state: str, data: dict[str, Any], context: actions.FiringContext) -> None:
+        self.state, self.data, self.context = state, data, context
+        self.hops: list[tuple[str, str, str]] = []  # (source, dest, trigger) in firing order
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    spec: WorkflowSpec
+    machine: Machine
+
+    def fire(self, subject: Subject, trigger: str) -> bool:
+        """Fire ``trigger``; True when a transition was taken (its conditions held)."""
+        return bool(self.machine.events[trigger].trigger(subject))
+
+
+def _condition(expression: str) -> Callable[[EventData], bool]:
+    def check(event: EventData) -> bool:
+        return holds(expression, event.model.context.expression_context(event.model))
+
+    return check
+
+
+def _runner(specs: tuple[ActionSpec, ...], registry: Registry) -> Callable[[EventData], None]:
+    def run(event: EventData) -> None:
+        for spec in specs:
+            actions.run(spec, event.model, registry)
+
+    return run
+
+
+def _record_hop(event: EventData) -> None:
+    transition = event.transition
+    event.model.hops.append((transition.source, transition.dest, event.event.name))
+
+
+def compile_spec(spec: WorkflowSpec, registry: Registry = REGISTRY) -> CompiledWorkflow:
+    states = [
+        State(name, on_enter=[_runner(s.on_enter, registry)] if s.on_enter else None,
+              on_exit=[_runner(s.on_exit, registry)] if s.on_exit else None)
+        for name, s in spec.states.items()
+    ]
+    machine = Machine(model=None, states=states, initial=spec.initial, auto_transitions=False,
+                      send_event=True, ignore_invalid_triggers=False, name=f"{spec.id}@{spec.version}")
+    for t in spec.transitions:
+        machine.add_transition(
+            t.trigger, list(t.sources), t.dest,
+            conditions=[_condition(c) for c in t.conditions],
+            unless=[_condition(c) for c in t.unless],
+            before=[_record_hop],
+            after=[_runner(t.actions, registry)] if t.actions else None,
+        )
+    return CompiledWorkflow(spec, machine)
+
+
+_CACHE: dict[tuple[str, int, str], CompiledWorkflow] = {}
+
+
+def compiled(spec: WorkflowSpec, registry: Registry = REGISTRY) -> CompiledWorkflow:
+    """The cached machine of this exact (id, version, checksum)."""
+    key = (spec.id, spec.version, spec.checksum)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _CACHE[key] = compile_spec(spec, registry)
+    return found

@@ -1,0 +1,68 @@
+"""What YAML may name: actions, choice sets and mail templates, registered from Python.
+
+YAML never names arbitrary Python: the loader resolves names here and hands the engine
+callables; an unknown name is a checker error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from engagement.workflow.spec import Text
+
+if TYPE_CHECKING:
+    from engagement.workflow.models import WorkflowInstance
+
+
+@dataclass
+class ActionContext:
+    """What a registered action receives: the open transaction and the instance being moved."""
+
+    session: Session
+    instance: WorkflowInstance
+    data: dict[str, Any]
+    actor: Any
+    now: datetime
+    locale: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+ActionFunc = Callable[[ActionContext], None]
+ChoiceProvider = Callable[[Session | None, str], list[tuple[str, Text]]]
+
+
+@dataclass(frozen=True)
+class ActionDef:
+    func: ActionFunc
+    provides: frozenset[str] = frozenset()  # data keys the action fills (expressions may read them)
+
+
+@dataclass
+class Registry:
+    """Name -> callable tables; domain packages register into the default one at import."""
+
+    actions: dict[str, ActionDef] = field(default_factory=dict)
+    choices: dict[str, ChoiceProvider] = field(default_factory=dict)
+    mail_templates: Callable[[], set[str]] = set
+
+    def action(self, name: str, provides: tuple[str, ...] = ()) -> Callable[[ActionFunc], ActionFunc]:
+        def register(func: ActionFunc) -> ActionFunc:
+            self.actions[name] = ActionDef(func, frozenset(provides))
+            return func
+
+        return register
+
+    def choice_set(self, name: str) -> Callable[[ChoiceProvider], ChoiceProvider]:
+        def register(func: ChoiceProvider) -> ChoiceProvider:
+            self.choices[name] = func
+            return func
+
+        return register
+
+
+REGISTRY = Registry()
