@@ -25,13 +25,18 @@ class Core:
     relay: Relay
 
 
+def register_builtins() -> None:
+    """What every workflow may name whatever the configuration: today, the mail templates on disk."""
+    REGISTRY.mail_templates = mail.available_templates
+
+
 def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) -> Core:
     """Build the core for ``settings``; side effects leave through ``relay_factory``'s relay."""
     import_models()
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     mail.configure(settings.mail_backend, settings.mail_sender)
-    REGISTRY.mail_templates = mail.available_templates
+    register_builtins()
     relay = relay_factory(sessions)
     relay_after_commit(sessions, relay)
     return Core(settings, engine, sessions, relay)

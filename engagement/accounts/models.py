@@ -24,6 +24,12 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # The user protocol session libraries expect (kept framework-free).
+    is_anonymous = False
+
     @property
     def is_authenticated(self) -> bool:
         return True
+
+    def get_id(self) -> str:
+        return str(self.id)

@@ -39,7 +39,8 @@ def remove(session: Session, store_id: str) -> None:
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> int:
-    ids = list(session.scalars(select(HttpSession.store_id).where(HttpSession.expires_at <= (now or utcnow())).limit(10_000)))
+    expired = select(HttpSession.store_id).where(HttpSession.expires_at <= (now or utcnow())).limit(10_000)
+    ids = list(session.scalars(expired))
     if ids:
         session.execute(delete(HttpSession).where(HttpSession.store_id.in_(ids)))
     return len(ids)

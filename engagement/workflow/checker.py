@@ -93,12 +93,12 @@ class Checker:
         self.error(path, "text must be a string or a mapping {fr: ..., en: ...}")
         return {}
 
-    def name(self, value: Any, path: Path, what: str, reserved: Iterable[str] = ()) -> str | None:
+    def name(self, value: Any, path: Path, what: str, reserved: Iterable[str] = (), key: bool = False) -> str | None:
         if not isinstance(value, str) or not NAME.match(value):
-            self.error(path, f"{what} must match [a-z][a-z0-9_]*, got {value!r}")
+            self.error(path, f"{what} must match [a-z][a-z0-9_]*, got {value!r}", key=key)
             return None
         if keyword.iskeyword(value) or value in reserved:
-            self.error(path, f"{what} {value!r} collides with an attribute of the workflow instance")
+            self.error(path, f"{what} {value!r} collides with an attribute of the workflow instance", key=key)
             return None
         return value
 
@@ -171,7 +171,7 @@ class Checker:
         states = {}
         for name, body in node.items():
             state_path = (*path, name)
-            checked = self.name(name, state_path, "state name", RESERVED)
+            checked = self.name(name, state_path, "state name", RESERVED, key=True)
             body = {} if body is None else body
             if not self.keys(body, state_path, STATE_KEYS, f"state {name!r}") or checked is None:
                 continue
@@ -307,7 +307,7 @@ class Checker:
             self.error(path, "set takes a mapping key -> expression")
             return None
         for key, expr in params.items():
-            if self.name(key, (*path, key), "set key", RESERVED):
+            if self.name(key, (*path, key), "set key", RESERVED, key=True):
                 self.data_keys.add(key)
             if isinstance(expr, str):
                 self.deferred.append(((*path, key), expr, "expression"))
@@ -463,7 +463,8 @@ def check_files(paths: Iterable[FsPath], registry: Registry = REGISTRY) -> tuple
             continue
         if spec.id in seen:
             line, column = load_text(text).where(("id",))
-            diagnostics.append(Diagnostic(str(path), line, column, f"id {spec.id!r} is already declared in {seen[spec.id]}"))
+            message = f"id {spec.id!r} is already declared in {seen[spec.id]}"
+            diagnostics.append(Diagnostic(str(path), line, column, message))
             continue
         seen[spec.id] = str(path)
         specs.append((path, text, spec))

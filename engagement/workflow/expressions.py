@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 CONTEXT_NAMES = frozenset({"data", "user", "now", "instance"})
 USER_ATTRIBUTES = frozenset({"id", "email", "first_name", "last_name", "role", "is_authenticated"})
 INSTANCE_ATTRIBUTES = frozenset({"id", "state", "version", "started_at"})
-MAX_REPEAT = 10_000
+MAX_REPEAT = 10_000  # longest string or list a repetition may build
 MAX_EXPONENT = 100
+MAX_POWER_BITS = 4096  # largest integer a power may build
 
 
 class ExpressionError(Exception):
@@ -37,9 +38,13 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
         if operator_ == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
                 raise ExpressionError("exponent too large")
+            if isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > MAX_POWER_BITS:
+                raise ExpressionError("power too large")  # bound the result, not only the exponent
             return operator.pow(left, right)
         for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(count, int) and count > MAX_REPEAT:
+            if isinstance(seq, str | list | tuple) and isinstance(count, int) and (
+                count > MAX_REPEAT or len(seq) * count > MAX_REPEAT  # bound the result, not the count
+            ):
                 raise ExpressionError("repetition too large")
         return operator.mul(left, right)
 
@@ -107,6 +112,7 @@ def referenced(ast: nodes.Node) -> tuple[set[str], set[str], list[str]]:
     names: set[str] = set()
     data_keys: set[str] = set()
     problems: list[str] = []
+    ast = nodes.Output([ast])  # find_all skips the node it starts from: `data.x` alone is one Getattr
     local = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for name in ast.find_all(nodes.Name):
         if name.ctx == "load" and name.name not in local:

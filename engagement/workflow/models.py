@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.db import Base, utcnow
@@ -22,7 +23,7 @@ class WorkflowDefinition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_id: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int]
-    source: Mapped[str] = mapped_column(Text().with_variant(Text(length=2**24), "mysql"))
+    source: Mapped[str] = mapped_column(Text().with_variant(mysql.LONGTEXT(), "mysql"))
     source_name: Mapped[str] = mapped_column(String(255), comment="file name it came from")
     checksum: Mapped[str] = mapped_column(String(64), comment="sha256 of source")
     is_active: Mapped[bool] = mapped_column(default=False)
@@ -52,6 +53,8 @@ class WorkflowInstance(Base):
     completed_at: Mapped[datetime | None]
     abandoned_at: Mapped[datetime | None] = mapped_column(comment="set when the visitor restarted")
     lock_version: Mapped[int] = mapped_column(default=1, comment="optimistic lock and step token")
+    start_token: Mapped[str | None] = mapped_column(
+        String(32), unique=True, comment="nonce of the form that started it: a replayed first step starts nothing")
 
     __mapper_args__ = {"version_id_col": lock_version}
 

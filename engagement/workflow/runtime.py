@@ -31,12 +31,13 @@ def _fire_context(session: Session, flow: CompiledWorkflow, instance: WorkflowIn
 
 
 def start(session: Session, flow: CompiledWorkflow, *, actor: Any, now: datetime, locale: str,
-          data: dict[str, Any] | None = None) -> WorkflowInstance:
+          data: dict[str, Any] | None = None, start_token: str | None = None) -> WorkflowInstance:
     """A new instance in the initial state (its on_enter actions run; automatic states route)."""
     spec = flow.spec
     instance = WorkflowInstance(
         workflow_id=spec.id, version=spec.version, state=spec.initial, data=dict(data or {}),
         history=[], actor_id=getattr(actor, "id", None), started_at=now, updated_at=now, entered_at=now,
+        start_token=start_token,
     )
     session.add(instance)
     session.flush()

@@ -1,0 +1,262 @@
+"""WTForms fields for each YAML field type, and the rule checker they all share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import phonenumbers
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from pycountry import countries
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    Field,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from engagement.workflow.spec import FieldSpec, localize
+
+FRENCH_POSTAL_CODE = re.compile(r"^\d{5}$")
+RADIO_MAX = 6  # up to this many choices render as radio buttons, more as a select
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes sharing one name."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def country_choices(locale: str) -> list[tuple[str, str]]:
+    names = Locale.parse(locale).territories
+    return sorted(((c.alpha_2, names.get(c.alpha_2, c.name)) for c in countries), key=lambda c: c[1])
+
+
+class AddressForm(Form):
+    """The parts of an ``address``: ``<name>-street``, ``-postal_code``, ``-city``, ``-city_name``, ``-country``."""
+
+    street = StringField(_l("Street and number"), render_kw={"autocomplete": "street-address"})
+    postal_code = StringField(_l("Postal code"), render_kw={"autocomplete": "postal-code"})
+    city = HiddenField()  # INSEE code, filled from the commune directory where one is configured
+    city_name = StringField(_l("City"), render_kw={"autocomplete": "address-level2"})
+    country = SelectField(_l("Country"), validate_choice=False, default="FR")
+
+
+class AddressField(FormField):
+    """A composite address; its rules run on the whole (FormField itself takes no validators)."""
+
+    def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        self.rules = list(validators or [])
+        super().__init__(AddressForm, label, separator="-", **kwargs)
+        self._errors: list[str] = []
+
+    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
+        self._errors = []
+        for rule in self.rules:
+            try:
+                rule(form, self)
+            except StopValidation as stop:
+                if stop.args and stop.args[0]:
+                    self._errors.append(stop.args[0])
+                break
+        return not self._errors
+
+    @property  # type: ignore[override]
+    def errors(self) -> list[str]:
+        return self._errors
+
+    @errors.setter
+    def errors(self, value: list[str]) -> None:
+        self._errors = value
+
+
+def _empty(field: Field) -> bool:
+    if isinstance(field, BooleanField):
+        return not field.data
+    if isinstance(field, SelectMultipleField):
+        return not field.data
+    if isinstance(field, FormField):
+        return not any((sub.data or "").strip() for sub in field.form if sub.name.endswith(("street", "postal_code")))
+    return not field.raw_data or not str(field.raw_data[0]).strip()
+
+
+class Rules:
+    """Every rule of one YAML field, enforced on the server; visibility and requirement are live."""
+
+    def __init__(self, spec: FieldSpec, message: Callable[[FieldSpec, str], str]) -> None:
+        self.spec, self.message = spec, message
+        self.field_flags = {"required": spec.required}
+
+    def __call__(self, form: Any, field: Field) -> None:
+        spec = self.spec
+        if not form.is_visible(spec.name):
+            field.errors[:] = []
+            raise StopValidation()
+        if _empty(field):
+            field.errors[:] = []
+            if form.is_required(spec.name):
+                raise StopValidation(self.message(spec, "consent" if spec.type == "consent" else "required"))
+            raise StopValidation()
+        if field.process_errors:
+            field.errors[:] = []
+            raise StopValidation(self.message(spec, _TYPE_MESSAGE.get(spec.type, "invalid")))
+        for check in (_length, _bounds, _pattern, _choices, _selected, _typed):
+            rule = check(spec, field)
+            if rule:
+                raise StopValidation(self.message(spec, rule))
+
+
+_TYPE_MESSAGE = {"integer": "integer", "decimal": "decimal", "date": "date"}
+
+
+def _length(spec: FieldSpec, field: Field) -> str | None:
+    if not isinstance(field.data, str):
+        return None
+    if spec.min_length is not None and len(field.data.strip()) < spec.min_length:
+        return "min_length"
+    if spec.max_length is not None and len(field.data) > spec.max_length:
+        return "max_length"
+    return None
+
+
+def _bounds(spec: FieldSpec, field: Field) -> str | None:
+    value = field.data
+    if not isinstance(value, int | Decimal | date) or isinstance(value, bool):
+        return None
+    convert: Callable[[Any], Any] = date.fromisoformat if isinstance(value, date) else Decimal
+    if spec.min is not None and value < convert(str(spec.min)):
+        return "min"
+    if spec.max is not None and value > convert(str(spec.max)):
+        return "max"
+    return None
+
+
+def _pattern(spec: FieldSpec, field: Field) -> str | None:
+    if spec.pattern and isinstance(field.data, str) and not re.fullmatch(spec.pattern, field.data):
+        return "pattern"
+    return None
+
+
+def _choices(spec: FieldSpec, field: Field) -> str | None:
+    if spec.type not in ("choice", "multichoice", "country"):
+        return None
+    allowed = {key for key, _label in field.choices}
+    values = field.data if isinstance(field.data, list) else [field.data]
+    return None if all(v in allowed for v in values) else "choice" if spec.type != "country" else "country"
+
+
+def _selected(spec: FieldSpec, field: Field) -> str | None:
+    if spec.type != "multichoice":
+        return None
+    count = len(field.data or [])
+    exact = spec.min_selected is not None and spec.min_selected == spec.max_selected
+    if spec.min_selected is not None and count < spec.min_selected:
+        return "exact_selected" if exact and "min_selected" not in spec.messages else "min_selected"
+    if spec.max_selected is not None and count > spec.max_selected:
+        return "exact_selected" if exact and "max_selected" not in spec.messages else "max_selected"
+    return None
+
+
+def _typed(spec: FieldSpec, field: Field) -> str | None:
+    """Type checks that also normalize the value (email, phone, postal code, address)."""
+    if spec.type == "email":
+        try:
+            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
+        except EmailNotValidError:
+            return "email"
+    elif spec.type == "phone":
+        try:
+            number = phonenumbers.parse(field.data, "FR")
+        except phonenumbers.NumberParseException:
+            return "phone"
+        if not phonenumbers.is_valid_number(number):
+            return "phone"
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    elif spec.type == "postal_code":
+        field.data = field.data.strip()
+        if not FRENCH_POSTAL_CODE.match(field.data):
+            return "postal_code"
+    elif spec.type == "address":
+        return _address(field)
+    return None
+
+
+def _address(field: FormField) -> str | None:
+    parts = field.form
+    if parts.country.data not in {code for code, _name in parts.country.choices}:
+        return "country"
+    if parts.country.data == "FR" and not FRENCH_POSTAL_CODE.match((parts.postal_code.data or "").strip()):
+        return "postal_code"
+    if not (parts.city_name.data or "").strip():
+        return "city_name"
+    if not (parts.street.data or "").strip():
+        return "required"
+    return None
+
+
+def make_field(spec: FieldSpec, locale: str, message: Callable[[FieldSpec, str], str]) -> Any:
+    """The unbound WTForms field for a YAML field (choices of ``choices_from`` are set per request)."""
+    label = localize(spec.label, locale) or spec.name.replace("_", " ").capitalize()
+    description = localize(spec.help, locale)
+    kwargs: dict[str, Any] = {"label": label, "description": description, "validators": [Rules(spec, message)]}
+    render_kw: dict[str, Any] = {}
+    if spec.placeholder:
+        render_kw["placeholder"] = localize(spec.placeholder, locale)
+    if spec.max_length:
+        render_kw["maxlength"] = spec.max_length
+    if spec.type in ("integer", "decimal"):
+        render_kw.update({k: v for k, v in (("min", spec.min), ("max", spec.max)) if v is not None})
+    if render_kw:
+        kwargs["render_kw"] = render_kw
+    factory = _FACTORIES[spec.type]
+    return factory(spec, locale, kwargs)
+
+
+def _choices_of(spec: FieldSpec, locale: str) -> list[tuple[str, str]]:
+    return [(key, localize(text, locale)) for key, text in spec.choices or ()]
+
+
+def _choice(spec: FieldSpec, locale: str, kwargs: dict[str, Any]) -> Any:
+    choices = _choices_of(spec, locale)
+    if spec.choices is not None and len(choices) <= RADIO_MAX:
+        return RadioField(choices=choices, validate_choice=False, **kwargs)
+    return SelectField(choices=[("", "—"), *choices] if choices else [], validate_choice=False, **kwargs)
+
+
+_FACTORIES: dict[str, Callable[[FieldSpec, str, dict[str, Any]], Any]] = {
+    "text": lambda s, loc, kw: StringField(**kw),
+    "textarea": lambda s, loc, kw: TextAreaField(**kw),
+    "email": lambda s, loc, kw: EmailField(**kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "email"}),
+    "integer": lambda s, loc, kw: IntegerField(**kw),
+    "decimal": lambda s, loc, kw: DecimalField(**kw, places=None),
+    "date": lambda s, loc, kw: DateField(**kw),
+    "boolean": lambda s, loc, kw: BooleanField(**kw),
+    "consent": lambda s, loc, kw: BooleanField(**kw),
+    "choice": _choice,
+    "multichoice": lambda s, loc, kw: MultiCheckboxField(choices=_choices_of(s, loc), validate_choice=False, **kw),
+    "phone": lambda s, loc, kw: TelField(**kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "tel"}),
+    "postal_code": lambda s, loc, kw: StringField(
+        **kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "postal-code", "inputmode": "numeric"}),
+    "country": lambda s, loc, kw: SelectField(choices=country_choices(loc), validate_choice=False, default="FR", **kw),
+    "address": lambda s, loc, kw: AddressField(**kw),
+    "hidden": lambda s, loc, kw: HiddenField(**kw),
+}

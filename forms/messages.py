@@ -1,0 +1,26 @@
+"""Default validation messages (per-field YAML ``messages`` override them)."""
+
+from flask_babel import lazy_gettext as _l
+
+DEFAULT_MESSAGES = {
+    "required": _l("This field is required."),
+    "invalid": _l("This value is not valid."),
+    "min": _l("The value must be at least %(min)s."),
+    "max": _l("The value must be at most %(max)s."),
+    "min_length": _l("Enter at least %(min_length)s characters."),
+    "max_length": _l("Enter at most %(max_length)s characters."),
+    "pattern": _l("This value does not have the expected format."),
+    "choice": _l("Choose one of the options offered."),
+    "min_selected": _l("Select at least %(min_selected)s options."),
+    "max_selected": _l("Select at most %(max_selected)s options."),
+    "exact_selected": _l("Select exactly %(min_selected)s options."),
+    "email": _l("Enter a valid email address, like name@example.org."),
+    "phone": _l("Enter a valid phone number, like 06 12 34 56 78."),
+    "postal_code": _l("Enter a valid postal code."),
+    "consent": _l("You must tick this box to continue."),
+    "date": _l("Enter a valid date."),
+    "integer": _l("Enter a whole number."),
+    "decimal": _l("Enter a number."),
+    "country": _l("Choose a country from the list."),
+    "city_name": _l("Enter the city."),
+}

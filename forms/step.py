@@ -1,0 +1,139 @@
+"""The form of one workflow step, built from its state's field specs and cached per locale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from flask_babel import get_locale, gettext
+from flask_wtf import FlaskForm
+from wtforms import Field, FormField, HiddenField
+
+from engagement.workflow.expressions import parse_expression, referenced
+from engagement.workflow.machine import CompiledWorkflow
+from engagement.workflow.runtime import required, visible
+from engagement.workflow.spec import FieldSpec, StateSpec, localize
+from forms.fields import country_choices, make_field
+from forms.messages import DEFAULT_MESSAGES
+
+ChoiceResolver = Callable[[str, str], list[tuple[str, str]]]  # (choices_from, locale) -> choices
+ConditionContext = Callable[[dict[str, Any]], dict[str, Any]]  # pending answers -> expression context
+
+
+class StepForm(FlaskForm):
+    """Base of every step form: the step token plus live visibility and requirement."""
+
+    step = HiddenField()
+    state_spec: StateSpec
+    conditional: dict[str, FieldSpec]
+    _context: ConditionContext | None = None
+    _evaluated: dict[str, Any] | None = None
+
+    def bind_conditions(self, context: ConditionContext) -> None:
+        self._context, self._evaluated = context, None
+
+    def _conditions(self) -> dict[str, Any]:
+        if self._evaluated is None:
+            self._evaluated = self._context(self.pending()) if self._context else {}
+        return self._evaluated
+
+    def is_visible(self, name: str) -> bool:
+        spec = self.conditional.get(name)
+        return spec is None or spec.visible_if is None or visible(spec, self._conditions())
+
+    def is_required(self, name: str) -> bool:
+        spec = self.conditional.get(name) or self.specs()[name]
+        return required(spec, self._conditions())
+
+    def specs(self) -> dict[str, FieldSpec]:
+        return {f.name: f for f in self.state_spec.fields}
+
+    def pending(self) -> dict[str, Any]:
+        """This step's values as typed so far (for conditions), invalid ones as None."""
+        return {spec.name: _value(self[spec.name]) for spec in self.state_spec.fields}
+
+    def answers(self) -> dict[str, Any]:
+        """The validated answers of this step; hidden-by-condition fields are recorded as None."""
+        return {spec.name: (_value(self[spec.name]) if self.is_visible(spec.name) else None)
+                for spec in self.state_spec.fields}
+
+
+def _value(field: Field) -> Any:
+    if isinstance(field, FormField):
+        return {key: (sub.data or "").strip() for key, sub in field.form._fields.items()}
+    data = field.data
+    return data.strip() if isinstance(data, str) else data
+
+
+def _message(spec: FieldSpec, rule: str) -> str:
+    custom = spec.messages.get(rule) or (spec.messages.get("min_selected") if rule == "exact_selected" else None)
+    if custom:
+        return localize(custom, str(get_locale() or "fr"))
+    params = {k: getattr(spec, k) for k in ("min", "max", "min_length", "max_length", "min_selected", "max_selected")}
+    return str(DEFAULT_MESSAGES[rule]) % params
+
+
+def _depends_on_step(spec: FieldSpec, step_fields: set[str]) -> bool:
+    _names, keys, _problems = referenced(parse_expression(spec.visible_if or "none"))
+    return bool(keys & step_fields)
+
+
+_CLASSES: dict[tuple[str, int, str, str, str], type[StepForm]] = {}
+
+
+def form_class(flow: CompiledWorkflow, state: str, locale: str) -> type[StepForm]:
+    """The (cached) form class of ``state`` in ``locale``."""
+    spec = flow.spec
+    key = (spec.id, spec.version, spec.checksum, state, locale)
+    cls = _CLASSES.get(key)
+    if cls is None:
+        state_spec = spec.states[state]
+        attrs: dict[str, Any] = {f.name: make_field(f, locale, _message) for f in state_spec.fields}
+        attrs["state_spec"] = state_spec
+        attrs["conditional"] = {f.name: f for f in state_spec.fields if f.is_conditional}
+        cls = _CLASSES[key] = type(f"{spec.id}_{state}_form", (StepForm,), attrs)
+    return cls
+
+
+def build(flow: CompiledWorkflow, state: str, locale: str, choices: ChoiceResolver,
+          context: ConditionContext, *, initial: dict[str, Any] | None = None, step: int = 0,
+          formdata: Any = None) -> StepForm:
+    """A bound step form: from the request on POST, else prefilled from ``initial`` answers."""
+    cls = form_class(flow, state, locale)
+    kwargs: dict[str, Any] = {"step": str(step)}
+    if initial is not None:
+        kwargs.update(_prefill(cls.state_spec, initial))
+    form = cls(formdata=formdata, data=kwargs) if formdata is not None else cls(data=kwargs)
+    for spec in cls.state_spec.fields:
+        if spec.choices_from:
+            form[spec.name].choices = choices(spec.choices_from, locale)
+        if spec.type == "address":
+            form[spec.name].form.country.choices = country_choices(locale)
+    form.bind_conditions(context)
+    return form
+
+
+def _prefill(state: StateSpec, answers: dict[str, Any]) -> dict[str, Any]:
+    values = {}
+    for spec in state.fields:
+        value = answers.get(spec.name, spec.default)
+        if spec.type == "date" and isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                value = None
+        if value is not None:
+            values[spec.name] = value
+    return values
+
+
+def initially_shown(form: StepForm, answers: dict[str, Any]) -> set[str]:
+    """Fields to render without JavaScript: visible now, or depending on this very step's answers."""
+    step_fields = set(form.specs())
+    return {name for name, spec in form.specs().items()
+            if spec.visible_if is None or form.is_visible(name) or _depends_on_step(spec, step_fields)}
+
+
+def step_title(state: StateSpec, locale: str) -> str:
+    return localize(state.title, locale) or gettext("Step")

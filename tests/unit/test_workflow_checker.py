@@ -1,0 +1,180 @@
+"""The checker: every rejection of the contract, the repository's workflow files, the spec's example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engagement import PROJECT_ROOT
+from engagement.mail import service as mail
+from engagement.workflow.checker import check_files, check_text
+from engagement.workflow.machine import compile_spec
+from engagement.workflow.registry import REGISTRY, Registry
+from engagement.workflow.spec import WorkflowSpec
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
+BAD_FILES = sorted((FIXTURES / "bad").glob("*.yml"))
+WORKFLOW_FILES = sorted((PROJECT_ROOT / "workflows").glob("*.yml"))
+EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$")
+
+
+def expectations(text: str) -> list[tuple[int, int, str]]:
+    """The ``# expect: line:column: message`` comments heading a bad fixture file."""
+    found = []
+    for line in text.splitlines():
+        match = EXPECT.match(line)
+        if match is None:
+            break
+        found.append((int(match[1]), int(match[2]), match[3]))
+    return found
+
+
+def test_every_bad_fixture_states_what_it_expects():
+    assert len(BAD_FILES) >= 25
+    for path in BAD_FILES:
+        assert expectations(path.read_text(encoding="utf-8")), f"{path.name} has no '# expect:' first line"
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=[p.stem for p in BAD_FILES])
+def test_bad_file_is_rejected_with_exactly_the_expected_diagnostic(path: Path, registry: Registry):
+    text = path.read_text(encoding="utf-8")
+    expected = expectations(text)
+
+    spec, diagnostics = check_text(text, f"bad/{path.name}", registry)
+
+    assert spec is None
+    assert len(diagnostics) == len(expected), "\n".join(map(str, diagnostics))
+    for diagnostic, (line, column, message) in zip(diagnostics, expected, strict=True):
+        assert (diagnostic.path, diagnostic.line, diagnostic.column) == (f"bad/{path.name}", line, column)
+        assert message in diagnostic.message
+        assert str(diagnostic).startswith(f"bad/{path.name}:{line}:{column}: error: ")
+
+
+def test_a_fixed_bad_file_checks_clean(registry: Registry):
+    """The fixtures differ from a valid file only by their defect (here: an unknown state)."""
+    text = (FIXTURES / "bad" / "unknown_dest.yml").read_text(encoding="utf-8")
+
+    spec, diagnostics = check_text(text.replace("dest: nowhere", "dest: done"), "fixed.yml", registry)
+
+    assert diagnostics == []
+    assert spec is not None
+
+
+# -- the repository's workflow files (style item 9) ------------------------------------------
+
+
+@pytest.fixture
+def default_registry() -> Registry:
+    """The registry the application runs with, mail templates read from templates/email/."""
+    return Registry(actions=REGISTRY.actions, choices=REGISTRY.choices, mail_templates=mail.available_templates)
+
+
+def reachable(spec: WorkflowSpec) -> set[str]:
+    seen, todo = {spec.initial}, [spec.initial]
+    while todo:
+        state = todo.pop()
+        for transition in spec.transitions:
+            if state in transition.sources and transition.dest not in seen:
+                seen.add(transition.dest)
+                todo.append(transition.dest)
+    return seen
+
+
+def test_the_repository_has_workflow_files():
+    assert WORKFLOW_FILES, "workflows/*.yml is empty"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=[p.name for p in WORKFLOW_FILES])
+def test_workflow_file_checks_clean_compiles_and_can_complete(path: Path, default_registry: Registry):
+    spec, diagnostics = check_text(path.read_text(encoding="utf-8"), str(path), default_registry)
+
+    assert diagnostics == [], "\n".join(map(str, diagnostics))
+    assert spec is not None
+    flow = compile_spec(spec, default_registry)
+    assert set(flow.machine.states) == set(spec.states)
+    for transition in spec.transitions:
+        assert transition.trigger in flow.machine.events
+    assert any(spec.states[name].final for name in reachable(spec))
+    for action in [a for s in spec.states.values() for a in (*s.on_enter, *s.on_exit)] + [
+        a for t in spec.transitions for a in t.actions
+    ]:
+        if action.kind == "call":
+            assert action.name in default_registry.actions
+        if action.kind == "mail" and "template" in action.params:
+            assert action.params["template"] in mail.available_templates()
+
+
+def test_workflow_files_declare_distinct_ids(default_registry: Registry):
+    checked, diagnostics = check_files(WORKFLOW_FILES, default_registry)
+
+    assert diagnostics == []
+    assert len({spec.id for _, _, spec in checked}) == len(WORKFLOW_FILES)
+
+
+# -- the spec's complete example -------------------------------------------------------------
+
+
+@pytest.fixture
+def invitation_registry() -> Registry:
+    registry = Registry(mail_templates=lambda: {"invitation_friend"})
+    registry.action("invitation.compose_message", provides=("message_subject", "message_body"))(lambda context: None)
+    registry.action("invitation.save")(lambda context: None)
+    registry.choice_set("invitation.positions")(lambda session, locale: [("member", {"en": "Member"})])
+    registry.choice_set("invitation.interests")(lambda session, locale: [("climate", {"en": "Climate"})])
+    return registry
+
+
+def test_the_spec_invitation_example_checks_clean(invitation_registry: Registry):
+    text = (FIXTURES / "invitation_example.yml").read_text(encoding="utf-8")
+
+    spec, diagnostics = check_text(text, "invitation_example.yml", invitation_registry)
+
+    assert diagnostics == []
+    assert spec is not None
+    assert spec.initial == "friend_info"
+    assert spec.triggers_from("summary") == ["send"]
+    assert spec.fields["newsletter"].visible_if == "data.friend_age >= 18"
+    assert [a.kind for a in spec.transitions[-1].actions] == ["call", "mail"]
+    assert compile_spec(spec, invitation_registry).machine.events["send"]
+
+
+def test_the_invitation_example_needs_its_registered_names():
+    text = (FIXTURES / "invitation_example.yml").read_text(encoding="utf-8")
+
+    spec, diagnostics = check_text(text, "invitation_example.yml", Registry())
+
+    assert spec is None
+    messages = {d.message for d in diagnostics}
+    assert "unknown action 'invitation.compose_message'" in messages
+    assert "unknown action 'invitation.save'" in messages
+    assert "unknown choice set 'invitation.positions'" in messages
+    assert "unknown mail template 'invitation_friend'" in messages
+
+
+# -- several files ---------------------------------------------------------------------------
+
+
+def test_check_files_refuses_a_second_file_with_the_same_id(tmp_path: Path, registry: Registry):
+    text = (FIXTURES / "gate.yml").read_text(encoding="utf-8")
+    first, second = tmp_path / "a.yml", tmp_path / "b.yml"
+    first.write_text(text, encoding="utf-8")
+    second.write_text(text, encoding="utf-8")
+
+    checked, diagnostics = check_files([first, second], registry)
+
+    assert [path for path, _, _ in checked] == [first]
+    assert len(diagnostics) == 1
+    assert str(diagnostics[0]).startswith(f"{second}:3:5: error: id 'gate' is already declared in")
+
+
+def test_check_files_reports_an_unreadable_file(tmp_path: Path, registry: Registry):
+    path = tmp_path / "latin1.yml"
+    path.write_bytes("title: caf\xe9\n".encode("latin-1"))
+
+    checked, diagnostics = check_files([path], registry)
+
+    assert checked == []
+    assert [(d.line, d.column) for d in diagnostics] == [(1, 1)]
+    assert diagnostics[0].message.startswith("cannot read file")

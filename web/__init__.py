@@ -1,0 +1,1 @@
+"""The Flask application: the composition root of web, forms and the core."""

@@ -1,0 +1,135 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+from sqlalchemy.exc import IntegrityError
+
+from engagement import PROJECT_ROOT
+from engagement.config import Settings, load_settings
+from engagement.core import Core, bootstrap
+from engagement.db import transaction
+from engagement.workflow import definitions
+from engagement.workflow.spec import localize
+from web.extensions import babel, csrf, limiter, login_manager
+
+LOCALES = ("fr", "en")
+log = logging.getLogger(__name__)
+
+
+def _relay_factory(settings: Settings) -> Any:
+    if settings.celery_broker_url:
+        from workers.dispatch import CeleryRelay  # the broker path: ids go to Celery, not tasks
+
+        return CeleryRelay
+    from engagement.outbox import InProcessRelay
+
+    return InProcessRelay
+
+
+def select_locale() -> str:
+    chosen = session.get("lang") if session else None
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES, default=current_core().settings.default_locale)
+
+
+def current_core() -> Core:
+    from flask import current_app
+
+    return current_app.extensions["engagement"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"),
+                instance_path=str(settings.instance_dir or PROJECT_ROOT / "instance"))
+    core = bootstrap(settings, _relay_factory(settings))
+    app.extensions["engagement"] = core
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="engagement_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        SESSION_REFRESH_EACH_REQUEST=False,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        ENGAGEMENT_ENV=settings.env,
+    )
+    _init_sessions(app, core)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    _register_blueprints(app)
+    app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
+    app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
+    app.teardown_appcontext(_close_db)
+    _load_workflow_files(core)
+    return app
+
+
+def _init_sessions(app: Flask, core: Core) -> None:
+    if core.settings.redis_url:
+        import redis
+        from flask_session.redis import RedisSessionInterface
+
+        client = redis.Redis.from_url(core.settings.redis_url)
+        app.session_interface = RedisSessionInterface(app, client=client, key_prefix="session:")
+    else:
+        from web.sessions import DatabaseSessionInterface
+
+        app.session_interface = DatabaseSessionInterface(app, core.sessions)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web.auth.views import bp as auth
+    from web.core.views import bp as core_views
+    from web.core.views import register_error_pages
+    from web.dev.views import bp as dev
+    from web.wizard.views import bp as wizard
+
+    app.register_blueprint(core_views)
+    app.register_blueprint(wizard)
+    app.register_blueprint(auth)
+    if app.config["ENGAGEMENT_ENV"] != "production":
+        app.register_blueprint(dev)
+    register_error_pages(app)
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def _load_workflow_files(core: Core) -> None:
+    """Start-up publishes the files of workflows/; a bad file is refused, the running version stays."""
+    if not core.settings.workflows_dir.is_dir():
+        return
+    try:
+        with transaction(core.sessions) as session:
+            published, diagnostics = definitions.load_files(
+                session, definitions.workflow_files(core.settings.workflows_dir))
+    except IntegrityError:
+        log.info("workflow files were published by another process starting at the same time")
+        return
+    except Exception:  # no tables yet: `engagement db upgrade` has not run
+        log.warning("workflow files not loaded at start-up (is the database migrated?)", exc_info=True)
+        return
+    for diagnostic in diagnostics:
+        log.error("%s", diagnostic)
+    for item in published:
+        if item.changed:
+            log.info("published %s version %s", item.workflow_id, item.version)

@@ -1,0 +1,79 @@
+"""Log in and out. Sign-up and activation come with the accounts feature; the session rules start here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import update
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired
+
+from engagement.accounts import service as accounts
+from engagement.accounts.models import User
+from engagement.db import transaction
+from engagement.workflow.models import WorkflowInstance
+from web.db import db, sessions
+from web.extensions import limiter, login_manager
+from web.safety import safe_next
+from web.wizard.views import SESSION_KEY
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired()], render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db().get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def _regenerate_session() -> None:
+    """A new session id at every change of identity (no session fixation); contents kept."""
+    interface = current_app.session_interface
+    if hasattr(interface, "regenerate"):
+        interface.regenerate(session)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login() -> Any:
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        with transaction(sessions()) as dbs:
+            user = accounts.authenticate(dbs, form.email.data or "", form.password.data or "")
+            if user is not None:
+                _claim_instances(dbs, user.id)
+        if user is not None:
+            _regenerate_session()
+            login_user(user)
+            return redirect(safe_next(form.next.data, url_for("core.home")), code=303)
+        form.password.errors.append(_("Wrong email or password."))
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form), status, {"Cache-Control": "no-store"}
+
+
+def _claim_instances(dbs: Any, user_id: int) -> None:
+    """Instances started anonymously in this browser follow the visitor into their account."""
+    ids = list((session.get(SESSION_KEY) or {}).values())
+    if ids:
+        dbs.execute(update(WorkflowInstance).where(WorkflowInstance.id.in_(ids), WorkflowInstance.actor_id.is_(None))
+                    .values(actor_id=user_id))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    _regenerate_session()
+    return redirect(url_for("core.home"), code=303)

@@ -1,0 +1,271 @@
+"""The ``engagement`` command: the composition root for operators, organizers and analysts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from engagement.config import ConfigError, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _core():
+    from engagement.core import bootstrap
+    from web.app import _relay_factory
+
+    settings = _settings()
+    return bootstrap(settings, _relay_factory(settings))
+
+
+def _emit(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group()
+def main() -> None:
+    """Engagement: workflows, members and campaigns of a citizen movement."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.option("--workers", default=2, type=int, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app with gunicorn (``gunicorn web.wsgi:app``)."""
+    _settings()
+    args = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+            "--access-logfile", "-", "--graceful-timeout", "10", "web.wsgi:app"]
+    click.echo(f"Serving on http://{host}:{port}", err=True)
+    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn
+
+
+@main.command()
+@click.option("--queues", default=None, help="comma-separated queues (default: all)")
+def worker(queues: str | None) -> None:
+    """A Celery worker (the same as ``celery -A workers.app worker``)."""
+    args = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--loglevel", "INFO"]
+    if queues:
+        args += ["--queues", queues]
+    os.execv(sys.executable, args)  # noqa: S606
+
+
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    from engagement import migrate
+
+    migrate.upgrade(_settings().database_url, revision)
+    click.echo(f"database at {migrate.current(_settings().database_url)}", err=True)
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    from engagement import migrate
+
+    migrate.downgrade(_settings().database_url, revision)
+    click.echo(f"database at {migrate.current(_settings().database_url)}", err=True)
+
+
+@db.command("current")
+def db_current() -> None:
+    from engagement import migrate
+
+    click.echo(migrate.current(_settings().database_url) or "(empty)")
+
+
+@main.group()
+def demo() -> None:
+    """Demonstration data."""
+
+
+@demo.command("load")
+@click.option("--members", default=0, type=int, help="also generate N synthetic members")
+def demo_load(members: int) -> None:
+    """Load the demo data; running it again changes nothing."""
+    from engagement.demo import load
+
+    core = _core()
+    summary = load(core.sessions, core.settings.workflows_dir, members=members)
+    for line in summary:
+        click.echo(line, err=True)
+
+
+@main.group()
+def workflows() -> None:
+    """Check, list, show and load workflow files."""
+
+
+def _paths(paths: tuple[str, ...]) -> list[Path]:
+    from engagement.workflow.definitions import workflow_files
+
+    if not paths:
+        return workflow_files(_settings().workflows_dir)
+    result: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        result.extend(workflow_files(path) if path.is_dir() else [path])
+    return result
+
+
+@workflows.command("check")
+@click.argument("paths", nargs=-1)
+def workflows_check(paths: tuple[str, ...]) -> None:
+    """Exit 0 when every file is valid; one ``path:line:column: error: message`` a problem."""
+    from engagement.core import register_builtins
+    from engagement.workflow.checker import check_files
+
+    register_builtins()
+    files = _paths(paths)
+    _valid, diagnostics = check_files(files)
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic))
+    click.echo(f"{len(files)} file(s) checked, {len(diagnostics)} error(s)", err=True)
+    sys.exit(1 if diagnostics or not files else 0)
+
+
+@workflows.command("load")
+@click.argument("paths", nargs=-1, required=True)
+def workflows_load(paths: tuple[str, ...]) -> None:
+    """Validate files and activate them (a changed file needs a new version)."""
+    from engagement.db import transaction
+    from engagement.workflow.definitions import load_files
+
+    core = _core()
+    with transaction(core.sessions) as session:
+        published, diagnostics = load_files(session, _paths(paths))
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic))
+    for item in published:
+        state = "published" if item.changed else "unchanged"
+        click.echo(f"{item.workflow_id} version {item.version}: {state}", err=True)
+    sys.exit(1 if diagnostics else 0)
+
+
+@workflows.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def workflows_list(as_json: bool) -> None:
+    from engagement.workflow.definitions import listing
+
+    core = _core()
+    with core.sessions() as session:
+        rows = [{"id": d.workflow_id, "version": d.version, "active": d.is_active, "file": d.source_name,
+                 "checksum": d.checksum, "created_at": d.created_at.isoformat()} for d in listing(session)]
+    if as_json:
+        _emit(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<24} v{row['version']:<4} {'active' if row['active'] else '':<7} {row['file']}")
+
+
+@workflows.command("show")
+@click.argument("workflow_id")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "json"]), default="mermaid")
+def workflows_show(workflow_id: str, fmt: str) -> None:
+    from engagement.workflow import definitions, diagram
+
+    core = _core()
+    with core.sessions() as session:
+        flow = definitions.active(session, workflow_id)
+    if flow is None:
+        raise click.ClickException(f"no active workflow {workflow_id!r}")
+    if fmt == "json":
+        _emit(diagram.as_json(flow.spec))
+    else:
+        click.echo(diagram.mermaid(flow.spec), nl=False)
+
+
+@main.command()
+@click.argument("workflow_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def stats(workflow_id: str, as_json: bool, since: datetime | None) -> None:
+    """Per-state counts of a workflow's instances."""
+    from engagement.workflow.stats import compute
+
+    core = _core()
+    with core.sessions() as session:
+        figures = compute(session, workflow_id, since.replace(tzinfo=UTC) if since else None)
+    if as_json:
+        _emit(figures.as_dict())
+        return
+    click.echo(f"{workflow_id}: {figures.started} started, {figures.completed} completed "
+               f"({figures.completion_rate:.1%}), {figures.abandoned} abandoned, {figures.in_progress} in progress")
+    for state, count in sorted(figures.by_state.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {state:<24} {count}")
+
+
+@main.group()
+def mail() -> None:
+    """Outbound mail."""
+
+
+@mail.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=20, type=int)
+def mail_list(as_json: bool, limit: int) -> None:
+    from engagement.mail.service import recent
+
+    core = _core()
+    with core.sessions() as session:
+        rows = [{"id": m.id, "to": m.to, "cc": m.cc, "reply_to": m.reply_to, "subject": m.subject,
+                 "status": m.status, "created_at": m.created_at.isoformat()} for m in recent(session, limit)]
+    if as_json:
+        _emit(rows)
+        return
+    for row in rows:
+        click.echo(f"#{row['id']:<6} {row['status']:<7} {', '.join(row['to']):<32} {row['subject']}")
+
+
+@main.group()
+def outbox() -> None:
+    """The transactional outbox."""
+
+
+@outbox.command("relay")
+def outbox_relay() -> None:
+    """Hand every undelivered outbox row to the relay again (after a crash or an outage)."""
+    from engagement.outbox import relay_pending
+
+    core = _core()
+    click.echo(f"{relay_pending(core.sessions, core.relay)} row(s) relayed", err=True)
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "organizer", "analyst", "member"]), default="member")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def users_create(email: str, role: str, password_stdin: bool) -> None:
+    from engagement.accounts.service import AccountError, create_user
+    from engagement.db import transaction
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    core = _core()
+    try:
+        with transaction(core.sessions) as session:
+            user = create_user(session, email, role=role, password=password)
+            user_id = user.id
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {user_id} created with role {role}", err=True)

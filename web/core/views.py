@@ -1,0 +1,81 @@
+"""Home, health probes, language choice and the friendly error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select, text
+from werkzeug.exceptions import HTTPException
+
+from engagement.workflow.models import WorkflowDefinition
+from web.app import LOCALES
+from web.db import db
+from web.safety import safe_next
+
+bp = Blueprint("core", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/")
+def home() -> str:
+    rows = db().scalars(select(WorkflowDefinition).where(WorkflowDefinition.is_active.is_(True))
+                        .order_by(WorkflowDefinition.workflow_id))
+    from engagement.workflow.definitions import active
+
+    flows = [flow.spec for row in rows if (flow := active(db(), row.workflow_id)) and flow.spec.access == "public"]
+    return render_template("core/home.html", flows=flows)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    checks: dict[str, str] = {}
+    try:
+        db().execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        log.warning("readiness: database unreachable", exc_info=True)
+        checks["database"] = "down"
+    down = [name for name, state in checks.items() if state != "ok"]
+    return jsonify(status="down" if down else "ok", checks=checks, down=down), 503 if down else 200
+
+
+@bp.post("/lang")
+def choose_language():
+    lang = request.form.get("lang")
+    if lang not in LOCALES:
+        abort(400)
+    session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), url_for("core.home")), code=303)
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        message = _("Your session has expired or the form was sent twice. Please try again.")
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            404: _("This page does not exist."),
+            403: _("You are not allowed to see this page."),
+            405: _("This action is not possible here."),
+            413: _("What you sent is too large."),
+            429: _("Too many attempts. Please wait a moment before trying again."),
+        }
+        message = messages.get(error.code or 500, _("The request could not be handled."))
+        return render_template("errors/error.html", code=error.code, message=message), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = _("Something went wrong on our side. Nothing you entered was lost; please try again.")
+        return render_template("errors/error.html", code=500, message=message), 500

@@ -1,0 +1,16 @@
+"""The request's database session (read side); writes use `engagement.db.transaction`."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def sessions() -> sessionmaker[Session]:
+    return current_app.extensions["engagement"].sessions
+
+
+def db() -> Session:
+    if "db" not in g:
+        g.db = sessions()()
+    return g.db

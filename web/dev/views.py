@@ -1,0 +1,24 @@
+"""Development tools: the stored outbox mailbox (never registered in production)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from engagement.mail import service as mail
+from engagement.mail.models import MailMessage
+from web.db import db
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.get("/mailbox")
+def mailbox() -> str:
+    return render_template("dev/mailbox.html", messages=mail.recent(db(), limit=100))
+
+
+@bp.get("/mailbox/<int:message_id>")
+def message(message_id: int) -> str:
+    found = db().get(MailMessage, message_id)
+    if found is None:
+        abort(404)
+    return render_template("dev/message.html", message=found)

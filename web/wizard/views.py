@@ -1,0 +1,257 @@
+"""The generic wizard: one page per workflow step, driven by the engine (PRG, CSRF, replay-safe)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engagement.db import transaction, utcnow
+from engagement.workflow import definitions, runtime
+from engagement.workflow.machine import CompiledWorkflow
+from engagement.workflow.models import WorkflowInstance
+from engagement.workflow.registry import REGISTRY
+from engagement.workflow.runtime import WorkflowError
+from engagement.workflow.spec import localize
+from forms.step import StepForm, build, initially_shown
+from web.db import db, sessions
+from web.wizard.presenter import button_label, error_summary
+
+bp = Blueprint("wizard", __name__, url_prefix="/w")
+
+
+class Refused(Exception):
+    """Leave the transaction (rolling it back) with a page already rendered."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__("refused")
+        self.response = response
+SESSION_KEY = "wf"
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def _actor() -> Any:
+    return current_user if current_user.is_authenticated else None
+
+
+def _active_or_404(workflow_id: str) -> CompiledWorkflow:
+    flow = definitions.active(db(), workflow_id)
+    if flow is None:
+        abort(404)
+    access = flow.spec.access
+    if access != "public" and not current_user.is_authenticated:
+        abort(redirect(url_for("auth.login", next=request.path)))
+    if access == "organizer" and current_user.role not in ("organizer", "admin"):
+        abort(403)
+    return flow
+
+
+def _pointer(workflow_id: str) -> int | None:
+    return (session.get(SESSION_KEY) or {}).get(workflow_id)
+
+
+def _remember(workflow_id: str, instance_id: int | None) -> None:
+    pointers = dict(session.get(SESSION_KEY) or {})
+    if instance_id is None:
+        pointers.pop(workflow_id, None)
+    else:
+        pointers[workflow_id] = instance_id
+    session[SESSION_KEY] = pointers
+
+
+def _owned(instance: WorkflowInstance | None, workflow_id: str) -> WorkflowInstance | None:
+    if instance is None or instance.workflow_id != workflow_id or instance.abandoned_at is not None:
+        return None
+    if instance.actor_id is not None and (not current_user.is_authenticated or instance.actor_id != current_user.id):
+        return None
+    return instance
+
+
+def _current(dbs: Session, workflow_id: str) -> WorkflowInstance | None:
+    """The visitor's instance: the one this browser holds, else (logged in) their latest unfinished one."""
+    instance_id = _pointer(workflow_id)
+    found = _owned(dbs.get(WorkflowInstance, instance_id), workflow_id) if instance_id else None
+    if found is None and current_user.is_authenticated:
+        found = runtime.find_resumable(dbs, workflow_id, current_user.id)
+    return found
+
+
+def _choices(name: str, locale: str) -> list[tuple[str, str]]:
+    return [(key, localize(text, locale)) for key, text in REGISTRY.choices[name](db(), locale)]
+
+
+def _form(flow: CompiledWorkflow, instance: WorkflowInstance, formdata: Any = None) -> StepForm:
+    actor, now = _actor(), utcnow()
+
+    def context(pending: dict[str, Any]) -> dict[str, Any]:
+        return runtime.condition_context(flow, instance, pending, actor, now)
+
+    return build(flow, instance.state, _locale(), _choices, context, initial=instance.data,
+                 step=instance.lock_version, formdata=formdata)
+
+
+def _unstarted(flow: CompiledWorkflow) -> WorkflowInstance:
+    """A transient instance standing for a visitor who has not submitted the first step yet."""
+    spec = flow.spec
+    return WorkflowInstance(workflow_id=spec.id, version=spec.version, state=spec.initial, data={},
+                            history=[], lock_version=0, started_at=utcnow())
+
+
+def _needs_eager_start(flow: CompiledWorkflow) -> bool:
+    initial = flow.spec.states[flow.spec.initial]
+    return initial.automatic or bool(initial.on_enter)
+
+
+def _start(flow: CompiledWorkflow, token: str | None = None) -> WorkflowInstance:
+    with transaction(sessions()) as dbs:
+        instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale(), start_token=token)
+    _remember(flow.spec.id, instance.id)
+    return instance
+
+
+def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | None = None,
+          status: int = 200, notice: str | None = None) -> Any:
+    state = flow.spec.states[instance.state]
+    locale = _locale()
+    if state.final:
+        body = render_template("wizard/final.html", flow=flow.spec, state=state, instance=instance, locale=locale)
+        return body, status, {"Cache-Control": "no-store"}
+    form = form or _form(flow, instance)
+    start_token = secrets.token_hex(16) if instance.id is None else None
+    body = render_template(
+        "wizard/step.html", flow=flow.spec, state=state, instance=instance, form=form, locale=locale,
+        shown=initially_shown(form, instance.data), errors=error_summary(form), notice=notice,
+        triggers=[(t, button_label(flow.spec, state.name, t, locale)) for t in flow.spec.triggers_from(state.name)],
+        can_go_back=bool(instance.history) and state.allow_back, start_token=start_token,
+    )
+    return body, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/<workflow_id>")
+def show(workflow_id: str) -> Any:
+    flow = _active_or_404(workflow_id)
+    instance = _current(db(), workflow_id)
+    if instance is not None:
+        flow = definitions.of_instance(db(), instance)
+    elif _needs_eager_start(flow):
+        instance = _start(flow)
+    else:
+        instance = _unstarted(flow)
+    notice = _("This step was already sent; here is where you stand now.") if request.args.get("stale") else None
+    return _page(flow, instance, notice=notice)
+
+
+def _stale(workflow_id: str) -> Any:
+    # No flash: writing the session here would race with the request that did succeed.
+    return redirect(url_for("wizard.show", workflow_id=workflow_id, stale=1), code=303)
+
+
+def _step_token() -> tuple[int, str | None]:
+    raw = request.form.get("step", "")
+    number, _sep, token = raw.partition("-")
+    try:
+        return int(number), token or None
+    except ValueError:
+        return -1, None
+
+
+@bp.post("/<workflow_id>")
+def submit(workflow_id: str) -> Any:
+    flow = _active_or_404(workflow_id)
+    step, start_token = _step_token()
+    trigger = request.form.get("trigger", "")
+    try:
+        with transaction(sessions()) as dbs:
+            outcome = _submit(dbs, flow, workflow_id, step, start_token, trigger)
+    except (StaleDataError, IntegrityError, OperationalError):
+        return _stale(workflow_id)
+    except Refused as refused:
+        return refused.response
+    if isinstance(outcome, int):
+        _remember(workflow_id, outcome)
+        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+    return outcome
+
+
+def _submit(dbs: Session, flow: CompiledWorkflow, workflow_id: str, step: int, start_token: str | None,
+            trigger: str) -> Any:
+    """Validate and fire within the caller's transaction; an int is the instance id to redirect to."""
+    instance = _current(dbs, workflow_id)
+    if instance is not None:
+        flow = definitions.of_instance(dbs, instance)
+    else:
+        instance = _unstarted(flow)
+    if instance.is_completed or step != instance.lock_version or (instance.id is None and not start_token):
+        return _stale(workflow_id)
+    form = _form(flow, instance, formdata=request.form)
+    if trigger not in flow.spec.triggers_from(instance.state):
+        return _page(flow, instance, form, 400, notice=_("Please use one of the buttons of the form."))
+    if not form.validate():
+        return _page(flow, instance, form, 422)
+    actor, now, locale = _actor(), utcnow(), _locale()
+    shown = instance
+    try:
+        if instance.id is None:
+            instance = runtime.start(dbs, flow, actor=actor, now=now, locale=locale, start_token=start_token)
+        runtime.submit(dbs, flow, instance, trigger=trigger, answers=form.answers(),
+                       step=instance.lock_version, actor=actor, now=now, locale=locale)
+    except WorkflowError as error:
+        if error.code == "stale":
+            raise Refused(_stale(workflow_id)) from None
+        notice = _("None of the ways forward applies to your answers. Please check them.")
+        raise Refused(_page(flow, shown, form, 422, notice=notice)) from None  # rolls back the whole step
+    return instance.id
+
+
+def _move(workflow_id: str, back: bool) -> Any:
+    _active_or_404(workflow_id)
+    step, _token = _step_token()
+    try:
+        with transaction(sessions()) as dbs:
+            instance = _current(dbs, workflow_id)
+            if instance is None:
+                return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+            if back:
+                flow = definitions.of_instance(dbs, instance)
+                runtime.back(dbs, flow, instance, step=step, actor=_actor(), now=utcnow())
+            else:
+                runtime.abandon(instance, utcnow())
+    except (WorkflowError, StaleDataError, OperationalError):
+        return _stale(workflow_id)
+    if not back:
+        _remember(workflow_id, None)
+    return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+
+
+@bp.post("/<workflow_id>/back")
+def back(workflow_id: str) -> Any:
+    return _move(workflow_id, back=True)
+
+
+@bp.post("/<workflow_id>/restart")
+def restart(workflow_id: str) -> Any:
+    return _move(workflow_id, back=False)
+
+
+@bp.post("/<workflow_id>/visibility")
+def visibility(workflow_id: str) -> Any:
+    """Which conditional fields of the current step show, given the values typed so far (for the script)."""
+    flow = _active_or_404(workflow_id)
+    instance = _current(db(), workflow_id) or _unstarted(flow)
+    if instance.id is not None:
+        flow = definitions.of_instance(db(), instance)
+    if flow.spec.states[instance.state].final:
+        return jsonify(visible=[], hidden=[])
+    form = _form(flow, instance, formdata=request.form)
+    shown = {name: form.is_visible(name) for name in form.conditional}
+    return jsonify(visible=[n for n, on in shown.items() if on], hidden=[n for n, on in shown.items() if not on])

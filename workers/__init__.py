@@ -1,0 +1,1 @@
+"""Celery: the app, the tasks, and the relay that turns committed outbox rows into tasks."""

@@ -1,0 +1,24 @@
+"""Tasks take ids, re-read state and are idempotent."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from engagement.core import Core, bootstrap
+from engagement.outbox import InProcessRelay, deliver
+from workers.app import app, settings
+
+
+@cache
+def core() -> Core:
+    # Inside a worker, rows a handler enqueues are delivered right after its commit.
+    return bootstrap(settings, InProcessRelay)
+
+
+@app.task(name="engagement.outbox.deliver", bind=True, max_retries=8, acks_late=True)
+def deliver_outbox(self, outbox_id: int) -> bool:
+    """Deliver one outbox row; a failure retries with exponential backoff and jitter."""
+    try:
+        return deliver(core().sessions, outbox_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries)) from None
