@@ -81,7 +81,7 @@ def load_files(session: Session, paths: Iterable[Path]) -> tuple[list[Published]
 _SPECS: dict[str, WorkflowSpec] = {}
 _COMPILED: dict[tuple[int, str], CompiledWorkflow] = {}
 _ACTIVE: dict[str, tuple[float, tuple[int, str] | None]] = {}
-_VERSIONS: dict[tuple[str, int], tuple[int, str]] = {}
+_VERSIONS: dict[tuple[str, int], tuple[float, tuple[int, str]]] = {}
 
 
 def _spec(definition: WorkflowDefinition) -> WorkflowSpec:
@@ -122,15 +122,21 @@ def active(session: Session, workflow_id: str) -> CompiledWorkflow | None:
 
 def of_instance(session: Session, instance: WorkflowInstance) -> CompiledWorkflow:
     """The machine of the version an instance started on (it never moves to a newer one)."""
-    # Once an instance runs on a version, that version's text can no longer change: cache for good.
-    key = _VERSIONS.get((instance.workflow_id, instance.version))
-    if key is None:
+    now = time.monotonic()
+    cached = _VERSIONS.get((instance.workflow_id, instance.version))
+    if cached is None or now - cached[0] > ACTIVE_TTL_SECONDS:
         key = _key(session, WorkflowDefinition.workflow_id == instance.workflow_id,
                    WorkflowDefinition.version == instance.version)
-    if key is None:
-        raise DefinitionError(f"version {instance.version} of {instance.workflow_id!r} is gone")
-    _VERSIONS[(instance.workflow_id, instance.version)] = key
-    return _compiled(session, key)
+        if key is None:
+            raise DefinitionError(f"version {instance.version} of {instance.workflow_id!r} is gone")
+        cached = _VERSIONS[(instance.workflow_id, instance.version)] = (now, key)
+    return _compiled(session, cached[1])
+
+
+def reset_caches() -> None:
+    """Forget what maps names to database rows (tests switch databases; specs stay cached by checksum)."""
+    _ACTIVE.clear()
+    _VERSIONS.clear()
 
 
 def listing(session: Session) -> list[WorkflowDefinition]:
