@@ -8,7 +8,7 @@ MO := translations/fr/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messag
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install dev translations messages bench clean
+.PHONY: run test lint install dev translations messages bench clean browser-deps
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ run: $(STAMP) $(MO)
 	$(BIN)/engagement db upgrade
 	$(BIN)/engagement demo load
 	$(BIN)/engagement serve --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the Playwright browser tests (they are skipped, with the reason, without it).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

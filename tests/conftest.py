@@ -74,9 +74,10 @@ def env(tmp_path: Path, mysql_url: str | None) -> dict[str, str]:
         "DATABASE_URL": mysql_url or f"sqlite:///{tmp_path / 'engagement.db'}",
         "ENGAGEMENT_WORKFLOWS_DIR": str(PROJECT_ROOT / "workflows"),
     }
-    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
-        if os.environ.get(name):
-            values[name] = os.environ[name]
+    if os.environ.get("REDIS_URL"):
+        values["REDIS_URL"] = os.environ["REDIS_URL"]
+    # CELERY_BROKER_URL is left out on purpose: tasks run in process unless a test starts a real
+    # worker for its own database (tests/services/test_celery_relay.py).
     return values
 
 

@@ -269,3 +269,7 @@ def users_create(email: str, role: str, password_stdin: bool) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {user_id} created with role {role}", err=True)
+
+
+if __name__ == "__main__":
+    main()

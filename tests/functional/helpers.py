@@ -1,0 +1,89 @@
+"""What the functional tests share: the volunteer answers, page readers and database counts."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engagement.mail.models import MailMessage
+from engagement.workflow.models import WorkflowInstance, WorkflowTransition
+
+URL = "/w/volunteer"
+IDENTITY = {"first_name": "Camille", "email": "camille@example.org", "age": "30"}
+MINOR = {"first_name": "Lou", "email": "lou@example.org", "age": "16"}
+AVAILABILITY = {"missions": ["events", "digital"], "driving_licence": "y"}
+GUARDIAN = {"guardian_email": "parent@example.org", "guardian_consent": "y"}
+SUMMARY = {"comment": "À bientôt", "terms": "y"}
+
+
+def text(page: str) -> str:
+    """The page with entities decoded (French apostrophes arrive as ``&#39;``)."""
+    return html.unescape(page)
+
+
+def state_of(page: str) -> str | None:
+    """The ``data-state`` of the step form (None on a page without one)."""
+    found = re.search(r'<form method="post"[^>]*\sdata-state="([^"]+)"', page)
+    return found.group(1) if found else None
+
+
+def input_value(page: str, name: str) -> str | None:
+    """The ``value`` of the (first) input called ``name``."""
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        if f'name="{name}"' in tag:
+            found = re.search(r'\svalue="([^"]*)"', tag)
+            return html.unescape(found.group(1)) if found else ""
+    return None
+
+
+def checked(page: str, name: str) -> set[str]:
+    """Values of the ticked checkboxes (or radios) called ``name``."""
+    return {html.unescape(v) for tag in re.findall(r"<input\b[^>]*>", page)
+            if f'name="{name}"' in tag and re.search(r"\schecked\b", tag)
+            for v in re.findall(r'\svalue="([^"]*)"', tag)}
+
+
+def field_error(page: str, field_id: str) -> str | None:
+    """The message rendered next to a field (``<p class="error" id="<id>-error">``)."""
+    found = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]*)</p>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def summary_links(page: str) -> list[str]:
+    """The anchors of the error summary's links, in order."""
+    found = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    return re.findall(r'<a href="#([^"]+)"', found.group(0)) if found else []
+
+
+def advance(client: Any, data: dict[str, Any], trigger: str = "next", url: str = URL) -> str:
+    """Submit the current step as a browser would, check the PRG answer, and return the next page."""
+    response = client.post(url, {**data, "trigger": trigger})
+    assert response.status_code == 303, text(client.last_html)[:2000]
+    assert response.headers["Location"] == url
+    page = client.get(url)
+    assert page.status_code == 200
+    return client.last_html
+
+
+def count(session: Session, model: type, *where: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def instances(session: Session, workflow_id: str = "volunteer") -> list[WorkflowInstance]:
+    return list(session.scalars(select(WorkflowInstance).where(WorkflowInstance.workflow_id == workflow_id)
+                                .order_by(WorkflowInstance.id)))
+
+
+def transitions(session: Session, instance_id: int | None = None) -> list[WorkflowTransition]:
+    query = select(WorkflowTransition).order_by(WorkflowTransition.id)
+    if instance_id is not None:
+        query = query.where(WorkflowTransition.instance_id == instance_id)
+    return list(session.scalars(query))
+
+
+def mails(session: Session) -> list[MailMessage]:
+    return list(session.scalars(select(MailMessage).order_by(MailMessage.id)))

@@ -1,0 +1,124 @@
+"""The outbox through RabbitMQ and a real Celery worker process (needs CELERY_BROKER_URL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from engagement import PROJECT_ROOT
+from engagement.mail.models import MailMessage
+from engagement.outbox import OutboxMessage
+
+BROKER = os.environ.get("CELERY_BROKER_URL", "")
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.skipif(not BROKER, reason="set CELERY_BROKER_URL=amqp://... to run the Celery worker tests"),
+]
+
+
+@pytest.fixture
+def broker_env(env: dict[str, str]) -> dict[str, str]:
+    env["CELERY_BROKER_URL"] = BROKER
+    return env
+
+
+def _celery(env: dict[str, str], *args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.app", *args],
+                            env={**os.environ, **env}, cwd=PROJECT_ROOT, **kwargs)
+
+
+@pytest.fixture
+def worker(broker_env: dict[str, str], settings: Any, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real worker process on this test's database; stale messages of earlier runs are purged first."""
+    purge = _celery(broker_env, "purge", "-f", "-Q", "transactional")
+    assert purge.wait(timeout=60) == 0
+    with (tmp_path / "worker.log").open("w") as log:
+        process = _celery(broker_env, "worker", "--pool", "solo", "--loglevel", "INFO", "-Q", "transactional",
+                          "--without-gossip", "--without-mingle", stdout=log, stderr=subprocess.STDOUT)
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _complete_volunteer(client: Any, email: str) -> None:
+    client.get("/w/volunteer")
+    assert client.post("/w/volunteer", {"trigger": "next", "first_name": "Lou", "email": email,
+                                        "age": "34"}).status_code == 303
+    client.get("/w/volunteer")
+    assert client.post("/w/volunteer", {"trigger": "next", "missions": ["events"]}).status_code == 303
+    client.get("/w/volunteer")
+    assert client.post("/w/volunteer", {"trigger": "confirm", "terms": "y"}).status_code == 303
+
+
+def _wait_sent(url: str, expected: int, timeout: float = 45) -> list[MailMessage]:
+    engine = create_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with Session(engine) as session:
+                sent = list(session.scalars(select(MailMessage).where(MailMessage.status == "sent")))
+            if len(sent) >= expected or time.monotonic() > deadline:
+                return sent
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def broker_client(broker_env: dict[str, str], settings: Any) -> Any:
+    from tests.conftest import FormClient
+    from web.app import create_app
+
+    app = create_app(settings)
+    return FormClient(app.test_client())
+
+
+def test_mail_leaves_through_rabbitmq_and_a_worker_process(worker: Any, broker_client: Any, settings: Any) -> None:
+    _complete_volunteer(broker_client, "lou@example.org")
+    sent = _wait_sent(settings.database_url, 1)
+    assert [m.to for m in sent] == [["lou@example.org"]]
+    engine = create_engine(settings.database_url)
+    with Session(engine) as session:
+        rows = list(session.scalars(select(OutboxMessage)))
+    engine.dispose()
+    assert len(rows) == 1 and rows[0].delivered_at is not None and rows[0].attempts == 1
+
+
+def test_outbox_row_left_pending_is_relayed_again_and_sent_once(
+        broker_env: dict[str, str], settings: Any, broker_client: Any, tmp_path: Path) -> None:
+    # The broker message is lost (purged before any worker runs): the row stays pending...
+    _complete_volunteer(broker_client, "sam@example.org")
+    assert _celery(broker_env, "purge", "-f", "-Q", "transactional").wait(timeout=60) == 0
+    engine = create_engine(settings.database_url)
+    with Session(engine) as session:
+        assert session.scalar(select(MailMessage.status)) == "queued"
+    # ...until the sweeper relays it; relaying twice still sends one message.
+    relay = [sys.executable, "-m", "web.cli", "outbox", "relay"]
+    for _ in range(2):
+        subprocess.run(relay, env={**os.environ, **broker_env}, cwd=PROJECT_ROOT, check=True, timeout=60)
+    with (tmp_path / "worker.log").open("w") as log:
+        process = _celery(broker_env, "worker", "--pool", "solo", "-Q", "transactional", "--without-gossip",
+                          "--without-mingle", stdout=log, stderr=subprocess.STDOUT)
+    try:
+        sent = _wait_sent(settings.database_url, 1)
+        time.sleep(1)  # let the second relayed message be consumed too
+        with Session(engine) as session:
+            statuses = list(session.scalars(select(MailMessage.status)))
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        engine.dispose()
+    assert len(sent) == 1 and statuses == ["sent"]
