@@ -47,6 +47,7 @@ browser-deps:
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: $(DEV_STAMP) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

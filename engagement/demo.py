@@ -14,7 +14,7 @@ from engagement.workflow.definitions import load_files, workflow_files
 
 def load(sessions: sessionmaker[Session], workflows_dir: Path, members: int = 0) -> list[str]:
     """Load what is missing and report it; a second run reports that nothing changed."""
-    lines = []
+    lines: list[str] = []
     with transaction(sessions) as session:
         published, diagnostics = load_files(session, workflow_files(workflows_dir))
     lines.extend(str(d) for d in diagnostics)

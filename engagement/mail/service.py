@@ -86,7 +86,7 @@ def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], 
         raise ValueError("a mail needs at least one recipient")
     message = MailMessage(
         sender=_config["sender"], to=recipients, cc=clean_addresses(cc),
-        reply_to=(clean_addresses([reply_to]) or [None])[0] if reply_to else None,
+        reply_to=next(iter(clean_addresses([reply_to])), None) if reply_to else None,
         subject=" ".join(render(subject, context).split())[:998],
         text_body=render(body, context), html_body=render(html, context, html=True) if html else None,
         template=template,

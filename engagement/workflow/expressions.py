@@ -118,6 +118,7 @@ def referenced(ast: nodes.Node) -> tuple[set[str], set[str], list[str]]:
         if name.ctx == "load" and name.name not in local:
             names.add(name.name)
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem)
         key = node.attr if isinstance(node, nodes.Getattr) else _const_key(node)
         if isinstance(key, str) and key.startswith("_"):
             problems.append(f"private attribute {key!r} is not reachable")

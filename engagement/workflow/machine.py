@@ -41,22 +41,28 @@ class CompiledWorkflow:
 
 def _condition(expression: str) -> Callable[[EventData], bool]:
     def check(event: EventData) -> bool:
-        return holds(expression, event.model.context.expression_context(event.model))
+        subject = event.model
+        assert isinstance(subject, Subject)
+        return holds(expression, subject.context.expression_context(subject))
 
     return check
 
 
 def _runner(specs: tuple[ActionSpec, ...], registry: Registry) -> Callable[[EventData], None]:
     def run(event: EventData) -> None:
+        subject = event.model
+        assert isinstance(subject, Subject)
         for spec in specs:
-            actions.run(spec, event.model, registry)
+            actions.run(spec, subject, registry)
 
     return run
 
 
 def _record_hop(event: EventData) -> None:
-    transition = event.transition
-    event.model.hops.append((transition.source, transition.dest, event.event.name))
+    transition, subject = event.transition, event.model
+    assert transition is not None and transition.dest is not None and isinstance(subject, Subject)
+    assert event.event is not None
+    subject.hops.append((transition.source, transition.dest, event.event.name))
 
 
 def compile_spec(spec: WorkflowSpec, registry: Registry = REGISTRY) -> CompiledWorkflow:

@@ -6,7 +6,7 @@ callables; an unknown name is a checker error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -48,7 +48,7 @@ class Registry:
 
     actions: dict[str, ActionDef] = field(default_factory=dict)
     choices: dict[str, ChoiceProvider] = field(default_factory=dict)
-    mail_templates: Callable[[], set[str]] = set
+    mail_templates: Callable[[], Set[str]] = frozenset
 
     def action(self, name: str, provides: tuple[str, ...] = ()) -> Callable[[ActionFunc], ActionFunc]:
         def register(func: ActionFunc) -> ActionFunc:
