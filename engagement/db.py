@@ -62,11 +62,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # Writers take the write lock up front: a deferred transaction that read a snapshot and then
+    # writes fails at once with "database is locked" instead of waiting its turn.
+    mode = "IMMEDIATE" if connection.get_execution_options().get("sqlite_immediate") else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the per-dialect settings the platform relies on."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_no_driver_transactions)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_recycle", 3600)
@@ -81,6 +94,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work: commits on success, rolls back on any error. Side effects leave after commit."""
     with factory() as session, session.begin():
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_immediate": True})
         yield session
 
 
