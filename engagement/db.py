@@ -75,6 +75,7 @@ def _sqlite_begin(connection: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the per-dialect settings the platform relies on."""
+    kwargs.setdefault("hide_parameters", True)  # SQL errors end up in logs: never with members' data
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
