@@ -12,6 +12,12 @@ log = logging.getLogger(__name__)
 DELIVER = "engagement.outbox.deliver"
 
 
+def check_broker() -> None:
+    """Raise unless the broker accepts a connection within about a second."""
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=1)
+
+
 class CeleryRelay:
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory

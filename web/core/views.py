@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from engagement.workflow.models import WorkflowDefinition
-from web.app import LOCALES
+from web.app import LOCALES, current_core
 from web.db import db
 from web.safety import safe_next
 
@@ -36,15 +36,34 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
+    settings = current_core().settings
+    probes = {"database": lambda: db().execute(text("SELECT 1"))}
+    if settings.redis_url:
+        probes["redis"] = lambda: _redis_ping(settings.redis_url)
+    if settings.celery_broker_url:
+        from workers.dispatch import check_broker
+
+        probes["broker"] = check_broker
     checks: dict[str, str] = {}
-    try:
-        db().execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception:
-        log.warning("readiness: database unreachable", exc_info=True)
-        checks["database"] = "down"
+    for name, probe in probes.items():
+        try:
+            probe()
+            checks[name] = "ok"
+        except Exception:
+            log.warning("readiness: %s unreachable", name, exc_info=True)
+            checks[name] = "down"
     down = [name for name, state in checks.items() if state != "ok"]
     return jsonify(status="down" if down else "ok", checks=checks, down=down), 503 if down else 200
+
+
+def _redis_ping(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    finally:
+        client.close()
 
 
 @bp.post("/lang")
