@@ -1,0 +1,40 @@
+"""What a visitor does on the volunteer wizard, in French, through labels and roles only."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+WIZARD = "/w/volunteer"
+MISSION = {"canvassing": "Porte-à-porte", "phoning": "Appels téléphoniques", "events": "Organisation d'événements",
+           "digital": "Action numérique", "logistics": "Logistique"}
+
+
+def heading(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)
+
+
+def fill_identity(page: Page, first_name: str, email: str, age: str) -> None:
+    page.get_by_label("Prénom").fill(first_name)
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Âge").fill(age)
+
+
+def press(page: Page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).click()
+
+
+def licence(page: Page) -> Locator:
+    return page.get_by_label("J'ai le permis de conduire")
+
+
+def error_summary(page: Page) -> Locator:
+    return page.get_by_role("alert")
+
+
+def expect_single_welcome_mail(page: Page, first_name: str, address: str) -> None:
+    """The development mailbox holds exactly one message: the French welcome to ``address``."""
+    page.goto("/dev/mailbox")
+    rows = page.get_by_role("row").filter(has=page.get_by_role("cell"))
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(address)
+    expect(rows).to_contain_text(f"Bienvenue parmi les bénévoles, {first_name} !")
