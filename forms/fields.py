@@ -115,7 +115,8 @@ class Rules:
             field.errors[:] = []
             if form.is_required(spec.name):
                 raise StopValidation(self.message(spec, "consent" if spec.type == "consent" else "required"))
-            raise StopValidation()
+            rule = _selected(spec, field)  # min_selected >= 1 asks for an answer even without `required`
+            raise StopValidation(self.message(spec, rule) if rule else "")
         if field.process_errors:
             field.errors[:] = []
             raise StopValidation(self.message(spec, _TYPE_MESSAGE.get(spec.type, "invalid")))

@@ -10,7 +10,7 @@ from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, FormField, HiddenField
 
-from engagement.workflow.expressions import parse_expression, referenced
+from engagement.workflow.expressions import ExpressionError, is_template, parse_expression, referenced, render
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.runtime import required, visible
 from engagement.workflow.spec import FieldSpec, StateSpec, localize
@@ -24,7 +24,9 @@ ConditionContext = Callable[[dict[str, Any]], dict[str, Any]]  # pending answers
 class StepForm(FlaskForm):
     """Base of every step form: the step token plus live visibility and requirement."""
 
-    step = HiddenField()
+    # An explicit label: without one, WTForms translates the field name, and Flask-WTF then
+    # parses WTForms' message catalogue from disk again on every request.
+    step = HiddenField("Step")
     state_spec: StateSpec
     conditional: dict[str, FieldSpec]
     _context: ConditionContext | None = None
@@ -103,7 +105,7 @@ def build(flow: CompiledWorkflow, state: str, locale: str, choices: ChoiceResolv
     cls = form_class(flow, state, locale)
     kwargs: dict[str, Any] = {"step": str(step)}
     if initial is not None:
-        kwargs.update(_prefill(cls.state_spec, initial))
+        kwargs.update(_prefill(cls.state_spec, initial, context))
     form = cls(formdata=formdata, data=kwargs) if formdata is not None else cls(data=kwargs)
     for spec in cls.state_spec.fields:
         if spec.choices_from:
@@ -114,10 +116,12 @@ def build(flow: CompiledWorkflow, state: str, locale: str, choices: ChoiceResolv
     return form
 
 
-def _prefill(state: StateSpec, answers: dict[str, Any]) -> dict[str, Any]:
+def _prefill(state: StateSpec, answers: dict[str, Any], context: ConditionContext) -> dict[str, Any]:
     values = {}
     for spec in state.fields:
         value = answers.get(spec.name, spec.default)
+        if spec.name not in answers and is_template(value):
+            value = _render_default(value, context)
         if spec.type == "date" and isinstance(value, str):
             try:
                 value = date.fromisoformat(value)
@@ -126,6 +130,14 @@ def _prefill(state: StateSpec, answers: dict[str, Any]) -> dict[str, Any]:
         if value is not None:
             values[spec.name] = value
     return values
+
+
+def _render_default(template: str, context: ConditionContext) -> str | None:
+    """A ``{{ template }}`` default, rendered over the answers so far (None when it cannot be)."""
+    try:
+        return render(template, context({}))
+    except ExpressionError:
+        return None
 
 
 def initially_shown(form: StepForm, answers: dict[str, Any]) -> set[str]:

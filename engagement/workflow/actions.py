@@ -87,6 +87,8 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, list | tuple | set):
         return [jsonable(v) for v in value]
+    if isinstance(value, dict):  # composite answers (address parts)
+        return {str(k): jsonable(v) for k, v in value.items()}
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)

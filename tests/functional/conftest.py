@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,32 +11,43 @@ from sqlalchemy.orm import Session
 
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory
-from tests.conftest import FormClient
 
 
-class CheckedClient(FormClient):
-    """A FormClient for which any page showing a traceback fails the test."""
+class CheckedClient:
+    """Wraps the shared FormClient: any page showing a traceback fails the test."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
     def get(self, url: str, **kwargs: Any) -> Any:
-        return self._checked(super().get(url, **kwargs))
+        return self._checked(self.inner.get(url, **kwargs))
 
     def post(self, url: str, data: dict[str, Any] | None = None, page: str | None = None, **kwargs: Any) -> Any:
-        return self._checked(super().post(url, data, page, **kwargs))
+        return self._checked(self.inner.post(url, data, page, **kwargs))
 
     def _checked(self, response: Any) -> Any:
-        assert "Traceback" not in self.last_html, self.last_html[:2000]
+        assert "Traceback" not in self.inner.last_html, self.inner.last_html[:2000]
         return response
 
 
-@pytest.fixture
-def client(app: Any) -> CheckedClient:
-    return CheckedClient(app.test_client())
+def _own_address(form_client: Any) -> Any:
+    # Login attempts are rate-limited per address, in Redis when configured (shared by every test).
+    form_client.client.environ_base["REMOTE_ADDR"] = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.1"
+    return form_client
 
 
 @pytest.fixture
-def new_client(app: Any) -> Callable[[], CheckedClient]:
-    """Another browser (its own cookie jar) on the same app."""
-    return lambda: CheckedClient(app.test_client())
+def client(client: Any) -> CheckedClient:
+    return CheckedClient(_own_address(client))
+
+
+@pytest.fixture
+def new_client(app: Any, client: CheckedClient) -> Callable[[], CheckedClient]:
+    """Another browser (its own cookie jar and address) on the same app."""
+    return lambda: CheckedClient(_own_address(type(client.inner)(app.test_client())))
 
 
 @pytest.fixture

@@ -47,6 +47,13 @@ def checked(page: str, name: str) -> set[str]:
             for v in re.findall(r'\svalue="([^"]*)"', tag)}
 
 
+def field_attributes(page: str, name: str) -> str:
+    """The attributes after ``data-field`` of a field's wrapper (``data-conditional``, ``hidden``)."""
+    found = re.search(rf'<div class="field[^"]*" data-field="{re.escape(name)}"([^>]*)>', page)
+    assert found, f"no field {name!r} on the page"
+    return found.group(1)
+
+
 def field_error(page: str, field_id: str) -> str | None:
     """The message rendered next to a field (``<p class="error" id="<id>-error">``)."""
     found = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]*)</p>', page)
@@ -87,3 +94,25 @@ def transitions(session: Session, instance_id: int | None = None) -> list[Workfl
 
 def mails(session: Session) -> list[MailMessage]:
     return list(session.scalars(select(MailMessage).order_by(MailMessage.id)))
+
+
+def selected_option(page: str, name: str) -> str | None:
+    """The value of the selected option of the select called ``name``."""
+    found = re.search(rf'<select\b[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', page, re.S)
+    if found is None:
+        return None
+    option = re.search(r'<option\b[^>]*\sselected\b[^>]*>', found.group(1))
+    value = re.search(r'value="([^"]*)"', option.group(0)) if option else None
+    return value.group(1) if value else None
+
+
+def named_controls(page: str) -> list[tuple[str, str, str]]:
+    """(tag, type, name) of every control of the step form, in page order."""
+    found = re.search(r'<form method="post"[^>]*data-state="[^"]*".*?</form>', page, re.S)
+    assert found, "no step form on the page"
+    controls = []
+    for tag, attrs in re.findall(r"<(input|select|textarea)\b([^>]*)>", found.group(0)):
+        name = re.search(r'\sname="([^"]*)"', attrs)
+        kind = re.search(r'\stype="([^"]*)"', attrs)
+        controls.append((tag, kind.group(1) if kind else "", name.group(1) if name else ""))
+    return controls

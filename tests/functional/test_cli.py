@@ -1,0 +1,183 @@
+"""The `engagement` command, run in process with the environment of an isolated deployment."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, inspect
+
+from engagement import PROJECT_ROOT
+from engagement.config import Settings
+from engagement.workflow.models import WorkflowDefinition
+from tests.functional.helpers import AVAILABILITY, IDENTITY, SUMMARY, URL, advance, count
+from web.cli import main
+
+BAD = PROJECT_ROOT / "tests" / "fixtures" / "workflows" / "bad"
+DIAGNOSTIC = re.compile(r"^(?P<path>[^:]+\.ya?ml):(?P<line>\d+):(?P<column>\d+): error: .+$")
+
+
+@pytest.fixture
+def cli(env: dict[str, str], settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    """Run ``engagement ARGS`` with the deployment's environment (tables created by ``settings``)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
+
+    return run
+
+
+def load_volunteer(cli: Any) -> None:
+    result = cli("workflows", "load", str(PROJECT_ROOT / "workflows" / "volunteer.yml"))
+    assert result.exit_code == 0, result.output
+
+
+def test_workflows_check_accepts_the_shipped_workflows(cli):
+    result = cli("workflows", "check", str(PROJECT_ROOT / "workflows"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "0 error(s)" in result.stderr
+
+
+def test_workflows_check_rejects_every_bad_file_with_located_diagnostics(cli):
+    result = cli("workflows", "check", str(BAD))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines and all(DIAGNOSTIC.match(line) for line in lines), lines
+    flagged = {Path(DIAGNOSTIC.match(line)["path"]).name for line in lines}
+    assert flagged == {path.name for path in BAD.glob("*.yml")}
+
+
+def test_workflows_check_rejects_one_bad_file_among_good_ones(cli):
+    result = cli("workflows", "check", str(PROJECT_ROOT / "workflows" / "volunteer.yml"), str(BAD / "dead_end.yml"))
+    assert result.exit_code == 1
+    assert all("dead_end.yml" in line for line in result.stdout.splitlines())
+
+
+def test_workflows_load_then_list_as_json(cli):
+    load_volunteer(cli)
+    result = cli("workflows", "list", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert [(r["id"], r["version"], r["active"], r["file"]) for r in rows] == [("volunteer", 1, True, "volunteer.yml")]
+    assert len(rows[0]["checksum"]) == 64
+
+
+def test_workflows_load_refuses_a_bad_file_and_publishes_nothing(cli, read):
+    result = cli("workflows", "load", str(BAD / "unknown_dest.yml"))
+    assert result.exit_code == 1
+    assert DIAGNOSTIC.match(result.stdout.splitlines()[0])
+    assert count(read(), WorkflowDefinition) == 0
+
+
+def test_workflows_show_as_json(cli):
+    load_volunteer(cli)
+    result = cli("workflows", "show", "volunteer", "--format", "json")
+    assert result.exit_code == 0
+    shown = json.loads(result.stdout)
+    assert (shown["id"], shown["initial"]) == ("volunteer", "identity")
+    assert shown["states"]["routing"]["automatic"] is True and shown["states"]["done"]["final"] is True
+    assert {"trigger": "route", "source": ["routing"], "dest": "guardian", "conditions": ["data.age < 18"],
+            "unless": []} in shown["transitions"]
+
+
+def test_workflows_show_as_mermaid(cli):
+    load_volunteer(cli)
+    result = cli("workflows", "show", "volunteer", "--format", "mermaid")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "stateDiagram-v2" and "    [*] --> identity" in lines
+    assert "    routing --> guardian : route [if]" in lines and "    done --> [*]" in lines
+
+
+def test_workflows_show_unknown_workflow_fails_clearly(cli):
+    result = cli("workflows", "show", "nothing_here")
+    assert result.exit_code != 0
+    assert "no active workflow 'nothing_here'" in result.stderr
+
+
+def test_stats_count_instances_per_state(cli, client):
+    client.get(URL)
+    for answers in (IDENTITY, AVAILABILITY):
+        advance(client, answers)
+    advance(client, SUMMARY, trigger="confirm")
+    assert client.post(f"{URL}/restart").status_code == 303
+    client.get(URL)
+    advance(client, {**IDENTITY, "email": "dominique@example.org"})
+    result = cli("stats", "volunteer", "--json")
+    assert result.exit_code == 0
+    figures = json.loads(result.stdout)
+    assert (figures["started"], figures["completed"], figures["in_progress"]) == (2, 1, 1)
+    assert figures["by_state"] == {"availability": 1}
+    assert figures["completion_rate"] == 0.5
+
+
+def test_stats_of_an_unused_workflow_are_zero(cli):
+    figures = json.loads(cli("stats", "volunteer", "--json").stdout)
+    assert (figures["started"], figures["completed"], figures["by_state"]) == (0, 0, {})
+
+
+def test_mail_list_shows_the_welcome_mail(cli, client):
+    client.get(URL)
+    for answers in (IDENTITY, AVAILABILITY):
+        advance(client, answers)
+    advance(client, SUMMARY, trigger="confirm")
+    result = cli("mail", "list", "--json")
+    assert result.exit_code == 0
+    [message] = json.loads(result.stdout)
+    assert (message["to"], message["status"]) == (["camille@example.org"], "sent")
+    assert "Camille" in message["subject"]
+
+
+def test_users_create_then_duplicate_is_refused(cli):
+    created = cli("users", "create", "x@example.org", "--role", "organizer", "--password-stdin",
+                  stdin="a long enough password\n")
+    assert created.exit_code == 0, created.output
+    assert "created with role organizer" in created.stderr
+    again = cli("users", "create", "X@example.org", "--role", "organizer", "--password-stdin",
+                stdin="another long password\n")
+    assert again.exit_code != 0
+    assert "an account with this email already exists" in again.stderr
+
+
+def test_users_create_refuses_a_short_password(cli):
+    result = cli("users", "create", "y@example.org", "--password-stdin", stdin="short\n")
+    assert result.exit_code != 0
+    assert "8 to 128 characters" in result.stderr
+
+
+def test_demo_load_is_idempotent(cli, read):
+    first = cli("demo", "load")
+    assert first.exit_code == 0
+    assert "workflow volunteer v1: published" in first.stderr
+    definitions = count(read(), WorkflowDefinition)
+    second = cli("demo", "load")
+    assert second.exit_code == 0
+    assert "workflow volunteer v1: unchanged" in second.stderr and "published" not in second.stderr
+    assert count(read(), WorkflowDefinition) == definitions >= 1
+
+
+def test_db_upgrade_migrates_a_fresh_sqlite_database(cli, tmp_path, monkeypatch):
+    fresh = tmp_path / "fresh.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{fresh}")
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    engine = create_engine(f"sqlite:///{fresh}")
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"alembic_version", "workflow_instances", "workflow_transitions", "mail_messages", "users"} <= tables
+    assert cli("db", "current").stdout.strip() != "(empty)"
+    assert cli("demo", "load").exit_code == 0
+
+
+def test_bad_configuration_is_a_clear_error(cli, monkeypatch):
+    monkeypatch.setenv("MAIL_BACKEND", "pigeon")
+    result = cli("workflows", "list")
+    assert result.exit_code != 0
+    assert "MAIL_BACKEND must be one of" in result.stderr

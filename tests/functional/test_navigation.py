@@ -1,0 +1,200 @@
+"""Moving around a workflow: Back, Start over, leaving and coming back, and logging in half-way."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from engagement.accounts.service import create_user
+from engagement.db import transaction
+from engagement.workflow.models import WorkflowTransition
+from tests.functional.helpers import (
+    AVAILABILITY,
+    IDENTITY,
+    URL,
+    advance,
+    checked,
+    count,
+    input_value,
+    instances,
+    state_of,
+)
+
+COOKIE = "engagement_session"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def user(app: Any) -> Any:
+    with transaction(app.extensions["engagement"].sessions) as session:
+        return create_user(session, "camille@example.org", role="member", password=PASSWORD)
+
+
+def cookie(client: Any) -> str | None:
+    found = client.client.get_cookie(COOKIE)
+    return found.value if found else None
+
+
+def log_in(client: Any, next_url: str = URL, email: str = "camille@example.org") -> Any:
+    """Fill the login form as a browser would: it posts to the page's own URL, with its hidden ``next``."""
+    page_url = f"/login?{urlencode({'next': next_url})}"
+    client.get(page_url)
+    login_form = client.last_html.split('class="step"')[1]
+    return client.post(page_url, {"email": email, "password": PASSWORD, "next": client.hidden("next", login_form)})
+
+
+def go_back(client: Any) -> Any:
+    """Press the Back button of the page shown (its own small form with the step token)."""
+    back_form = client.last_html.split('action="/w/volunteer/back"')[1]
+    return client.post(f"{URL}/back", {"step": client.hidden("step", back_form)})
+
+
+def test_back_shows_the_previous_step_with_its_answers(client, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    response = go_back(client)
+    assert response.status_code == 303 and response.headers["Location"] == URL
+    client.get(URL)
+    page = client.last_html
+    assert state_of(page) == "identity"
+    assert (input_value(page, "first_name"), input_value(page, "email"), input_value(page, "age")) == (
+        "Camille", "camille@example.org", "30")
+    [back] = [t for t in read().query(WorkflowTransition).all() if t.trigger == "back"]
+    assert (back.source, back.dest) == ("availability", "identity")
+
+
+def test_back_over_an_automatic_step_returns_to_the_last_form(client):
+    client.get(URL)
+    advance(client, IDENTITY)
+    advance(client, AVAILABILITY)
+    go_back(client)
+    client.get(URL)
+    assert state_of(client.last_html) == "availability"  # not the automatic `routing` state
+    assert checked(client.last_html, "missions") == {"events", "digital"}
+    assert checked(client.last_html, "driving_licence") == {"y"}
+
+
+def test_first_step_offers_no_back_button(client):
+    client.get(URL)
+    assert 'action="/w/volunteer/back"' not in client.last_html
+    assert 'action="/w/volunteer/back"' in advance(client, IDENTITY)
+
+
+def test_back_with_a_stale_step_token_changes_nothing(client, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    response = client.post(f"{URL}/back", {"step": "1"})
+    assert response.headers["Location"] == "/w/volunteer?stale=1"
+    [instance] = instances(read())
+    assert instance.state == "availability"
+
+
+def test_restart_abandons_the_instance_and_starts_afresh(client, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    response = client.post(f"{URL}/restart")
+    assert response.status_code == 303 and response.headers["Location"] == URL
+    client.get(URL)
+    page = client.last_html
+    assert state_of(page) == "identity"
+    assert input_value(page, "first_name") == ""
+    [instance] = instances(read())
+    assert instance.abandoned_at is not None and not instance.is_completed
+    advance(client, {**IDENTITY, "first_name": "Dominique"})
+    old, new = instances(read())
+    assert old.id == instance.id and new.data["first_name"] == "Dominique"
+
+
+def test_leaving_and_coming_back_resumes_the_step(client, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    client.get("/")
+    assert client.get(URL).status_code == 200
+    assert state_of(client.last_html) == "availability"
+    assert len(instances(read())) == 1
+
+
+def test_another_browser_starts_its_own_instance(client, new_client, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    other = new_client()
+    other.get(URL)
+    assert state_of(other.last_html) == "identity"
+    assert len(instances(read())) == 1  # nothing is created until the first step is sent
+
+
+def test_login_claims_the_anonymous_instance(client, user, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    response = log_in(client)
+    assert response.status_code == 303 and response.headers["Location"] == URL
+    [instance] = instances(read())
+    assert instance.actor_id == user.id
+
+
+def test_logged_in_user_resumes_in_another_browser(client, new_client, user, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    log_in(client)
+    other = new_client()
+    log_in(other)
+    other.get(URL)
+    assert state_of(other.last_html) == "availability"
+    advance(other, AVAILABILITY)
+    [instance] = instances(read())
+    assert instance.state == "summary" and instance.actor_id == user.id
+    assert count(read(), WorkflowTransition, WorkflowTransition.actor_id == user.id) == 2
+
+
+def test_after_logout_the_claimed_instance_is_not_shown(client, user, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    log_in(client)
+    client.get(URL)
+    assert client.post("/logout").status_code == 303
+    client.get(URL)
+    assert state_of(client.last_html) == "identity"
+    assert instances(read())[0].state == "availability"
+
+
+def test_login_regenerates_the_session_id(client, new_client, user):
+    client.get(URL)
+    advance(client, IDENTITY)
+    before = cookie(client)
+    log_in(client)
+    after = cookie(client)
+    assert before and after and before != after
+    stolen = new_client()
+    stolen.client.set_cookie(COOKIE, before)
+    stolen.get(URL)
+    assert "/login?next=" in stolen.last_html  # the old id is not logged in
+    assert state_of(stolen.last_html) == "identity"
+
+
+def test_wrong_password_is_refused_without_saying_which_part(client, user):
+    client.get("/login")
+    response = client.post("/login", {"email": "camille@example.org", "password": "wrong password"})
+    assert response.status_code == 422
+    assert "Adresse e-mail ou mot de passe incorrect." in client.last_html
+    assert cookie(client) is not None and "Se déconnecter" not in client.last_html
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "http://evil.example", "https://evil.example/w/volunteer",
+                                    "/\\evil.example", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(client, user, target):
+    response = log_in(client, next_url=target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_login_follows_a_same_site_next(client, user):
+    response = log_in(client, next_url="/w/volunteer")
+    assert response.headers["Location"] == "/w/volunteer"
+
+
+def test_language_switch_never_redirects_off_site(client):
+    client.get(URL)
+    response = client.post("/lang", {"lang": "en", "next": "//evil.example"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
