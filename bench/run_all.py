@@ -1,0 +1,73 @@
+"""Run every benchmark, each in its own process, and print one summary (``make bench``).
+
+    python bench/run_all.py [--quick] [--json results.json]
+
+``--quick`` shortens every run (a smoke test of the scripts; its numbers are not the reported ones).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import emit, machine
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ("engine", "wizard_load", "check_large")
+
+
+def run(name: str, quick: bool, work: Path) -> dict[str, Any]:
+    """One benchmark script in a fresh interpreter (so RSS and caches are its own)."""
+    out = work / f"{name}.json"
+    command = [sys.executable, str(HERE / f"{name}.py"), "--json", str(out), *(["--quick"] if quick else [])]
+    start = time.monotonic()
+    subprocess.run(command, check=True, timeout=1800)
+    result = json.loads(out.read_text())
+    result["wall_s"] = round(time.monotonic() - start, 1)
+    return result
+
+
+def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    engine, wizard, check = results["engine"], results["wizard_load"], results["check_large"]
+    timing, memory = engine["timing_ms"], engine["memory"]
+    hello, wiz = wizard["summary"]["hello"], wizard["summary"]["wizard"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    return [
+        f"engine transition (load+submit+commit)  median {timing['median']:.3f} ms, p90 {timing['p90']:.3f}, "
+        f"p99 {timing['p99']:.3f}  target < 2 ms: {verdict(engine['target_met'])}",
+        f"engine memory  {memory['live_instances']} live, fired on {memory['fired_on_for_rss']}: RSS "
+        f"{memory['rss_before_kib']} -> {memory['rss_after_kib']} KiB; machine.models={memory['machine_models']}, "
+        f"compiled machines={memory['compiled_machines']}",
+        f"hello world  {hello['requests_per_s']:.0f} req/s, p50 {hello['p50_ms']:.2f} ms, p99 {hello['p99_ms']:.2f} ms",
+        f"wizard POST  {wiz['requests_per_s']:.0f} req/s, p50 {wiz['p50_ms']:.2f} ms, p99 {wiz['p99_ms']:.2f} ms, "
+        f"errors {wiz['errors_total']}",
+        f"wizard/hello  {wizard['ratio']:.1%}  target >= 25%: {verdict(wizard['ratio_met'])};  "
+        f"wizard p99 < 50 ms: {verdict(wizard['p99_met'])}",
+        f"workflows check (200 states, CLI)  {check['cli_s'] * 1000:.0f} ms  target < 1 s: "
+        f"{verdict(check['target_met'])};  check_text in process {check['check_text_ms']:.0f} ms",
+    ]
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    quick = "--quick" in argv
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp:
+        results = {name: run(name, quick, Path(tmp)) for name in BENCHMARKS}
+    print("\n== summary ==")
+    print(f"{info['date']}; {info['nproc']} CPUs ({info['cpu']}), {info['ram_gib']} GiB RAM, "
+          f"Python {info['python']}, SQLite {info['sqlite']}, {info['wrk']}{' [QUICK]' if quick else ''}")
+    for line in summary_lines(results):
+        print("  " + line)
+    return {"machine": info, "quick": quick, "results": results}
+
+
+if __name__ == "__main__":
+    emit(main(sys.argv[1:]), sys.argv[1:])
