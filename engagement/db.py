@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,10 +94,60 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+class SQLiteWriterLock:
+    """Queues SQLite writers of all processes on one file lock, re-entrant within a thread.
+
+    SQLite's own busy handler makes a waiting writer sleep 1, 2, 5 ... 100 ms between retries;
+    a blocking ``flock`` is woken by the kernel the moment the writer ahead finishes.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.mutex = threading.RLock()  # threads of this process
+        self.depth = 0
+        self.fd: int | None = None
+        self.pid = 0
+
+    def _descriptor(self) -> int:
+        if self.fd is None or self.pid != os.getpid():  # after a fork, a descriptor of our own
+            self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self.fd
+
+    def __enter__(self) -> None:
+        self.mutex.acquire()
+        if self.depth == 0:
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            except BaseException:
+                self.mutex.release()
+                raise
+        self.depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        self.mutex.release()
+
+
+_WRITER_LOCKS: dict[str, SQLiteWriterLock] = {}
+
+
+def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[None]:
+    bind = factory.kw.get("bind")
+    database = getattr(getattr(bind, "url", None), "database", None)
+    if bind is None or bind.dialect.name != "sqlite" or not database or database == ":memory:":
+        return nullcontext()
+    lock = _WRITER_LOCKS.get(database)
+    if lock is None:
+        lock = _WRITER_LOCKS[database] = SQLiteWriterLock(database + ".writer-lock")
+    return lock
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work: commits on success, rolls back on any error. Side effects leave after commit."""
-    with factory() as session, session.begin():
+    with _writer_lock(factory), factory() as session, session.begin():
         if session.get_bind().dialect.name == "sqlite":
             session.connection(execution_options={"sqlite_immediate": True})
         yield session

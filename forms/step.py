@@ -24,6 +24,11 @@ ConditionContext = Callable[[dict[str, Any]], dict[str, Any]]  # pending answers
 class StepForm(FlaskForm):
     """Base of every step form: the step token plus live visibility and requirement."""
 
+    class Meta:
+        # The app-wide CSRFProtect already checks every POST before any view runs; a second,
+        # per-form token would only sign and verify the same secret again.
+        csrf = False
+
     # An explicit label: without one, WTForms translates the field name, and Flask-WTF then
     # parses WTForms' message catalogue from disk again on every request.
     step = HiddenField("Step")

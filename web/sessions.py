@@ -23,8 +23,8 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
         super().__init__(app, key_prefix="session:", cleanup_n_requests=1000, **kwargs)
 
     def _retrieve_session_data(self, store_id: str) -> dict[str, Any] | None:
-        with self.sessions() as session:
-            payload = models.load(session, store_id)
+        with self.sessions.kw["bind"].connect() as connection:
+            payload = models.load(connection, store_id)
         return None if payload is None else self.serializer.decode(payload)
 
     def _delete_session(self, store_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, String, delete, select
+from sqlalchemy import Connection, LargeBinary, String, bindparam, delete, select
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -19,11 +19,13 @@ class HttpSession(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-def load(session: Session, store_id: str, now: datetime | None = None) -> bytes | None:
-    row = session.get(HttpSession, store_id)
-    if row is None or row.expires_at <= (now or utcnow()):
-        return None
-    return row.payload
+_LOAD = select(HttpSession.payload).where(HttpSession.store_id == bindparam("store_id"),
+                                         HttpSession.expires_at > bindparam("now"))
+
+
+def load(connection: Connection | Session, store_id: str, now: datetime | None = None) -> bytes | None:
+    """The payload of a live session (read on every request: a plain, cached Core query)."""
+    return connection.execute(_LOAD, {"store_id": store_id, "now": now or utcnow()}).scalar()
 
 
 def save(session: Session, store_id: str, payload: bytes, expires_at: datetime) -> None:

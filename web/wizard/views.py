@@ -61,6 +61,8 @@ def _pointer(workflow_id: str) -> int | None:
 
 
 def _remember(workflow_id: str, instance_id: int | None) -> None:
+    if _pointer(workflow_id) == instance_id:
+        return  # unchanged: the session is not written again
     pointers = dict(session.get(SESSION_KEY) or {})
     if instance_id is None:
         pointers.pop(workflow_id, None)
