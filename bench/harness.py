@@ -105,7 +105,9 @@ def _first_line(command: list[str]) -> str:
 def emit(result: dict[str, Any], argv: Sequence[str]) -> None:
     """Write ``result`` as JSON to the path after ``--json`` (how run_all collects results)."""
     if "--json" in argv:
-        Path(argv[list(argv).index("--json") + 1]).write_text(json.dumps(result, indent=2))
+        target = Path(argv[list(argv).index("--json") + 1])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(result, indent=2))
 
 
 def ms(seconds: float) -> float:
