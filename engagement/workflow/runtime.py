@@ -15,6 +15,7 @@ from engagement.workflow.models import WorkflowInstance, WorkflowTransition
 from engagement.workflow.spec import FieldSpec, StateSpec
 
 MAX_AUTOMATIC_HOPS = 50
+MAX_HISTORY = 100  # steps Back can walk through; a workflow looping for ever keeps the last ones
 
 
 class WorkflowError(Exception):
@@ -116,8 +117,9 @@ def _apply(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
             changes=changes if index == 0 else None,
         ))
         entered = now
-    if remember is not None and flow.spec.states[remember].fields:
-        instance.history = [*instance.history, remember]
+    if remember is not None and remember != subject.state and flow.spec.states[remember].fields:
+        # Back returns to the previous page: a step that saved onto itself is not a new page.
+        instance.history = [*instance.history, remember][-MAX_HISTORY:]
     instance.state, instance.data = subject.state, subject.data
     instance.updated_at = now
     if subject.hops:
