@@ -47,6 +47,8 @@ def current_core() -> Core:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
+    if not logging.getLogger().handlers:  # gunicorn and tests bring their own
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"),
                 instance_path=str(settings.instance_dir or PROJECT_ROOT / "instance"))
     core = bootstrap(settings, _relay_factory(settings))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engagement.workflow.checker import check_files, check_text
-from engagement.workflow.loader import Diagnostic
+from engagement.workflow.loader import Diagnostic, load_text
 from engagement.workflow.machine import CompiledWorkflow, compiled
 from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
 from engagement.workflow.registry import REGISTRY
@@ -73,7 +73,7 @@ def load_files(session: Session, paths: Iterable[Path]) -> tuple[list[Published]
             with session.begin_nested():
                 published.append(publish(session, spec, text, path.name))
         except DefinitionError as exc:
-            line, column = 1, 1
+            line, column = load_text(text).where(("version",))
             diagnostics.append(Diagnostic(str(path), line, column, str(exc).split(": ", 1)[-1]))
     return published, diagnostics
 

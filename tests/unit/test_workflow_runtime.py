@@ -388,7 +388,7 @@ def test_load_files_reports_a_refused_change_and_keeps_the_running_version(publi
         done, diagnostics = definitions.load_files(session, [path])
 
     assert done == []
-    assert [(d.path, d.line, d.column) for d in diagnostics] == [(str(path), 1, 1)]
+    assert [(d.path, d.line, d.column) for d in diagnostics] == [(str(path), 4, 10)]  # at the version to bump
     assert "give the file a new version" in diagnostics[0].message
     with published.sessions() as session:
         flow = definitions.active(session, "gate")
