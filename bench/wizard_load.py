@@ -53,13 +53,13 @@ TARGET_RATIO, TARGET_P99_MS = 0.25, 50.0
 
 
 def prepare_visitor(base: str) -> dict[str, Any]:
-    """A visitor who has started an instance: its cookie, CSRF token and current step."""
+    """A visitor whose instance (started by the first GET) is past its first step: cookie, CSRF token, step."""
     browser = requests.Session()
     page = browser.get(base + PATH, timeout=10).text
     first = {"csrf_token": _hidden(page, "csrf_token"), "step": _hidden(page, "step"), **ANSWERS, "quantity": "1"}
     response = browser.post(base + PATH, data=first, allow_redirects=False, timeout=10)
     if response.status_code != 303 or "stale" in response.headers.get("Location", ""):
-        raise RuntimeError(f"the first step did not start an instance: {response.status_code}")
+        raise RuntimeError(f"the first step was refused: {response.status_code} {response.headers.get('Location')}")
     page = browser.get(base + PATH, timeout=10).text
     cookie = browser.cookies.get("engagement_session")
     return {"cookie": f"engagement_session={cookie}", "step": int(_hidden(page, "step")),

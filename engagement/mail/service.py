@@ -53,8 +53,12 @@ def _template_text(name: str, locale: str, part: str) -> str | None:
     return None
 
 
+class AddressError(ValueError):
+    """A recipient address is invalid or missing (the message names no address)."""
+
+
 def clean_addresses(values: Iterable[str]) -> list[str]:
-    """Normalized, valid, distinct addresses; invalid ones raise ValueError naming none of them."""
+    """Normalized, valid, distinct addresses; invalid ones raise AddressError naming none of them."""
     result: list[str] = []
     for value in values:
         for part in (p.strip() for p in value.split(",")):
@@ -63,7 +67,7 @@ def clean_addresses(values: Iterable[str]) -> list[str]:
             try:
                 address = validate_email(part, check_deliverability=False).normalized
             except EmailNotValidError:
-                raise ValueError("a recipient address is invalid") from None
+                raise AddressError("a recipient address is invalid") from None
             if address.lower() not in (a.lower() for a in result):
                 result.append(address)
     return result
@@ -83,7 +87,7 @@ def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], 
         raise ValueError(f"mail template {template!r} is incomplete")
     recipients = clean_addresses(to)
     if not recipients:
-        raise ValueError("a mail needs at least one recipient")
+        raise AddressError("a mail needs at least one recipient")
     message = MailMessage(
         sender=_config["sender"], to=recipients, cc=clean_addresses(cc),
         reply_to=next(iter(clean_addresses([reply_to])), None) if reply_to else None,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from engagement.mail import service as mail
+from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import Answers, evaluate, is_template, render
 from engagement.workflow.registry import ActionContext, Registry
 from engagement.workflow.spec import ActionSpec, WorkflowSpec
@@ -118,9 +119,12 @@ def _mail(params: dict[str, Any], subject: Subject) -> None:
     context = subject.context
     expr_context = context.expression_context(subject)
     reply_to = _recipients(params.get("reply_to"), expr_context)
-    mail.compose(
-        context.session, to=_recipients(params["to"], expr_context),
-        cc=_recipients(params.get("cc"), expr_context), reply_to=reply_to[0] if reply_to else None,
-        template=params.get("template"), subject=params.get("subject"), body=params.get("body"),
-        context=expr_context, locale=context.locale,
-    )
+    try:
+        mail.compose(
+            context.session, to=_recipients(params["to"], expr_context),
+            cc=_recipients(params.get("cc"), expr_context), reply_to=reply_to[0] if reply_to else None,
+            template=params.get("template"), subject=params.get("subject"), body=params.get("body"),
+            context=expr_context, locale=context.locale,
+        )
+    except mail.AddressError as exc:
+        raise WorkflowError("invalid_recipient", str(exc)) from None

@@ -52,6 +52,7 @@ RESERVED = frozenset({
     "actor_id", "completed", "is_completed", "history", "lock_version", "metadata", "registry",
     "started_at", "updated_at", "completed_at", "transitions", "user", "now", "csrf_token", "step",
     "may_trigger", "get_triggers", "to_state", "query", "session",
+    "back", "restart",  # the wizard's own navigation, logged under these names
 })
 
 

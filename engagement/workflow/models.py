@@ -53,8 +53,6 @@ class WorkflowInstance(Base):
     completed_at: Mapped[datetime | None]
     abandoned_at: Mapped[datetime | None] = mapped_column(comment="set when the visitor restarted")
     lock_version: Mapped[int] = mapped_column(default=1, comment="optimistic lock and step token")
-    start_token: Mapped[str | None] = mapped_column(
-        String(32), unique=True, comment="nonce of the form that started it: a replayed first step starts nothing")
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engagement.workflow.actions import FiringContext, expression_context, jsonable
+from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import holds
 from engagement.workflow.machine import CompiledWorkflow, Subject
 from engagement.workflow.models import WorkflowInstance, WorkflowTransition
@@ -18,27 +19,18 @@ MAX_AUTOMATIC_HOPS = 50
 MAX_HISTORY = 100  # steps Back can walk through; a workflow looping for ever keeps the last ones
 
 
-class WorkflowError(Exception):
-    """A refusal the visitor should read; ``code`` lets the web layer pick the page and status."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def _fire_context(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
                   actor: Any, now: datetime, locale: str) -> FiringContext:
     return FiringContext(session, flow.spec, instance, actor, now, locale)
 
 
 def start(session: Session, flow: CompiledWorkflow, *, actor: Any, now: datetime, locale: str,
-          data: dict[str, Any] | None = None, start_token: str | None = None) -> WorkflowInstance:
+          data: dict[str, Any] | None = None) -> WorkflowInstance:
     """A new instance in the initial state (its on_enter actions run; automatic states route)."""
     spec = flow.spec
     instance = WorkflowInstance(
         workflow_id=spec.id, version=spec.version, state=spec.initial, data=dict(data or {}),
         history=[], actor_id=getattr(actor, "id", None), started_at=now, updated_at=now, entered_at=now,
-        start_token=start_token,
     )
     session.add(instance)
     session.flush()

@@ -126,17 +126,10 @@ def upgrade() -> None:
         sa.Column("completed_at", TIMESTAMP, nullable=True),
         sa.Column("abandoned_at", TIMESTAMP, nullable=True, comment="set when the visitor restarted"),
         sa.Column("lock_version", sa.Integer(), nullable=False, comment="optimistic lock and step token"),
-        sa.Column(
-            "start_token",
-            sa.String(length=32),
-            nullable=True,
-            comment="nonce of the form that started it: a replayed first step starts nothing",
-        ),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name=op.f("fk_workflow_instances_actor_id_users"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workflow_instances")),
-        sa.UniqueConstraint("start_token", name=op.f("uq_workflow_instances_start_token")),
         **MYSQL_TABLE,
     )
     op.create_index(

@@ -92,6 +92,24 @@ def transitions(session: Session, instance_id: int | None = None) -> list[Workfl
     return list(session.scalars(query))
 
 
+def untouched_start(session: Session, workflow_id: str = "volunteer", initial: str = "identity",
+                    lock_version: int = 1) -> WorkflowInstance:
+    """The only instance: the one the first GET started, still as started (a refused step saved nothing).
+
+    Exactly one instance of ``workflow_id``, in its initial state, with its original lock version,
+    no answers and no history, neither completed nor abandoned; and no transition at all.
+    """
+    found = instances(session, workflow_id)
+    assert len(found) == 1, f"expected exactly one {workflow_id} instance, found {len(found)}"
+    instance = found[0]
+    assert (instance.state, instance.lock_version, instance.data, instance.history) == (
+        initial, lock_version, {}, [])
+    assert instance.abandoned_at is None and not instance.is_completed and instance.completed_at is None
+    assert count(session, WorkflowInstance) == 1
+    assert transitions(session) == []
+    return instance
+
+
 def mails(session: Session) -> list[MailMessage]:
     return list(session.scalars(select(MailMessage).order_by(MailMessage.id)))
 

@@ -82,6 +82,16 @@ def test_first_step_offers_no_back_button(client):
     assert 'action="/w/volunteer/back"' in advance(client, IDENTITY)
 
 
+def test_start_over_shows_only_once_there_is_something_to_discard(client):
+    client.get(URL)
+    assert 'action="/w/volunteer/restart"' not in client.last_html  # a fresh instance: nothing to discard
+    assert 'action="/w/volunteer/restart"' in advance(client, IDENTITY)
+    go_back(client)
+    client.get(URL)
+    assert state_of(client.last_html) == "identity"  # no history again, but answers to discard
+    assert 'action="/w/volunteer/restart"' in client.last_html
+
+
 def test_back_with_a_stale_step_token_changes_nothing(client, read):
     client.get(URL)
     advance(client, IDENTITY)
@@ -94,17 +104,27 @@ def test_back_with_a_stale_step_token_changes_nothing(client, read):
 def test_restart_abandons_the_instance_and_starts_afresh(client, read):
     client.get(URL)
     advance(client, IDENTITY)
+    [before] = instances(read())
     response = client.post(f"{URL}/restart")
     assert response.status_code == 303 and response.headers["Location"] == URL
+    [instance] = instances(read())  # abandoned; the next visit starts the fresh one
+    assert instance.id == before.id
+    assert instance.abandoned_at is not None and not instance.is_completed
+    assert instance.state == "availability" and instance.data["first_name"] == "Camille"
     client.get(URL)
     page = client.last_html
     assert state_of(page) == "identity"
     assert input_value(page, "first_name") == ""
-    [instance] = instances(read())
-    assert instance.abandoned_at is not None and not instance.is_completed
+    assert client.hidden("step") == "1"
+    assert 'action="/w/volunteer/restart"' not in page  # nothing to discard yet
+    old, fresh = instances(read())
+    assert old.id == before.id and old.abandoned_at is not None
+    assert (fresh.state, fresh.lock_version, fresh.data, fresh.history) == ("identity", 1, {}, [])
+    assert fresh.abandoned_at is None
     advance(client, {**IDENTITY, "first_name": "Dominique"})
     old, new = instances(read())
-    assert old.id == instance.id and new.data["first_name"] == "Dominique"
+    assert old.id == before.id and new.id == fresh.id and new.data["first_name"] == "Dominique"
+    assert old.data["first_name"] == "Camille" and old.state == "availability"
 
 
 def test_leaving_and_coming_back_resumes_the_step(client, read):
@@ -122,7 +142,12 @@ def test_another_browser_starts_its_own_instance(client, new_client, read):
     other = new_client()
     other.get(URL)
     assert state_of(other.last_html) == "identity"
-    assert len(instances(read())) == 1  # nothing is created until the first step is sent
+    assert input_value(other.last_html, "first_name") == ""
+    mine, theirs = instances(read())  # the first visit starts an instance
+    assert (mine.state, mine.data["first_name"]) == ("availability", "Camille")
+    assert (theirs.state, theirs.lock_version, theirs.data, theirs.history) == ("identity", 1, {}, [])
+    other.get(URL)
+    assert len(instances(read())) == 2  # the other browser's second visit resumes its own
 
 
 def test_login_claims_the_anonymous_instance(client, user, read):

@@ -1,4 +1,5 @@
-"""Replays and races: a step sent twice, a double-click on the first step, eight posts at once."""
+"""Replays and races: a step sent twice, a double-click on the first step, posts without an instance,
+eight posts at once."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.functional.helpers import (
     state_of,
     text,
     transitions,
+    untouched_start,
 )
 
 STALE_NOTICE = "Cette étape a déjà été envoyée ; voici où vous en êtes."
@@ -65,34 +67,59 @@ def test_confirm_sent_twice_sends_one_mail(client, read):
     assert count(session, WorkflowTransition, WorkflowTransition.dest == "done") == 1
 
 
-def test_double_click_on_first_step_starts_one_instance(client, read):
+def test_first_visit_starts_one_instance_and_the_next_visit_resumes_it(client, read):
+    client.get(URL)
+    assert state_of(client.last_html) == "identity"
+    assert client.hidden("step") == "1"
+    started = untouched_start(read())
+    client.get(URL)
+    assert state_of(client.last_html) == "identity"
+    assert client.hidden("step") == "1"
+    assert untouched_start(read()).id == started.id  # resumed: no second instance
+
+
+def test_double_click_on_first_step_records_one_transition_on_one_instance(client, read):
     client.get(URL)
     page = client.last_html
-    assert re.search(r'name="step" value="0-[0-9a-f]{32}"', page)
+    assert re.search(r'name="step" value="1"', page)
+    started = untouched_start(read())
     first = send_again(client, page, IDENTITY)
     second = send_again(client, page, IDENTITY)
-    assert first.headers["Location"] == URL
+    assert first.status_code == 303 and first.headers["Location"] == URL
     assert second.status_code == 303 and second.headers["Location"] == "/w/volunteer?stale=1"
     session = read()
-    assert len(instances(session)) == 1
-    assert len(transitions(session)) == 1
-    client.get(URL)
+    [instance] = instances(session)
+    assert instance.id == started.id and instance.state == "availability"
+    assert [(t.instance_id, t.source, t.dest) for t in transitions(session)] == [
+        (started.id, "identity", "availability")]
+    client.get(second.headers["Location"])
+    assert STALE_NOTICE in text(client.last_html)
     assert state_of(client.last_html) == "availability"
 
 
-def test_first_step_without_start_token_starts_nothing(client, read):
+def test_post_without_a_session_cookie_is_refused_and_creates_nothing(client, new_client, read):
+    client.get(URL)  # another visitor's page: a valid CSRF token and step token, but not this browser's
+    stranger = new_client()
+    response = stranger.client.post(URL, data={**IDENTITY, "trigger": "next", "step": client.hidden("step"),
+                                               "csrf_token": client.hidden("csrf_token")})
+    assert response.status_code == 400  # the CSRF token lives in the session: none, no valid token
+    assert "Votre session a expiré" in text(response.get_data(as_text=True))
+    untouched_start(read())  # only the other visitor's instance, untouched
+
+
+def test_post_from_a_session_without_an_instance_goes_to_the_first_page_and_creates_nothing(
+        client, new_client, read):
     client.get(URL)
-    response = client.post(URL, {**IDENTITY, "trigger": "next", "step": "0"})
-    assert response.headers["Location"] == "/w/volunteer?stale=1"
-    assert instances(read()) == []
-
-
-def test_each_visit_gets_its_own_start_token(client):
-    tokens = set()
-    for _ in range(3):
-        client.get(URL)
-        tokens.add(client.hidden("step"))
-    assert len(tokens) == 3
+    theirs = untouched_start(read())
+    stranger = new_client()
+    stranger.get("/login")  # a session (and CSRF token) that never opened the wizard
+    response = stranger.post(URL, {**IDENTITY, "trigger": "next", "step": client.hidden("step")})
+    assert response.status_code == 303 and response.headers["Location"] == URL
+    assert untouched_start(read()).id == theirs.id  # nothing created, and the other visitor's instance unchanged
+    stranger.get(response.headers["Location"])
+    assert STALE_NOTICE not in text(stranger.last_html) and state_of(stranger.last_html) == "identity"
+    first, second = instances(read())  # following the redirect starts the stranger's own instance
+    assert first.id == theirs.id and (second.state, second.lock_version, second.data) == ("identity", 1, {})
 
 
 # -- against the real server (gunicorn, two worker processes) -----------------------------------------
@@ -152,11 +179,16 @@ def test_eight_concurrent_posts_of_one_step_record_one_transition(live_server, r
     assert instance.state == "summary"
 
 
-def test_eight_concurrent_first_steps_start_one_instance(live_server, read):
-    browser = _browser(live_server)
-    responses = _race(live_server, browser.cookies, _page_payload(browser, live_server, IDENTITY))
+def test_eight_concurrent_first_steps_record_one_transition_on_one_instance(live_server, read):
+    browser = _browser(live_server)  # its visit started the instance; the payload's page resumes it
+    payload = _page_payload(browser, live_server, IDENTITY)
+    assert payload["step"] == "1"
+    responses = _race(live_server, browser.cookies, payload)
     assert sorted(r.status_code for r in responses) == [303] * 8
-    assert sorted(r.headers["Location"] for r in responses).count(URL) == 1
+    locations = sorted(r.headers["Location"] for r in responses)
+    assert locations.count(URL) == 1 and locations.count("/w/volunteer?stale=1") == 7
     session = read()
     assert count(session, WorkflowInstance) == 1
     assert count(session, WorkflowTransition) == 1
+    [instance] = instances(session)
+    assert instance.state == "availability"

@@ -20,8 +20,8 @@ from engagement.outbox import OutboxMessage
 from engagement.workflow import definitions, runtime
 from engagement.workflow.checker import check_text
 from engagement.workflow.definitions import DefinitionError
+from engagement.workflow.errors import WorkflowError
 from engagement.workflow.models import WorkflowInstance, WorkflowTransition
-from engagement.workflow.runtime import WorkflowError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
 VOLUNTEER = PROJECT_ROOT / "workflows" / "volunteer.yml"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
@@ -15,10 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engagement.db import transaction, utcnow
 from engagement.workflow import definitions, runtime
+from engagement.workflow.errors import WorkflowError
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.models import WorkflowInstance
 from engagement.workflow.registry import REGISTRY
-from engagement.workflow.runtime import WorkflowError
 from engagement.workflow.spec import localize
 from forms.step import StepForm, build, initially_shown
 from web.db import db, sessions
@@ -102,21 +101,9 @@ def _form(flow: CompiledWorkflow, instance: WorkflowInstance, formdata: Any = No
                  step=instance.lock_version, formdata=formdata)
 
 
-def _unstarted(flow: CompiledWorkflow) -> WorkflowInstance:
-    """A transient instance standing for a visitor who has not submitted the first step yet."""
-    spec = flow.spec
-    return WorkflowInstance(workflow_id=spec.id, version=spec.version, state=spec.initial, data={},
-                            history=[], lock_version=0, started_at=utcnow())
-
-
-def _needs_eager_start(flow: CompiledWorkflow) -> bool:
-    initial = flow.spec.states[flow.spec.initial]
-    return initial.automatic or bool(initial.on_enter)
-
-
-def _start(flow: CompiledWorkflow, token: str | None = None) -> WorkflowInstance:
+def _start(flow: CompiledWorkflow) -> WorkflowInstance:
     with transaction(sessions()) as dbs:
-        instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale(), start_token=token)
+        instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale())
     _remember(flow.spec.id, instance.id)
     return instance
 
@@ -129,12 +116,12 @@ def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | N
         body = render_template("wizard/final.html", flow=flow.spec, state=state, instance=instance, locale=locale)
         return body, status, {"Cache-Control": "no-store"}
     form = form or _form(flow, instance)
-    start_token = secrets.token_hex(16) if instance.id is None else None
     body = render_template(
         "wizard/step.html", flow=flow.spec, state=state, instance=instance, form=form, locale=locale,
         shown=initially_shown(form, instance.data), errors=error_summary(form), notice=notice,
         triggers=[(t, button_label(flow.spec, state.name, t, locale)) for t in flow.spec.triggers_from(state.name)],
-        can_go_back=bool(instance.history) and state.allow_back, start_token=start_token,
+        can_go_back=bool(instance.history) and state.allow_back,
+        can_restart=bool(instance.history or instance.data),
     )
     return body, status, {"Cache-Control": "no-store"}
 
@@ -143,12 +130,10 @@ def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | N
 def show(workflow_id: str) -> Any:
     flow = _active_or_404(workflow_id)
     instance = _current(db(), workflow_id)
-    if instance is not None:
-        flow = definitions.of_instance(db(), instance)
-    elif _needs_eager_start(flow):
+    if instance is None:
         instance = _start(flow)
     else:
-        instance = _unstarted(flow)
+        flow = definitions.of_instance(db(), instance)
     notice = _("This step was already sent; here is where you stand now.") if request.args.get("stale") else None
     return _page(flow, instance, notice=notice)
 
@@ -158,23 +143,21 @@ def _stale(workflow_id: str) -> Any:
     return redirect(url_for("wizard.show", workflow_id=workflow_id, stale=1), code=303)
 
 
-def _step_token() -> tuple[int, str | None]:
-    raw = request.form.get("step", "")
-    number, _sep, token = raw.partition("-")
+def _step_token() -> int:
     try:
-        return int(number), token or None
+        return int(request.form.get("step", ""))
     except ValueError:
-        return -1, None
+        return -1
 
 
 @bp.post("/<workflow_id>")
 def submit(workflow_id: str) -> Any:
     flow = _active_or_404(workflow_id)
-    step, start_token = _step_token()
+    step = _step_token()
     trigger = request.form.get("trigger", "")
     try:
         with transaction(sessions()) as dbs:
-            outcome = _submit(dbs, flow, workflow_id, step, start_token, trigger)
+            outcome = _submit(dbs, flow, workflow_id, step, trigger)
     except (StaleDataError, IntegrityError, OperationalError):
         return _stale(workflow_id)
     except Refused as refused:
@@ -185,39 +168,38 @@ def submit(workflow_id: str) -> Any:
     return outcome
 
 
-def _submit(dbs: Session, flow: CompiledWorkflow, workflow_id: str, step: int, start_token: str | None,
-            trigger: str) -> Any:
+def _submit(dbs: Session, flow: CompiledWorkflow, workflow_id: str, step: int, trigger: str) -> Any:
     """Validate and fire within the caller's transaction; an int is the instance id to redirect to."""
     instance = _current(dbs, workflow_id)
-    if instance is not None:
-        flow = definitions.of_instance(dbs, instance)
-    else:
-        instance = _unstarted(flow)
-    if instance.is_completed or step != instance.lock_version or (instance.id is None and not start_token):
+    if instance is None:  # a session that never opened this wizard: show it its first page
+        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+    if instance.is_completed or step != instance.lock_version:
         return _stale(workflow_id)
+    flow = definitions.of_instance(dbs, instance)
     form = _form(flow, instance, formdata=request.form)
     if trigger not in flow.spec.triggers_from(instance.state):
         return _page(flow, instance, form, 400, notice=_("Please use one of the buttons of the form."))
     if not form.validate():
         return _page(flow, instance, form, 422)
-    actor, now, locale = _actor(), utcnow(), _locale()
-    shown = instance
     try:
-        if instance.id is None:
-            instance = runtime.start(dbs, flow, actor=actor, now=now, locale=locale, start_token=start_token)
-        runtime.submit(dbs, flow, instance, trigger=trigger, answers=form.answers(),
-                       step=instance.lock_version, actor=actor, now=now, locale=locale)
+        runtime.submit(dbs, flow, instance, trigger=trigger, answers=form.answers(), step=step,
+                       actor=_actor(), now=utcnow(), locale=_locale())
     except WorkflowError as error:
         if error.code == "stale":
             raise Refused(_stale(workflow_id)) from None
-        notice = _("None of the ways forward applies to your answers. Please check them.")
-        raise Refused(_page(flow, shown, form, 422, notice=notice)) from None  # rolls back the whole step
+        raise Refused(_page(flow, instance, form, 422, notice=_refusal(error))) from None  # rolls back the step
     return instance.id
+
+
+def _refusal(error: WorkflowError) -> str:
+    if error.code == "invalid_recipient":
+        return _("An email address in your answers cannot receive mail. Please check it.")
+    return _("None of the ways forward applies to your answers. Please check them.")
 
 
 def _move(workflow_id: str, back: bool) -> Any:
     _active_or_404(workflow_id)
-    step, _token = _step_token()
+    step = _step_token()
     try:
         with transaction(sessions()) as dbs:
             instance = _current(dbs, workflow_id)
@@ -248,12 +230,11 @@ def restart(workflow_id: str) -> Any:
 @bp.post("/<workflow_id>/visibility")
 def visibility(workflow_id: str) -> Any:
     """Which conditional fields of the current step show, given the values typed so far (for the script)."""
-    flow = _active_or_404(workflow_id)
-    instance = _current(db(), workflow_id) or _unstarted(flow)
-    if instance.id is not None:
-        flow = definitions.of_instance(db(), instance)
-    if flow.spec.states[instance.state].final:
+    _active_or_404(workflow_id)
+    instance = _current(db(), workflow_id)
+    if instance is None or instance.is_completed:
         return jsonify(visible=[], hidden=[])
+    flow = definitions.of_instance(db(), instance)
     form = _form(flow, instance, formdata=request.form)
     shown = {name: form.is_visible(name) for name in form.conditional}
     return jsonify(visible=[n for n, on in shown.items() if on], hidden=[n for n, on in shown.items() if not on])
