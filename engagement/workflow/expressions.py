@@ -49,9 +49,30 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
         return operator.mul(left, right)
 
 
+# Filters that cannot build a value much larger than their input (no center, format, indent,
+# wordwrap, pprint, random): a filter outside this list is a checker error.
+SAFE_FILTERS = frozenset({
+    "abs", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float",
+    "forceescape", "int", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
+    "rejectattr", "replace", "reverse", "round", "select", "selectattr", "sort", "string", "striptags",
+    "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "wordcount",
+})
+MAX_REPLACED = 100_000
+
+
+def _bounded_replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+    text = str(value)
+    occurrences = text.count(str(old)) if old else len(text) + 1
+    if len(text) + occurrences * max(0, len(str(new)) - len(str(old))) > MAX_REPLACED:
+        raise ExpressionError("replacement too large")
+    return text.replace(str(old), str(new), -1 if count is None else count)
+
+
 def _make_env(autoescape: bool) -> _BoundedSandbox:
     env = _BoundedSandbox(autoescape=autoescape, keep_trailing_newline=True)
     env.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
+    env.filters = {name: f for name, f in env.filters.items() if name in SAFE_FILTERS}
+    env.filters["replace"] = _bounded_replace
     return env
 
 

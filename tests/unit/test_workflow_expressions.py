@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engagement.workflow.checker import check_text
-from engagement.workflow.expressions import Answers, ExpressionError, evaluate, holds, render
+from engagement.workflow.expressions import Answers, ExpressionError, evaluate, holds, parse_expression, render
 from engagement.workflow.loader import LoadError, load_text
 from engagement.workflow.registry import Registry
 
@@ -204,3 +204,16 @@ def test_python_tags_deep_in_a_document_never_construct(tag: str, tmp_path: Path
     assert refused.value.line == 5
     assert calls == []
     assert not target.exists()
+
+
+@pytest.mark.parametrize("source", ['"x" | center(10**7)', '"%10000000d" | format(1)', '"x" | indent(10**7)',
+                                    '"x" | wordwrap(5)', "data.items | random"])
+def test_filters_that_could_build_huge_values_are_unknown_to_the_checker(source):
+    with pytest.raises(ExpressionError, match="No filter named"):
+        parse_expression(source)
+
+
+def test_replace_is_bounded_but_works_on_ordinary_text():
+    assert evaluate('"Bonjour NAME" | replace("NAME", "Lou")', {}) == "Bonjour Lou"
+    with pytest.raises(ExpressionError, match="too large"):
+        evaluate('("a" * 10000) | replace("a", "a" * 1000)', {})
