@@ -86,3 +86,11 @@ def test_a_corrected_address_then_goes_through_with_one_mail(client, read):
     assert [(t.source, t.dest, t.trigger) for t in transitions(session)] == [("friend", "sent", "send")]
     [message] = mails(session)
     assert message.to == ["Dominique@example.org"] and message.subject == "Bonjour Dominique"
+
+
+def test_workflow_that_cannot_start_answers_a_friendly_503_and_keeps_nothing(client, read):
+    response = client.get("/w/stuck_start")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Ce formulaire ne peut pas être commencé pour le moment." in text(page)
+    assert instances(read(), "stuck_start") == []

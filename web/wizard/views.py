@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
@@ -24,6 +25,7 @@ from web.db import db, sessions
 from web.wizard.presenter import button_label, error_summary
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -131,7 +133,12 @@ def show(workflow_id: str) -> Any:
     flow = _active_or_404(workflow_id)
     instance = _current(db(), workflow_id)
     if instance is None:
-        instance = _start(flow)
+        try:
+            instance = _start(flow)
+        except WorkflowError as error:  # the workflow's first state cannot route: the file's fault
+            log.error("workflow %s cannot start: %s (%s)", workflow_id, error, error.code)
+            message = _("This form cannot be started at the moment. Please try again later.")
+            return render_template("errors/error.html", code=503, message=message), 503
     else:
         flow = definitions.of_instance(db(), instance)
     notice = _("This step was already sent; here is where you stand now.") if request.args.get("stale") else None
