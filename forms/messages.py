@@ -23,4 +23,7 @@ DEFAULT_MESSAGES = {
     "decimal": _l("Enter a number."),
     "country": _l("Choose a country from the list."),
     "city_name": _l("Enter the city."),
+    "street": _l("Enter the street and number."),
+    "unknown_postal_code": _l("No French commune has this postal code."),
+    "city_choice": _l("Choose your commune in the list."),
 }

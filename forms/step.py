@@ -14,7 +14,8 @@ from engagement.workflow.expressions import ExpressionError, is_template, parse_
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.runtime import required, visible
 from engagement.workflow.spec import FieldSpec, StateSpec, localize
-from forms.fields import country_choices, make_field
+from forms.address import CityLookup
+from forms.fields import make_field
 from forms.messages import DEFAULT_MESSAGES
 
 ChoiceResolver = Callable[[str, str], list[tuple[str, str]]]  # (choices_from, locale) -> choices
@@ -105,7 +106,7 @@ def form_class(flow: CompiledWorkflow, state: str, locale: str) -> type[StepForm
 
 def build(flow: CompiledWorkflow, state: str, locale: str, choices: ChoiceResolver,
           context: ConditionContext, *, initial: dict[str, Any] | None = None, step: int = 0,
-          formdata: Any = None) -> StepForm:
+          formdata: Any = None, cities: CityLookup | None = None) -> StepForm:
     """A bound step form: from the request on POST, else prefilled from ``initial`` answers."""
     cls = form_class(flow, state, locale)
     kwargs: dict[str, Any] = {"step": str(step)}
@@ -116,7 +117,7 @@ def build(flow: CompiledWorkflow, state: str, locale: str, choices: ChoiceResolv
         if spec.choices_from:
             form[spec.name].choices = choices(spec.choices_from, locale)
         if spec.type == "address":
-            form[spec.name].form.country.choices = country_choices(locale)
+            form[spec.name].bind(locale, cities)
     form.bind_conditions(context)
     return form
 

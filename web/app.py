@@ -96,6 +96,7 @@ def _init_sessions(app: Flask, core: Core) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from web.api.views import bp as api
     from web.auth.views import bp as auth
     from web.core.views import bp as core_views
     from web.core.views import register_error_pages
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_views)
     app.register_blueprint(wizard)
     app.register_blueprint(auth)
+    app.register_blueprint(api)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)
     register_error_pages(app)

@@ -43,7 +43,8 @@ FIELD_KEYS = {
 MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to"}
 MESSAGE_RULES = {
     "required", "invalid", "min", "max", "min_length", "max_length", "pattern", "choice",
-    "min_selected", "max_selected",
+    "min_selected", "max_selected", "email", "phone", "postal_code", "consent", "date", "integer",
+    "decimal", "country", "street", "city_name", "unknown_postal_code", "city_choice",
 }
 CHOICE_TYPES = {"choice", "multichoice"}
 # Names the runtime's instance object (and transitions' generated helpers) already use.

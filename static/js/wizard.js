@@ -44,3 +44,41 @@
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
   refresh();
 })();
+
+// 4. Addresses: the communes of a French postal code fill in as it is typed; the city block that
+// does not apply to the chosen country is hidden.
+(function () {
+  "use strict";
+  if (!window.fetch) { return; }
+  Array.prototype.forEach.call(document.querySelectorAll("fieldset[data-address]"), function (box) {
+    var country = box.querySelector("[data-address-country]");
+    var postal = box.querySelector("[data-address-postal-code]");
+    var city = box.querySelector("[data-address-city]");
+    var france = box.querySelector("[data-address-france]");
+    var abroad = box.querySelector("[data-address-abroad]");
+    var asked = "";
+    function inFrance() { return !country.value || country.value === "FR"; }
+    function toggle() { france.hidden = !inFrance(); abroad.hidden = inFrance(); }
+    function fill(cities) {
+      var keep = city.value;
+      while (city.options.length) { city.remove(0); }
+      if (cities.length !== 1) { city.add(new Option(city.dataset.placeholder || "—", "")); }
+      cities.forEach(function (c) { city.add(new Option(c.name, c.code)); });
+      if (cities.length === 1) { city.value = cities[0].code; }
+      else if (cities.some(function (c) { return c.code === keep; })) { city.value = keep; }
+    }
+    function lookup() {
+      var code = postal.value.trim();
+      if (!inFrance() || !/^\d{5}$/.test(code) || code === asked) { return; }
+      asked = code;
+      fetch(box.dataset.citiesUrl + "?postal_code=" + encodeURIComponent(code), { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (answer) { if (answer && answer.postal_code === postal.value.trim()) { fill(answer.cities); } })
+        .catch(function () { asked = ""; });
+    }
+    if (city.options.length && city.options[0].value === "") { city.dataset.placeholder = city.options[0].text; }
+    country.addEventListener("change", function () { toggle(); lookup(); });
+    postal.addEventListener("input", lookup);
+    toggle();
+  });
+})();

@@ -79,7 +79,7 @@ def test_every_field_is_stored_normalized(client, read):
     assert (data["size"], data["topics"], data["nationality"]) == ("s", ["climate", "school"], "BE")
     assert (data["postcode"], data["source"], data["channel"]) == ("94320", "flyer", "web-v1")
     assert data["home"] == {"street": "1 rue de la Paix", "postal_code": "75002", "city": "75102",
-                            "city_name": "Paris", "country": "FR"}
+                            "city_name": "Paris 2e Arrondissement", "country": "FR"}
     assert data["newsletter"] is True and data["rules"] is True
 
 
@@ -133,9 +133,13 @@ CASES = [
     ({"postcode": "9432"}, "postcode", "Saisissez un code postal valide."),
     ({"nationality": "XX"}, "nationality", "Choisissez un pays dans la liste."),
     ({"home-postal_code": "ABC"}, "home", "Saisissez un code postal valide."),
-    ({"home-city_name": ""}, "home", "Saisissez la ville."),
+    ({"home-country": "BE", "home-postal_code": "1000", "home-city_name": ""}, "home", "Saisissez la ville."),
+    ({"home-postal_code": "99999"}, "home", "Aucune commune française n'a ce code postal."),
+    ({"home-city": "94073"}, "home", "Choisissez votre commune dans la liste."),
+    ({"home-street": ""}, "home", "Saisissez le numéro et la voie."),
     ({"home-country": "ZZ"}, "home", "Choisissez un pays dans la liste."),
-    ({"home-street": "", "home-postal_code": ""}, "home", "Ce champ est obligatoire."),
+    ({"home-street": "", "home-postal_code": "", "home-city": "", "home-city_name": ""}, "home",
+     "Ce champ est obligatoire."),
     ({"rules": None}, "rules", "Vous devez cocher cette case pour continuer."),
 ]
 
@@ -157,7 +161,7 @@ def test_exactly_two_message_in_english(client):
 
 
 def test_address_error_summary_links_to_the_street(client):
-    send(client, {"home-city_name": ""})
+    send(client, {"home-street": ""})
     assert summary_links(client.last_html) == ["home-street"]
     assert 'id="home-street"' in client.last_html
 
@@ -172,7 +176,7 @@ def test_refused_page_keeps_every_kind_of_answer(client):
     assert checked(page, "newsletter") == {"y"} and checked(page, "rules") == set()
     assert selected_option(page, "nationality") == "DE" and selected_option(page, "home-country") == "BE"
     assert (input_value(page, "home-street"), input_value(page, "home-city_name")) == ("1 rue de la Paix", "Paris")
-    assert input_value(page, "home-city") == "75102"
+    assert selected_option(page, "home-city") == ""  # an address in Belgium has no French commune
 
 
 def test_address_abroad_needs_no_french_postal_code(client, read):

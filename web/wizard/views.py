@@ -21,6 +21,7 @@ from engagement.workflow.models import WorkflowInstance
 from engagement.workflow.registry import REGISTRY
 from engagement.workflow.spec import localize
 from forms.step import StepForm, build, initially_shown
+from web.api.views import city_options
 from web.db import db, sessions
 from web.wizard.presenter import button_label, error_summary
 
@@ -100,7 +101,7 @@ def _form(flow: CompiledWorkflow, instance: WorkflowInstance, formdata: Any = No
         return runtime.condition_context(flow, instance, pending, actor, now)
 
     return build(flow, instance.state, _locale(), _choices, context, initial=instance.data,
-                 step=instance.lock_version, formdata=formdata)
+                 step=instance.lock_version, formdata=formdata, cities=city_options)
 
 
 def _start(flow: CompiledWorkflow) -> WorkflowInstance:

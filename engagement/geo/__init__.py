@@ -1,0 +1,1 @@
+"""French communes (INSEE codes by postal code) and the UN member states, from shipped open data."""

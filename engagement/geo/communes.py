@@ -1,0 +1,53 @@
+"""The French commune directory: which communes carry a postal code, by official INSEE code."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data" / "communes-fr.tsv.gz"
+POSTAL_CODE = re.compile(r"^\d{5}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Commune:
+    code: str  # INSEE code (2A004, 75101 ...)
+    name: str
+    department: str
+
+
+class CommuneDirectory:
+    """Postal code -> communes, and INSEE code -> commune, read once from the shipped file."""
+
+    def __init__(self, path: Path = DATA) -> None:
+        self.by_postal_code: dict[str, tuple[Commune, ...]] = {}
+        self.by_code: dict[str, Commune] = {}
+        grouped: dict[str, list[Commune]] = {}
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                code, name, department, postal_codes = line.rstrip("\n").split("\t")
+                commune = Commune(code, name, department)
+                self.by_code[code] = commune
+                for postal_code in postal_codes.split(",") if postal_codes else ():
+                    grouped.setdefault(postal_code, []).append(commune)
+        self.by_postal_code = {k: tuple(sorted(v, key=lambda c: c.name)) for k, v in grouped.items()}
+
+    def cities(self, postal_code: str) -> tuple[Commune, ...]:
+        """The communes carrying ``postal_code`` (empty for an unknown or malformed code)."""
+        return self.by_postal_code.get(postal_code.strip(), ())
+
+    def carries(self, postal_code: str, code: str) -> bool:
+        return any(c.code == code for c in self.cities(postal_code))
+
+    def name_of(self, code: str) -> str | None:
+        found = self.by_code.get(code)
+        return found.name if found else None
+
+
+@cache
+def directory() -> CommuneDirectory:
+    """The process-wide directory, loaded on first use."""
+    return CommuneDirectory()

@@ -1,0 +1,29 @@
+"""Small JSON endpoints that pages use to enhance forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from engagement.geo.communes import POSTAL_CODE, directory
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def city_options(postal_code: str) -> list[tuple[str, str]]:
+    """(INSEE code, name) of the communes carrying a French postal code: the address field's lookup."""
+    return [(commune.code, commune.name) for commune in directory().cities(postal_code)]
+
+
+@bp.get("/cities")
+def cities() -> Any:
+    """``{"postal_code": "94320", "cities": [{"code": "94073", "name": "Thiais"}]}``."""
+    postal_code = request.args.get("postal_code", "").strip()
+    if not POSTAL_CODE.match(postal_code):
+        return jsonify(error="postal_code must be five digits", postal_code=postal_code, cities=[]), 400
+    found = [{"code": code, "name": name} for code, name in city_options(postal_code)]
+    response = jsonify(postal_code=postal_code, cities=found)
+    response.cache_control.public = True  # the same for everyone; changes with a data release
+    response.cache_control.max_age = 86400
+    return response
