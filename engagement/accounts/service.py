@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engagement.accounts import passwords
 from engagement.accounts.models import ROLES, User
 
-MIN_PASSWORD, MAX_PASSWORD = 8, 128
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified when the email is unknown, so both answers cost the same time.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+PASSWORD_PROBLEMS = {
+    "too_short": f"a password has at least {passwords.MIN_LENGTH} characters",
+    "too_long": f"a password has at most {passwords.MAX_LENGTH} characters",
+    "too_common": "this password is among the most common ones: choose another",
+}
 
 
 class AccountError(ValueError):
@@ -24,9 +24,10 @@ def normalize_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise AccountError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
-    return _hasher.hash(password)
+    rule = passwords.problem(password)
+    if rule is not None:
+        raise AccountError(PASSWORD_PROBLEMS[rule])
+    return passwords.hash_password(password)
 
 
 def find_by_email(session: Session, email: str) -> User | None:
@@ -47,13 +48,11 @@ def create_user(session: Session, email: str, role: str = "member", password: st
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user whose password matches, else None; the same work is done either way."""
-    user = find_by_email(session, email) if len(password) <= MAX_PASSWORD else None
-    try:
-        _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    user = find_by_email(session, email) if len(password) <= passwords.MAX_LENGTH else None
+    if not passwords.verify(user.password_hash if user else None, password):
         return None
     if user is None or not user.is_active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash or ""):
-        user.password_hash = _hasher.hash(password)
+    if user.password_hash and passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     return user
