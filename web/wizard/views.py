@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,6 +35,8 @@ class Refused(Exception):
     def __init__(self, response: Any) -> None:
         super().__init__("refused")
         self.response = response
+
+
 SESSION_KEY = "wf"
 
 
@@ -160,13 +162,17 @@ def _step_token() -> int:
 
 @bp.post("/<workflow_id>")
 def submit(workflow_id: str) -> Any:
-    flow = _active_or_404(workflow_id)
+    _active_or_404(workflow_id)
     step = _step_token()
     trigger = request.form.get("trigger", "")
     try:
         with transaction(sessions()) as dbs:
-            outcome = _submit(dbs, flow, workflow_id, step, trigger)
-    except (StaleDataError, IntegrityError, OperationalError):
+            outcome = _submit(dbs, workflow_id, step, trigger)
+    except StaleDataError:  # another request moved the instance first
+        return _stale(workflow_id)
+    except OperationalError as error:
+        if not _lock_conflict(error):
+            raise
         return _stale(workflow_id)
     except Refused as refused:
         return refused.response
@@ -176,7 +182,13 @@ def submit(workflow_id: str) -> Any:
     return outcome
 
 
-def _submit(dbs: Session, flow: CompiledWorkflow, workflow_id: str, step: int, trigger: str) -> Any:
+def _lock_conflict(error: OperationalError) -> bool:
+    """A concurrent writer won (SQLite busy, MySQL deadlock or lock wait), not a database outage."""
+    code = getattr(error.orig, "args", (None,))[0]
+    return code in (1205, 1213) or "database is locked" in str(error.orig)
+
+
+def _submit(dbs: Session, workflow_id: str, step: int, trigger: str) -> Any:
     """Validate and fire within the caller's transaction; an int is the instance id to redirect to."""
     instance = _current(dbs, workflow_id)
     if instance is None:  # a session that never opened this wizard: show it its first page
@@ -218,7 +230,11 @@ def _move(workflow_id: str, back: bool) -> Any:
                 runtime.back(dbs, flow, instance, step=step, actor=_actor(), now=utcnow())
             else:
                 runtime.abandon(instance, utcnow())
-    except (WorkflowError, StaleDataError, OperationalError):
+    except (WorkflowError, StaleDataError):
+        return _stale(workflow_id)
+    except OperationalError as error:
+        if not _lock_conflict(error):
+            raise
         return _stale(workflow_id)
     if not back:
         _remember(workflow_id, None)
