@@ -18,7 +18,7 @@ from typing import Any
 from harness import emit, machine
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("engine", "wizard_load", "check_large")
+BENCHMARKS = ("engine", "wizard_load", "check_large", "cities")
 
 
 def run(name: str, quick: bool, work: Path) -> dict[str, Any]:
@@ -33,7 +33,8 @@ def run(name: str, quick: bool, work: Path) -> dict[str, Any]:
 
 
 def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
-    engine, wizard, check = results["engine"], results["wizard_load"], results["check_large"]
+    engine, wizard, check, cities = (results["engine"], results["wizard_load"], results["check_large"],
+                                     results["cities"])
     timing, memory = engine["timing_ms"], engine["memory"]
     hello, wiz = wizard["summary"]["hello"], wizard["summary"]["wizard"]
 
@@ -53,6 +54,10 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         f"wizard p99 < 50 ms: {verdict(wizard['p99_met'])}",
         f"workflows check (200 states, CLI)  {check['cli_s'] * 1000:.0f} ms  target < 1 s: "
         f"{verdict(check['target_met'])};  check_text in process {check['check_text_ms']:.0f} ms",
+        f"/api/cities in process  median {cities['timing']['api_ms']['median']:.3f} ms, "
+        f"p99 {cities['timing']['api_ms']['p99']:.3f}  target < 5 ms: {verdict(cities['target_ms_met'])};  "
+        f"commune directory +{cities['memory']['rss_delta_mib']} MiB RSS a worker  target < 30 MiB: "
+        f"{verdict(cities['target_mib_met'])}",
     ]
 
 

@@ -2,4 +2,4 @@
 
 import re
 
-FRENCH_POSTAL_CODE = re.compile(r"^\d{5}$")
+FRENCH_POSTAL_CODE = re.compile(r"^[0-9]{5}$")  # ASCII only: \d also matches fullwidth and Arabic-Indic digits

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gzip
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "communes-fr.tsv.gz"
-POSTAL_CODE = re.compile(r"^\d{5}$")
+POSTAL_CODE = re.compile(r"^[0-9]{5}$")  # ASCII only: \d also matches fullwidth and Arabic-Indic digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class CommuneDirectory:
                 self.by_code[code] = commune
                 for postal_code in postal_codes.split(",") if postal_codes else ():
                     grouped.setdefault(postal_code, []).append(commune)
-        self.by_postal_code = {k: tuple(sorted(v, key=lambda c: c.name)) for k, v in grouped.items()}
+        self.by_postal_code = {k: tuple(sorted(v, key=_french_order)) for k, v in grouped.items()}
 
     def cities(self, postal_code: str) -> tuple[Commune, ...]:
         """The communes carrying ``postal_code`` (empty for an unknown or malformed code)."""
@@ -45,6 +46,14 @@ class CommuneDirectory:
     def name_of(self, code: str) -> str | None:
         found = self.by_code.get(code)
         return found.name if found else None
+
+
+def _french_order(commune: Commune) -> tuple[str, str]:
+    """Case and accents ignored, as a French reader files names (Évosges under E, not after Z)."""
+    folded = commune.name.casefold()
+    if not folded.isascii():
+        folded = "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+    return folded, commune.name
 
 
 @cache
