@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -18,6 +19,7 @@ from wtforms import (
     Field,
     HiddenField,
     IntegerField,
+    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -28,12 +30,14 @@ from wtforms import (
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from engagement.accounts import passwords
 from engagement.geo.countries import country_choices
 from engagement.workflow.spec import FieldSpec, localize
 from forms import address
 from forms.address import AddressField
 from forms.patterns import FRENCH_POSTAL_CODE
 
+PARIS = ZoneInfo("Europe/Paris")
 RADIO_MAX = 6  # up to this many choices render as radio buttons, more as a select
 
 
@@ -75,7 +79,7 @@ class Rules:
         if field.process_errors:
             field.errors[:] = []
             raise StopValidation(self.message(spec, _TYPE_MESSAGE.get(spec.type, "invalid")))
-        for check in (_length, _bounds, _pattern, _choices, _selected, _typed):
+        for check in (_password, _length, _bounds, _age, _pattern, _choices, _selected, _typed):
             rule = check(spec, field)
             if rule:
                 raise StopValidation(self.message(spec, rule))
@@ -104,6 +108,23 @@ def _bounds(spec: FieldSpec, field: Field) -> str | None:
     if spec.max is not None and value > convert(str(spec.max)):
         return "max"
     return None
+
+
+def _age(spec: FieldSpec, field: Field) -> str | None:
+    """Ages in whole years on today's date in France (a birth date at least ``min_age`` years ago)."""
+    if (spec.min_age is None and spec.max_age is None) or not isinstance(field.data, date):
+        return None
+    today = datetime.now(PARIS).date()
+    age = today.year - field.data.year - ((today.month, today.day) < (field.data.month, field.data.day))
+    if spec.min_age is not None and age < spec.min_age:
+        return "min_age"
+    if spec.max_age is not None and age > spec.max_age:
+        return "max_age"
+    return None
+
+
+def _password(spec: FieldSpec, field: Field) -> str | None:
+    return passwords.problem(field.data) if spec.type == "password" else None
 
 
 def _pattern(spec: FieldSpec, field: Field) -> str | None:
@@ -203,4 +224,6 @@ _FACTORIES: dict[str, Callable[[FieldSpec, str, dict[str, Any]], Any]] = {
                                               default="FR", **kw),
     "address": lambda s, loc, kw: AddressField(**kw),
     "hidden": lambda s, loc, kw: HiddenField(**kw),
+    "password": lambda s, loc, kw: PasswordField(
+        **kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "new-password"}),
 }

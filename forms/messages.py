@@ -26,4 +26,9 @@ DEFAULT_MESSAGES = {
     "street": _l("Enter the street and number."),
     "unknown_postal_code": _l("No French commune has this postal code."),
     "city_choice": _l("Choose your commune in the list."),
+    "min_age": _l("You must be at least %(min_age)s years old."),
+    "max_age": _l("The age cannot be over %(max_age)s years."),
+    "too_short": _l("The password must have at least 8 characters."),
+    "too_long": _l("The password must have at most 128 characters."),
+    "too_common": _l("This password is among the most common ones: choose another."),
 }

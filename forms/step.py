@@ -10,6 +10,7 @@ from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, FormField, HiddenField
 
+from engagement.accounts import passwords
 from engagement.workflow.expressions import ExpressionError, is_template, parse_expression, referenced, render
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.runtime import required, visible
@@ -63,8 +64,16 @@ class StepForm(FlaskForm):
 
     def answers(self) -> dict[str, Any]:
         """The validated answers of this step; hidden-by-condition fields are recorded as None."""
-        return {spec.name: (_value(self[spec.name]) if self.is_visible(spec.name) else None)
+        return {spec.name: (_answer(spec, self[spec.name]) if self.is_visible(spec.name) else None)
                 for spec in self.state_spec.fields}
+
+
+def _answer(spec: FieldSpec, field: Field) -> Any:
+    """What the instance records: a password only ever as its argon2id hash."""
+    value = _value(field)
+    if spec.type == "password" and value:
+        return passwords.hash_password(value)
+    return value
 
 
 def _value(field: Field) -> Any:
@@ -78,7 +87,8 @@ def _message(spec: FieldSpec, rule: str) -> str:
     custom = spec.messages.get(rule) or (spec.messages.get("min_selected") if rule == "exact_selected" else None)
     if custom:
         return localize(custom, str(get_locale() or "fr"))
-    params = {k: getattr(spec, k) for k in ("min", "max", "min_length", "max_length", "min_selected", "max_selected")}
+    params = {k: getattr(spec, k) for k in ("min", "max", "min_length", "max_length", "min_selected", "max_selected",
+                                             "min_age", "max_age")}
     return str(DEFAULT_MESSAGES[rule]) % params
 
 

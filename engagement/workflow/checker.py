@@ -38,13 +38,14 @@ TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions
 FIELD_KEYS = {
     "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
     "default", "min", "max", "min_length", "max_length", "pattern", "choices", "choices_from",
-    "min_selected", "max_selected", "messages",
+    "min_selected", "max_selected", "messages", "min_age", "max_age",
 }
 MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to"}
 MESSAGE_RULES = {
     "required", "invalid", "min", "max", "min_length", "max_length", "pattern", "choice",
     "min_selected", "max_selected", "email", "phone", "postal_code", "consent", "date", "integer",
     "decimal", "country", "street", "city_name", "unknown_postal_code", "city_choice",
+    "min_age", "max_age", "too_short", "too_long", "too_common",
 }
 CHOICE_TYPES = {"choice", "multichoice"}
 # Names the runtime's instance object (and transitions' generated helpers) already use.
@@ -228,8 +229,13 @@ class Checker:
         for rule in messages:
             if rule not in MESSAGE_RULES:
                 self.error((*path, "messages", rule), f"unknown rule {rule!r} in messages", key=True)
-        bounds = {k: self.integer(body, k, path) for k in ("min_length", "max_length", "min_selected", "max_selected")}
-        for low, high in (("min_length", "max_length"), ("min_selected", "max_selected"), ("min", "max")):
+        bounds = {k: self.integer(body, k, path)
+                  for k in ("min_length", "max_length", "min_selected", "max_selected", "min_age", "max_age")}
+        if ftype != "date" and ("min_age" in body or "max_age" in body):
+            key = "min_age" if "min_age" in body else "max_age"
+            self.error((*path, key), "min_age/max_age apply to date fields only")
+        for low, high in (("min_length", "max_length"), ("min_selected", "max_selected"), ("min", "max"),
+                          ("min_age", "max_age")):
             lo, hi = body.get(low), body.get(high)
             if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
                 self.error((*path, low), f"{low} is greater than {high}")
@@ -255,6 +261,7 @@ class Checker:
             min_length=bounds["min_length"], max_length=bounds["max_length"], pattern=pattern,
             choices=choices, choices_from=body.get("choices_from"),
             min_selected=bounds["min_selected"], max_selected=bounds["max_selected"],
+            min_age=bounds["min_age"], max_age=bounds["max_age"],
             messages={rule: self.text(text, (*path, "messages", rule)) for rule, text in messages.items()},
         )
 

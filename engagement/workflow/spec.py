@@ -9,7 +9,7 @@ Text = dict[str, str]  # {"fr": ..., "en": ...}; a plain YAML string is stored u
 
 FIELD_TYPES = (
     "text", "textarea", "email", "integer", "decimal", "date", "boolean", "choice", "multichoice",
-    "phone", "postal_code", "country", "address", "consent", "hidden",
+    "phone", "postal_code", "country", "address", "consent", "hidden", "password",
 )
 ACCESS_LEVELS = ("public", "member", "organizer")
 
@@ -53,6 +53,8 @@ class FieldSpec:
     choices_from: str | None = None
     min_selected: int | None = None
     max_selected: int | None = None
+    min_age: int | None = None  # date fields: at least this many years ago (a birth date)
+    max_age: int | None = None
     messages: dict[str, Text] = field(default_factory=dict)
 
     @property
