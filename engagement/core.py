@@ -26,7 +26,9 @@ class Core:
 
 
 def register_builtins() -> None:
-    """What every workflow may name whatever the configuration: today, the mail templates on disk."""
+    """What every workflow may name whatever the configuration: mail templates, field checks."""
+    from engagement.accounts import validators  # noqa: F401 - registers at import
+
     REGISTRY.mail_templates = mail.available_templates
 
 

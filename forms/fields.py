@@ -83,6 +83,10 @@ class Rules:
             rule = check(spec, field)
             if rule:
                 raise StopValidation(self.message(spec, rule))
+        for name in spec.validate:  # registered checks last: they may query the database
+            rule = form.run_check(name, field.data)
+            if rule:
+                raise StopValidation(self.message(spec, rule))
 
 
 _TYPE_MESSAGE = {"integer": "integer", "decimal": "decimal", "date": "date"}

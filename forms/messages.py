@@ -26,6 +26,7 @@ DEFAULT_MESSAGES = {
     "street": _l("Enter the street and number."),
     "unknown_postal_code": _l("No French commune has this postal code."),
     "city_choice": _l("Choose your commune in the list."),
+    "email_taken": _l("An account already uses this email address: log in, or reset your password."),
     "min_age": _l("You must be at least %(min_age)s years old."),
     "max_age": _l("The age cannot be over %(max_age)s years."),
     "too_short": _l("The password must have at least 8 characters."),

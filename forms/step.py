@@ -21,6 +21,7 @@ from forms.messages import DEFAULT_MESSAGES
 
 ChoiceResolver = Callable[[str, str], list[tuple[str, str]]]  # (choices_from, locale) -> choices
 ConditionContext = Callable[[dict[str, Any]], dict[str, Any]]  # pending answers -> expression context
+FieldChecks = Callable[[str, Any], str | None]  # (registered check, value) -> rule broken
 
 
 class StepForm(FlaskForm):
@@ -39,8 +40,16 @@ class StepForm(FlaskForm):
     _context: ConditionContext | None = None
     _evaluated: dict[str, Any] | None = None
 
+    _checks: FieldChecks | None = None
+
     def bind_conditions(self, context: ConditionContext) -> None:
         self._context, self._evaluated = context, None
+
+    def run_check(self, name: str, value: Any) -> str | None:
+        """Run a registered field check (``validate:`` in YAML); without a resolver, nothing is checked."""
+        if self._checks is None:
+            raise RuntimeError(f"field check {name!r} needs a resolver passed to build()")
+        return self._checks(name, value)
 
     def _conditions(self) -> dict[str, Any]:
         if self._evaluated is None:
@@ -116,7 +125,7 @@ def form_class(flow: CompiledWorkflow, state: str, locale: str) -> type[StepForm
 
 def build(flow: CompiledWorkflow, state: str, locale: str, choices: ChoiceResolver,
           context: ConditionContext, *, initial: dict[str, Any] | None = None, step: int = 0,
-          formdata: Any = None, cities: CityLookup | None = None) -> StepForm:
+          formdata: Any = None, cities: CityLookup | None = None, checks: FieldChecks | None = None) -> StepForm:
     """A bound step form: from the request on POST, else prefilled from ``initial`` answers."""
     cls = form_class(flow, state, locale)
     kwargs: dict[str, Any] = {"step": str(step)}
@@ -129,6 +138,7 @@ def build(flow: CompiledWorkflow, state: str, locale: str, choices: ChoiceResolv
         if spec.type == "address":
             form[spec.name].bind(locale, cities)
     form.bind_conditions(context)
+    form._checks = checks
     return form
 
 

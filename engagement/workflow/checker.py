@@ -38,7 +38,7 @@ TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions
 FIELD_KEYS = {
     "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
     "default", "min", "max", "min_length", "max_length", "pattern", "choices", "choices_from",
-    "min_selected", "max_selected", "messages", "min_age", "max_age",
+    "min_selected", "max_selected", "messages", "min_age", "max_age", "validate",
 }
 MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to"}
 MESSAGE_RULES = {
@@ -222,12 +222,13 @@ class Checker:
                 re.compile(pattern)
             except (re.error, TypeError) as exc:
                 self.error((*path, "pattern"), f"invalid regular expression: {exc}")
+        validate, extra_rules = self.validators(body.get("validate"), (*path, "validate"))
         messages = body.get("messages") or {}
         if not isinstance(messages, dict):
             self.error((*path, "messages"), "messages must be a mapping rule -> text")
             messages = {}
         for rule in messages:
-            if rule not in MESSAGE_RULES:
+            if rule not in MESSAGE_RULES | extra_rules:
                 self.error((*path, "messages", rule), f"unknown rule {rule!r} in messages", key=True)
         bounds = {k: self.integer(body, k, path)
                   for k in ("min_length", "max_length", "min_selected", "max_selected", "min_age", "max_age")}
@@ -261,9 +262,24 @@ class Checker:
             min_length=bounds["min_length"], max_length=bounds["max_length"], pattern=pattern,
             choices=choices, choices_from=body.get("choices_from"),
             min_selected=bounds["min_selected"], max_selected=bounds["max_selected"],
-            min_age=bounds["min_age"], max_age=bounds["max_age"],
+            min_age=bounds["min_age"], max_age=bounds["max_age"], validate=validate,
             messages={rule: self.text(text, (*path, "messages", rule)) for rule, text in messages.items()},
         )
+
+    def validators(self, node: Any, path: Path) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The registered checks a field names, and the message rules they may return."""
+        names = node if isinstance(node, list) else [node] if node is not None else []
+        found: list[str] = []
+        rules: frozenset[str] = frozenset()
+        for i, name in enumerate(names):
+            where = (*path, i) if isinstance(node, list) else path
+            definition = self.registry.validators.get(name) if isinstance(name, str) else None
+            if definition is None:
+                self.error(where, f"unknown validator {name!r}")
+                continue
+            found.append(name)
+            rules |= definition.rules
+        return tuple(found), rules
 
     def choices(self, body: dict[str, Any], path: Path, ftype: str) -> tuple[tuple[str, Text], ...] | None:
         has_inline, has_from = "choices" in body, "choices_from" in body

@@ -42,17 +42,36 @@ class ActionDef:
     provides: frozenset[str] = frozenset()  # data keys the action fills (expressions may read them)
 
 
+FieldCheck = Callable[[Session, Any], str | None]  # (session, value) -> a rule broken, or None
+
+
+@dataclass(frozen=True)
+class ValidatorDef:
+    func: FieldCheck
+    rules: frozenset[str] = frozenset()  # the rule names it may return (YAML `messages` may word them)
+
+
 @dataclass
 class Registry:
     """Name -> callable tables; domain packages register into the default one at import."""
 
     actions: dict[str, ActionDef] = field(default_factory=dict)
     choices: dict[str, ChoiceProvider] = field(default_factory=dict)
+    validators: dict[str, ValidatorDef] = field(default_factory=dict)
     mail_templates: Callable[[], Set[str]] = frozenset
 
     def action(self, name: str, provides: tuple[str, ...] = ()) -> Callable[[ActionFunc], ActionFunc]:
         def register(func: ActionFunc) -> ActionFunc:
             self.actions[name] = ActionDef(func, frozenset(provides))
+            return func
+
+        return register
+
+    def field_validator(self, name: str, rules: tuple[str, ...]) -> Callable[[FieldCheck], FieldCheck]:
+        """Register a server-side check that YAML fields name in ``validate:``."""
+
+        def register(func: FieldCheck) -> FieldCheck:
+            self.validators[name] = ValidatorDef(func, frozenset(rules))
             return func
 
         return register

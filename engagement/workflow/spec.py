@@ -53,6 +53,7 @@ class FieldSpec:
     choices_from: str | None = None
     min_selected: int | None = None
     max_selected: int | None = None
+    validate: tuple[str, ...] = ()  # registered server-side checks, in order
     min_age: int | None = None  # date fields: at least this many years ago (a birth date)
     max_age: int | None = None
     messages: dict[str, Text] = field(default_factory=dict)

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engagement import PROJECT_ROOT
+from engagement.accounts.service import create_user
+from engagement.db import transaction
 from engagement.workflow.checker import check_text
 from tests.functional.helpers import instances, text
 
@@ -28,9 +30,9 @@ def years_ago(years: int, days: int = 0) -> str:
     return date.fromordinal(born.toordinal() + days).isoformat()
 
 
-def send(client, secret: str, birth: str):
+def send(client, secret: str, birth: str, email: str = "nouvelle@example.org"):
     client.get(URL)
-    return client.post(URL, {"trigger": "next", "secret": secret, "birth_date": birth})
+    return client.post(URL, {"trigger": "next", "secret": secret, "birth_date": birth, "login_email": email})
 
 
 @pytest.mark.parametrize(("secret", "message"), [
@@ -72,3 +74,19 @@ def test_min_age_on_a_field_that_is_not_a_date_is_a_checker_error():
     source = (PROJECT_ROOT / "tests" / "fixtures" / "workflows" / "functional" / "account_like.yml").read_text()
     spec, diagnostics = check_text(source.replace("type: password,", "type: password, min_age: 3,"), "x.yml")
     assert spec is None and [d.message for d in diagnostics] == ["min_age/max_age apply to date fields only"]
+
+
+def test_an_email_already_registered_is_a_form_error_whatever_its_case(client, app, read):
+    with transaction(app.extensions["engagement"].sessions) as session:
+        create_user(session, "Camille@Example.org")
+    response = send(client, GOOD, years_ago(30), email="camille@EXAMPLE.org")
+    assert response.status_code == 422
+    assert "Un compte utilise déjà cette adresse e-mail" in text(response.get_data(as_text=True))
+    assert instances(read(), "account_like")[0].state == "credentials"
+    assert send(client, GOOD, years_ago(30), email="camille.bis@example.org").status_code == 303
+
+
+def test_an_unknown_validator_is_a_checker_error():
+    source = (PROJECT_ROOT / "tests" / "fixtures" / "workflows" / "functional" / "account_like.yml").read_text()
+    spec, diagnostics = check_text(source.replace("accounts.email_available", "accounts.nope"), "x.yml")
+    assert spec is None and [d.message for d in diagnostics] == ["unknown validator 'accounts.nope'"]

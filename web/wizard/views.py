@@ -103,7 +103,11 @@ def _form(flow: CompiledWorkflow, instance: WorkflowInstance, formdata: Any = No
         return runtime.condition_context(flow, instance, pending, actor, now)
 
     return build(flow, instance.state, _locale(), _choices, context, initial=instance.data,
-                 step=instance.lock_version, formdata=formdata, cities=city_options)
+                 step=instance.lock_version, formdata=formdata, cities=city_options, checks=_check)
+
+
+def _check(name: str, value: Any) -> str | None:
+    return REGISTRY.validators[name].func(db(), value)
 
 
 def _start(flow: CompiledWorkflow) -> WorkflowInstance:
