@@ -27,7 +27,7 @@ class Core:
 
 def register_builtins() -> None:
     """What every workflow may name whatever the configuration: mail templates, field checks."""
-    from engagement.accounts import validators  # noqa: F401 - registers at import
+    from engagement.accounts import signup, validators  # noqa: F401 - they register at import
 
     REGISTRY.mail_templates = mail.available_templates
 
@@ -37,7 +37,7 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     import_models()
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    mail.configure(settings.mail_backend, settings.mail_sender)
+    mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url)
     register_builtins()
     relay = relay_factory(sessions)
     relay_after_commit(sessions, relay)

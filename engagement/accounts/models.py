@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.db import Base, utcnow
@@ -23,6 +24,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
     is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(comment="email confirmed; None: cannot log in yet")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, comment="street, postal_code, city (INSEE), city_name, country (ISO alpha-2)")
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    has_newsletter: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     # The user protocol session libraries expect (kept framework-free).
     is_anonymous = False

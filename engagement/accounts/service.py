@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts import passwords
 from engagement.accounts.models import ROLES, User
+from engagement.db import utcnow
 
 PASSWORD_PROBLEMS = {
     "too_short": f"a password has at least {passwords.MIN_LENGTH} characters",
@@ -34,13 +35,16 @@ def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def create_user(session: Session, email: str, role: str = "member", password: str | None = None) -> User:
+def create_user(session: Session, email: str, role: str = "member", password: str | None = None,
+                activated: bool = True) -> User:
+    """An account made by an operator (activated at once unless told otherwise)."""
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if find_by_email(session, email) is not None:
         raise AccountError("an account with this email already exists")
     user = User(email=normalize_email(email), role=role,
-                password_hash=hash_password(password) if password else None)
+                password_hash=hash_password(password) if password else None,
+                activated_at=utcnow() if activated else None)
     session.add(user)
     session.flush()
     return user

@@ -28,13 +28,19 @@ def _store_only(message: MailMessage) -> str | None:
 
 
 BACKENDS: dict[str, Backend] = {"outbox": _store_only}
-_config = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>"}
+_config = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>",
+           "site_url": "http://127.0.0.1:5000"}
 
 
-def configure(backend: str, sender: str) -> None:
+def configure(backend: str, sender: str, site_url: str = "http://127.0.0.1:5000") -> None:
     if backend not in BACKENDS:
         raise ValueError(f"mail backend {backend!r} is not available")
-    _config.update(backend=backend, sender=sender)
+    _config.update(backend=backend, sender=sender, site_url=site_url.rstrip("/"))
+
+
+def absolute(path: str) -> str:
+    """A link for a mail: the public site URL followed by ``path``."""
+    return _config["site_url"] + path
 
 
 @cache

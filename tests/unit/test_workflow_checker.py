@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from engagement import PROJECT_ROOT
+from engagement.core import register_builtins
 from engagement.mail import service as mail
 from engagement.workflow.checker import check_files, check_text
 from engagement.workflow.machine import compile_spec
@@ -67,8 +68,10 @@ def test_a_fixed_bad_file_checks_clean(registry: Registry):
 
 @pytest.fixture
 def default_registry() -> Registry:
-    """The registry the application runs with, mail templates read from templates/email/."""
-    return Registry(actions=REGISTRY.actions, choices=REGISTRY.choices, mail_templates=mail.available_templates)
+    """The registry the application runs with: what the core registers, mail templates from templates/email/."""
+    register_builtins()
+    return Registry(actions=REGISTRY.actions, choices=REGISTRY.choices, validators=REGISTRY.validators,
+                    mail_templates=mail.available_templates)
 
 
 def reachable(spec: WorkflowSpec) -> set[str]:

@@ -14,8 +14,9 @@ from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired
 
 from engagement.accounts import service as accounts
+from engagement.accounts import signup as signup_service
 from engagement.accounts.models import User
-from engagement.db import transaction
+from engagement.db import transaction, utcnow
 from engagement.workflow.models import WorkflowInstance
 from web.db import db, sessions
 from web.extensions import limiter, login_manager
@@ -54,11 +55,13 @@ def login() -> Any:
             user = accounts.authenticate(dbs, form.email.data or "", form.password.data or "")
             if user is not None:
                 _claim_instances(dbs, user.id)
-        if user is not None:
-            _regenerate_session()
-            login_user(user)
+        if user is not None and user.activated_at is None:
+            form.email.errors.append(_("Your account is not activated yet: follow the link we sent you by email."))
+        elif user is not None:
+            _log_in(user)
             return redirect(safe_next(form.next.data, url_for("core.home")), code=303)
-        form.password.errors.append(_("Wrong email or password."))
+        else:
+            form.password.errors.append(_("Wrong email or password."))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status, {"Cache-Control": "no-store"}
 
@@ -69,6 +72,31 @@ def _claim_instances(dbs: Any, user_id: int) -> None:
     if ids:
         dbs.execute(update(WorkflowInstance).where(WorkflowInstance.id.in_(ids), WorkflowInstance.actor_id.is_(None))
                     .values(actor_id=user_id))
+
+
+def _log_in(user: User) -> None:
+    _regenerate_session()
+    login_user(user)
+
+
+@bp.get("/signup")
+def signup() -> Any:
+    return redirect(url_for("wizard.show", workflow_id="signup"))
+
+
+@bp.get("/account/activate/<token>")
+@limiter.limit("20 per minute")
+def activate(token: str) -> Any:
+    """The link of the activation mail: activates the account and logs it in, once."""
+    with transaction(sessions()) as dbs:
+        user = signup_service.activate(dbs, token, utcnow())
+        if user is not None:
+            _claim_instances(dbs, user.id)
+    if user is None:
+        message = _("This link is invalid, expired or already used. If your account is active, log in.")
+        return render_template("errors/error.html", code=400, message=message), 400
+    _log_in(user)
+    return render_template("auth/activated.html", user=user), 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/logout")

@@ -216,6 +216,8 @@ def _submit(dbs: Session, workflow_id: str, step: int, trigger: str) -> Any:
 
 
 def _refusal(error: WorkflowError) -> str:
+    if error.code == "email_taken":
+        return _("An account already uses this email address: log in, or reset your password.")
     if error.code == "invalid_recipient":
         return _("An email address in your answers cannot receive mail. Please check it.")
     return _("None of the ways forward applies to your answers. Please check them.")

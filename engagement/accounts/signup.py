@@ -1,0 +1,70 @@
+"""Joining: the member account is created at the sign-up workflow's last step, then activated by mail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from engagement.accounts import tokens
+from engagement.accounts.models import User
+from engagement.accounts.service import find_by_email, normalize_email
+from engagement.mail import service as mail
+from engagement.workflow.errors import WorkflowError
+from engagement.workflow.registry import REGISTRY, ActionContext
+from engagement.workflow.spec import Text
+
+# Seed topics; organizers will edit them from their area (the provider is the seam).
+INTERESTS: tuple[tuple[str, Text], ...] = (
+    ("ecology", {"fr": "Écologie", "en": "Ecology"}),
+    ("education", {"fr": "Éducation", "en": "Education"}),
+    ("health", {"fr": "Santé", "en": "Health"}),
+    ("work", {"fr": "Travail et emploi", "en": "Work and jobs"}),
+    ("europe", {"fr": "Europe", "en": "Europe"}),
+    ("digital", {"fr": "Numérique", "en": "Digital"}),
+    ("culture", {"fr": "Culture", "en": "Culture"}),
+    ("security", {"fr": "Sécurité", "en": "Security"}),
+    ("agriculture", {"fr": "Agriculture", "en": "Farming"}),
+    ("equality", {"fr": "Égalité femmes-hommes", "en": "Gender equality"}),
+    ("housing", {"fr": "Logement", "en": "Housing"}),
+    ("transport", {"fr": "Transports", "en": "Transport"}),
+)
+
+
+@REGISTRY.choice_set("members.interests")
+def interests(_session: Session | None, _locale: str) -> list[tuple[str, Text]]:
+    return list(INTERESTS)
+
+
+@REGISTRY.action("accounts.create_member")
+def create_member(context: ActionContext) -> None:
+    """Create the (not yet activated) account from the answers and mail its activation link."""
+    data = context.data
+    email = normalize_email(data["email"])
+    if find_by_email(context.session, email) is not None:  # registered while this visitor was filling in
+        raise WorkflowError("email_taken", "an account already uses this email address")
+    address = data.get("address") or None
+    user = User(
+        email=email, password_hash=data["password"], first_name=data["first_name"], last_name=data["last_name"],
+        birth_date=date.fromisoformat(data["birth_date"]) if data.get("birth_date") else None,
+        address=address, interests=list(data.get("interests") or []),
+        has_newsletter=bool(data.get("newsletter")), created_at=context.now,
+    )
+    context.session.add(user)
+    context.session.flush()
+    send_activation(context.session, user, context.now, context.locale)
+
+
+def send_activation(session: Session, user: User, now: datetime, locale: str) -> None:
+    token = tokens.issue(session, user, "activation", now)
+    mail.compose(session, template="account_activation", to=[user.email], locale=locale,
+                 context={"user": user, "link": mail.absolute(f"/account/activate/{token}"),
+                          "valid_hours": int(tokens.PURPOSES["activation"].total_seconds() // 3600)})
+
+
+def activate(session: Session, token: str, now: datetime) -> User | None:
+    """The account whose activation link this is, activated; None for a used, expired or unknown link."""
+    user = tokens.consume(session, token, "activation", now)
+    if user is not None and user.activated_at is None:
+        user.activated_at = now
+    return user

@@ -1,0 +1,119 @@
+"""Joining through workflows/signup.yml: four steps, one account created at the end, one activation mail."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from engagement.accounts.models import User
+from engagement.accounts.service import create_user
+from engagement.db import transaction
+from tests.functional.helpers import count, field_error, instances, mails, state_of, text
+
+URL = "/w/signup"
+PASSWORD = "une phrase de passe solide"
+IDENTITY = {"first_name": "Camille", "last_name": "Martin", "email": "Camille.Martin@Example.org",
+            "password": PASSWORD, "birth_date": "1990-05-17"}
+HOME = {"address-country": "FR", "address-street": "12 avenue de Versailles", "address-postal_code": "94320"}
+TOPICS = {"interests": ["ecology", "europe"]}
+AGREEMENT = {"newsletter": "y", "terms": "y"}
+
+
+def step(client, data, trigger="next"):
+    client.get(URL)
+    response = client.post(URL, {**data, "trigger": trigger})
+    assert response.status_code == 303, text(client.last_html)[:500]
+
+
+def join(client, identity=IDENTITY):
+    for data in (identity, HOME, TOPICS):
+        step(client, data)
+    step(client, AGREEMENT, "join")
+
+
+def activation_link(read) -> str:
+    [message] = mails(read())
+    found = re.search(r"http://[^\s]+/account/activate/([A-Za-z0-9_\-]+)", message.text_body)
+    assert found, message.text_body
+    return found.group(0).split("://", 1)[1].split("/", 1)[1]
+
+
+def test_signup_redirects_to_the_workflow(client):
+    response = client.get("/signup")
+    assert response.status_code == 302 and response.headers["Location"].endswith(URL)
+
+
+def test_joining_creates_one_inactive_account_and_sends_exactly_one_activation_mail(client, read):
+    join(client)
+    client.get(URL)
+    assert "Vérifiez votre boîte mail" in text(client.last_html)
+    session = read()
+    [user] = session.query(User).all()
+    assert (user.email, user.first_name, user.last_name) == ("camille.martin@example.org", "Camille", "Martin")
+    assert user.activated_at is None and user.password_hash.startswith("$argon2id$")
+    assert user.birth_date == date(1990, 5, 17) and user.interests == ["ecology", "europe"] and user.has_newsletter
+    assert user.address["city"] == "94073" and user.address["city_name"] == "Thiais"
+    [message] = mails(session)
+    assert message.to == ["camille.martin@example.org"] and message.status == "sent"
+    assert "Activez votre compte" in message.subject
+    assert instances(session, "signup")[0].is_completed
+
+
+def test_no_account_exists_before_the_last_step(client, read):
+    for data in (IDENTITY, HOME, TOPICS):
+        step(client, data)
+    assert count(read(), User) == 0 and mails(read()) == []
+
+
+def test_activation_link_activates_logs_in_and_works_once(client, new_client, read):
+    join(client)
+    link = "/" + activation_link(read)
+    visitor = new_client()
+    response = visitor.get(link)
+    assert response.status_code == 200 and "Bienvenue, Camille" in text(visitor.last_html)
+    assert read().query(User).one().activated_at is not None
+    assert "Se déconnecter" in text(visitor.get("/").get_data(as_text=True))
+    again = new_client().get(link)
+    assert again.status_code == 400 and "déjà utilisé" in text(again.get_data(as_text=True))
+
+
+def test_login_before_activation_says_so_and_after_activation_works(client, new_client, read):
+    join(client)
+    visitor = new_client()
+    visitor.get("/login")
+    refused = visitor.post("/login", {"email": "camille.martin@example.org", "password": PASSWORD})
+    assert refused.status_code == 422 and "pas encore activé" in text(visitor.last_html)
+    visitor.get("/" + activation_link(read))
+    other = new_client()
+    other.get("/login")
+    assert other.post("/login", {"email": "CAMILLE.MARTIN@example.org", "password": PASSWORD}).status_code == 303
+
+
+def test_an_email_already_registered_is_refused_at_the_first_step(client, app, read):
+    with transaction(app.extensions["engagement"].sessions) as session:
+        create_user(session, "camille.martin@example.org")
+    client.get(URL)
+    response = client.post(URL, {**IDENTITY, "trigger": "next"})
+    assert response.status_code == 422
+    assert "Un compte utilise déjà cette adresse e-mail" in field_error(client.last_html, "email")
+    assert count(read(), User) == 1
+
+
+def test_an_account_registered_meanwhile_refuses_the_last_step_and_sends_nothing(client, app, read):
+    for data in (IDENTITY, HOME, TOPICS):
+        step(client, data)
+    with transaction(app.extensions["engagement"].sessions) as session:
+        create_user(session, "camille.martin@example.org")
+    client.get(URL)
+    response = client.post(URL, {**AGREEMENT, "trigger": "join"})
+    assert response.status_code == 422 and "Un compte utilise déjà cette adresse e-mail" in text(client.last_html)
+    assert count(read(), User) == 1 and mails(read()) == []
+    assert state_of(client.last_html) == "agreement"
+
+
+def test_too_young_to_join(client, read):
+    client.get(URL)
+    response = client.post(URL, {**IDENTITY, "birth_date": date.today().replace(year=date.today().year - 14)
+                                 .isoformat(), "trigger": "next"})
+    assert response.status_code == 422
+    assert "Il faut avoir au moins 15 ans pour adhérer." in field_error(client.last_html, "birth_date")
