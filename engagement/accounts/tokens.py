@@ -53,3 +53,11 @@ def consume(session: Session, token: str, purpose: str, now: datetime) -> User |
         return None
     row.used_at = now
     return session.get(User, row.user_id)
+
+
+def is_valid(session: Session, token: str, purpose: str, now: datetime) -> bool:
+    """Whether ``consume`` would accept the token now (to show a form without using the token up)."""
+    if not token or len(token) > 128:
+        return False
+    row = session.scalar(select(AccountToken).where(AccountToken.token_hash == _digest(token)))
+    return row is not None and row.purpose == purpose and row.used_at is None and row.expires_at > now

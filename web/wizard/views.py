@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
@@ -23,6 +22,7 @@ from engagement.workflow.spec import localize
 from forms.step import StepForm, build, initially_shown
 from web.api.views import city_options
 from web.db import db, sessions
+from web.locale import current_locale
 from web.wizard.presenter import button_label, error_summary
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
@@ -40,8 +40,7 @@ class Refused(Exception):
 SESSION_KEY = "wf"
 
 
-def _locale() -> str:
-    return str(get_locale() or "fr")
+_locale = current_locale
 
 
 def _actor() -> Any:

@@ -1,0 +1,66 @@
+"""Forgotten password pages: the same answer whether or not the address has an account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, ValidationError
+
+from engagement.accounts import passwords, reset, tokens
+from engagement.db import transaction, utcnow
+from forms.messages import DEFAULT_MESSAGES
+from web.auth.views import _log_in, bp
+from web.db import db, sessions
+from web.extensions import limiter
+from web.locale import current_locale
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired()], render_kw={"autocomplete": "email"})
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("The same password again"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+    def validate_password(self, field: Any) -> None:
+        rule = passwords.problem(field.data or "")
+        if rule:
+            raise ValidationError(str(DEFAULT_MESSAGES[rule]))
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+def reset_request() -> Any:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        with transaction(sessions()) as dbs:
+            reset.request_reset(dbs, form.email.data or "", utcnow(), current_locale())
+        return render_template("auth/reset_sent.html"), 200, NO_STORE
+    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200, NO_STORE
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_with_token(token: str) -> Any:
+    if not tokens.is_valid(db(), token, "reset", utcnow()):
+        message = _("This link is invalid, expired or already used. Ask for a new one.")
+        return render_template("errors/error.html", code=400, message=message), 400, NO_STORE
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        with transaction(sessions()) as dbs:
+            user = reset.reset_password(dbs, token, form.password.data or "", utcnow())
+        if user is not None:
+            _log_in(user)
+            return render_template("auth/reset_done.html", user=user), 200, NO_STORE
+    return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200, NO_STORE
