@@ -18,6 +18,7 @@ from engagement.accounts import signup as signup_service
 from engagement.accounts.models import User
 from engagement.db import transaction, utcnow
 from engagement.workflow.models import WorkflowInstance
+from web.auth import throttle
 from web.db import db, sessions
 from web.extensions import limiter, login_manager
 from web.safety import safe_next
@@ -51,19 +52,31 @@ def _regenerate_session() -> None:
 def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        with transaction(sessions()) as dbs:
-            user = accounts.authenticate(dbs, form.email.data or "", form.password.data or "")
-            if user is not None:
-                _claim_instances(dbs, user.id)
-        if user is not None and user.activated_at is None:
-            form.email.errors.append(_("Your account is not activated yet: follow the link we sent you by email."))
-        elif user is not None:
-            _log_in(user)
-            return redirect(safe_next(form.next.data, url_for("core.home")), code=303)
+        email, password = form.email.data or "", form.password.data or ""
+        if throttle.locked(email):
+            form.password.errors.append(_("Too many failed attempts: wait 10 minutes before trying again."))
         else:
-            form.password.errors.append(_("Wrong email or password."))
+            refusal = _try_login(email, password)
+            if refusal is None:
+                return redirect(safe_next(form.next.data, url_for("core.home")), code=303)
+            form.password.errors.append(refusal)
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status, {"Cache-Control": "no-store"}
+
+
+def _try_login(email: str, password: str) -> str | None:
+    """Log in and return None, or return why not (a failure counts towards the throttle)."""
+    with transaction(sessions()) as dbs:
+        user = accounts.authenticate(dbs, email, password)
+        if user is not None and user.activated_at is not None:
+            _claim_instances(dbs, user.id)
+    if user is None:
+        throttle.record_failure(email)
+        return _("Wrong email or password.")
+    if user.activated_at is None:
+        return _("Your account is not activated yet: follow the link we sent you by email.")
+    _log_in(user)
+    return None
 
 
 def _claim_instances(dbs: Any, user_id: int) -> None:
