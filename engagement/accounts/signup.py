@@ -68,3 +68,10 @@ def activate(session: Session, token: str, now: datetime) -> User | None:
     if user is not None and user.activated_at is None:
         user.activated_at = now
     return user
+
+
+def resend_activation(session: Session, email: str, now: datetime, locale: str) -> None:
+    """A new activation link when an account awaits activation at ``email``; silent otherwise."""
+    user = find_by_email(session, email)
+    if user is not None and user.is_active and user.activated_at is None:
+        send_activation(session, user, now, locale)

@@ -117,3 +117,24 @@ def test_too_young_to_join(client, read):
                                  .isoformat(), "trigger": "next"})
     assert response.status_code == 422
     assert "Il faut avoir au moins 15 ans pour adhérer." in field_error(client.last_html, "birth_date")
+
+
+def test_a_new_activation_link_can_be_asked_for_with_a_neutral_answer(client, new_client, read):
+    join(client)
+    visitor = new_client()
+    visitor.get("/account/activate/resend")
+    sent = visitor.post("/account/activate/resend", {"email": "CAMILLE.MARTIN@example.org"})
+    other = new_client()
+    other.get("/account/activate/resend")
+    unknown = other.post("/account/activate/resend", {"email": "nobody@example.org"})
+    assert sent.status_code == unknown.status_code == 200
+    assert text(sent.get_data(as_text=True)).count("nouveau lien") == text(unknown.get_data(as_text=True)).count(
+        "nouveau lien") == 1
+    messages = mails(read())
+    assert [m.to for m in messages] == [["camille.martin@example.org"]] * 2  # the first, and the new one
+    link = re.search(r"/account/activate/[A-Za-z0-9_\-]+", messages[-1].text_body).group(0)
+    assert new_client().get(link).status_code == 200
+    again = new_client()
+    again.get("/account/activate/resend")
+    again.post("/account/activate/resend", {"email": "camille.martin@example.org"})
+    assert len(mails(read())) == 2  # an active account gets no more activation links

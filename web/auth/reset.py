@@ -1,4 +1,4 @@
-"""Forgotten password pages: the same answer whether or not the address has an account."""
+"""Forgotten password and lost activation mail: the same answer whether or not the address has an account."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
-from engagement.accounts import passwords, reset, tokens
+from engagement.accounts import passwords, reset, signup, tokens
 from engagement.db import transaction, utcnow
 from forms.messages import DEFAULT_MESSAGES
 from web.auth.views import _log_in, bp
@@ -64,3 +64,15 @@ def reset_with_token(token: str) -> Any:
             _log_in(user)
             return render_template("auth/reset_done.html", user=user), 200, NO_STORE
     return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200, NO_STORE
+
+
+@bp.route("/account/activate/resend", methods=["GET", "POST"])
+@limiter.limit("3 per minute; 10 per hour", methods=["POST"])
+def resend_activation() -> Any:
+    """Another activation link, with the same answer whether or not an account awaits activation."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        with transaction(sessions()) as dbs:
+            signup.resend_activation(dbs, form.email.data or "", utcnow(), current_locale())
+        return render_template("auth/resend_sent.html"), 200, NO_STORE
+    return render_template("auth/resend_request.html", form=form), 422 if form.errors else 200, NO_STORE
