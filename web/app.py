@@ -96,7 +96,8 @@ def _init_sessions(app: Flask, core: Core) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import web.auth.reset  # noqa: F401 - adds the password reset views to the auth blueprint
+    import web.auth.account
+    import web.auth.reset  # noqa: F401 - password reset and activation resend, on the auth blueprint
     from web.api.views import bp as api
     from web.auth.views import bp as auth
     from web.core.views import bp as core_views

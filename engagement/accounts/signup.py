@@ -52,6 +52,7 @@ def create_member(context: ActionContext) -> None:
     )
     context.session.add(user)
     context.session.flush()
+    context.instance.actor_id = user.id  # the answers belong to the account (found again, erased with it)
     send_activation(context.session, user, context.now, context.locale)
 
 

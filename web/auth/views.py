@@ -34,6 +34,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+@login_manager.unauthorized_handler
+def ask_to_log_in() -> Any:
+    return redirect(url_for("auth.login", next=request.path))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db().get(User, int(user_id)) if user_id.isdigit() else None

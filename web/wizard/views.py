@@ -78,7 +78,8 @@ def _owned(instance: WorkflowInstance | None, workflow_id: str) -> WorkflowInsta
     if instance is None or instance.workflow_id != workflow_id or instance.abandoned_at is not None:
         return None
     if instance.actor_id is not None and (not current_user.is_authenticated or instance.actor_id != current_user.id):
-        return None
+        # Someone else's answers stay private; a finished one only shows its closing page, no answers.
+        return instance if instance.is_completed else None
     return instance
 
 

@@ -1,0 +1,52 @@
+"""The member area: the profile, and deleting the account with everything it answered."""
+
+from __future__ import annotations
+
+from engagement.accounts.models import User
+from engagement.accounts.tokens import AccountToken
+from engagement.workflow.models import WorkflowInstance
+from tests.functional.helpers import count, mails, text
+from tests.functional.test_signup import PASSWORD, activation_link, join
+
+
+def member(client, new_client, read):
+    join(client)
+    visitor = new_client()
+    visitor.get("/" + activation_link(read))
+    return visitor
+
+
+def test_anonymous_visitors_are_asked_to_log_in_first(client):
+    response = client.get("/account")
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=/account"
+
+
+def test_the_profile_shows_what_was_given_at_sign_up(client, new_client, read):
+    visitor = member(client, new_client, read)
+    page = text(visitor.get("/account").get_data(as_text=True))
+    for expected in ("Camille Martin", "camille.martin@example.org", "17/05/1990", "94320 Thiais", "France",
+                     "Écologie, Europe"):
+        assert expected in page
+
+
+def test_deleting_needs_the_box_ticked(client, new_client, read):
+    visitor = member(client, new_client, read)
+    visitor.get("/account")
+    response = visitor.post("/account/delete", {})
+    assert response.status_code == 422 and "Cochez la case pour confirmer." in text(visitor.last_html)
+    assert count(read(), User) == 1
+
+
+def test_deleting_erases_the_account_its_answers_and_tokens_and_logs_out(client, new_client, read):
+    visitor = member(client, new_client, read)
+    visitor.get("/account")
+    response = visitor.post("/account/delete", {"confirm": "y"})
+    assert response.status_code == 303 and response.headers["Location"] == "/account/deleted"
+    session = read()
+    assert count(session, User) == 0 and count(session, AccountToken) == 0
+    assert count(session, WorkflowInstance, WorkflowInstance.workflow_id == "signup") == 0
+    assert visitor.get("/account").status_code == 302  # logged out
+    again = new_client()
+    again.get("/login")
+    assert again.post("/login", {"email": "camille.martin@example.org", "password": PASSWORD}).status_code == 422
+    assert len(mails(session)) == 1  # the activation mail stays in the outbox log

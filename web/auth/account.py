@@ -1,0 +1,61 @@
+"""The member area: the profile, and deleting the account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import Locale
+from flask import redirect, render_template, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms.validators import DataRequired
+
+from engagement.accounts import profile
+from engagement.accounts.models import User
+from engagement.db import transaction
+from web.auth.views import bp
+from web.db import sessions
+from web.locale import current_locale
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class DeleteForm(FlaskForm):
+    confirm = BooleanField(_l("I understand that my account and my answers will be erased for good"),
+                           validators=[DataRequired(_l("Tick the box to confirm."))])
+
+
+@bp.get("/account")
+@login_required
+def account() -> Any:
+    locale = current_locale()
+    country = (current_user.address or {}).get("country")
+    return render_template(
+        "auth/account.html", user=current_user, form=DeleteForm(),
+        interests=profile.interest_labels(current_user, locale),
+        country=Locale.parse(locale).territories.get(country, country) if country else None,
+    ), 200, NO_STORE
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account() -> Any:
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        return render_template("auth/account.html", user=current_user, form=form, interests=[], country=None), \
+            422, NO_STORE
+    user_id = current_user.id
+    with transaction(sessions()) as dbs:
+        user = dbs.get(User, user_id)
+        if user is not None:
+            profile.delete_account(dbs, user)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.deleted"), code=303)
+
+
+@bp.get("/account/deleted")
+def deleted() -> Any:
+    return render_template("auth/deleted.html"), 200, NO_STORE
