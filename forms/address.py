@@ -51,7 +51,7 @@ class AddressField(FormField):
         self.cities = cities
         parts.country.choices = list(country_choices(locale))
         options = self.communes()
-        if len(options) == 1 and not parts.city.data:
+        if len(options) == 1:
             parts.city.data = options[0][0]  # one commune carries it: nothing to choose
         placeholder = [("", gettext("Choose your commune"))] if len(options) != 1 else []
         parts.city.choices = placeholder + list(options)

@@ -22,3 +22,11 @@ def delete_account(session: Session, user: User) -> None:
     session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
     session.execute(delete(WorkflowInstance).where(WorkflowInstance.actor_id == user.id))
     session.delete(user)
+
+
+def update_profile(user: User, address: dict[str, str], interests: list[str], newsletter: bool) -> None:
+    """Record a member's edited address, topics and newsletter choice (validated by the form)."""
+    known = {key for key, _label in INTERESTS}
+    user.address = address
+    user.interests = [key for key in interests if key in known]
+    user.has_newsletter = newsletter

@@ -50,3 +50,28 @@ def test_deleting_erases_the_account_its_answers_and_tokens_and_logs_out(client,
     again.get("/login")
     assert again.post("/login", {"email": "camille.martin@example.org", "password": PASSWORD}).status_code == 422
     assert len(mails(session)) == 1  # the activation mail stays in the outbox log
+
+
+def test_a_member_edits_address_topics_and_newsletter(client, new_client, read):
+    visitor = member(client, new_client, read)
+    page = visitor.get("/account/edit").get_data(as_text=True)
+    assert 'value="12 avenue de Versailles"' in page  # prefilled from the profile
+    response = visitor.post("/account/edit", {
+        "address-country": "FR", "address-street": "3 rue du Port", "address-postal_code": "13001",
+        "interests": ["health", "housing"]})
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    user = read().query(User).one()
+    assert user.address["city"] == "13201" and user.address["city_name"] == "Marseille 1er Arrondissement"
+    assert user.interests == ["health", "housing"] and not user.has_newsletter
+    shown = text(visitor.get("/account").get_data(as_text=True))
+    assert "Marseille 1er Arrondissement" in shown and "Santé, Logement" in shown
+
+
+def test_an_invalid_edit_changes_nothing(client, new_client, read):
+    visitor = member(client, new_client, read)
+    visitor.get("/account/edit")
+    response = visitor.post("/account/edit", {"address-country": "FR", "address-street": "3 rue du Port",
+                                              "address-postal_code": "99999", "interests": ["nope"]})
+    assert response.status_code == 422
+    assert "Aucune commune française n'a ce code postal." in text(visitor.last_html)
+    assert read().query(User).one().address["city_name"] == "Thiais"

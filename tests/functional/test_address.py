@@ -133,14 +133,22 @@ def test_postal_code_of_a_single_commune_renders_it_selected_without_a_placehold
 
 @pytest.mark.parametrize(("postal_code", "city"), [
     ("20200", "2A004"),  # Ajaccio exists, but under 20000
-    ("94320", "75056"),  # Paris as a whole is no commune of the directory
-    ("94320", "<script>"),
+    ("20200", "75056"),  # Paris as a whole is no commune of the directory
+    ("20200", "<script>"),
 ])
-def test_commune_the_postal_code_does_not_carry_is_refused(client, read, postal_code, city):
+def test_commune_a_shared_postal_code_does_not_carry_is_refused(client, read, postal_code, city):
     response = send(client, {"home-postal_code": postal_code, "home-city": city})
     assert response.status_code == 422
     assert field_error(client.last_html, "home") == CHOOSE
     untouched_start(read(), "every_field", "profile")
+
+
+@pytest.mark.parametrize("city", ["75056", "2A004", "<script>", ""])
+def test_a_postal_code_of_one_commune_takes_that_commune_whatever_was_posted(client, read, city):
+    # Changing the postal code without JavaScript posts the commune chosen for the old one.
+    response = send(client, {"home-postal_code": "94320", "home-city": city})
+    assert response.status_code == 303
+    assert (stored_address(read)["city"], stored_address(read)["city_name"]) == ("94073", "Thiais")
 
 
 def test_french_city_name_comes_from_the_directory_not_from_the_form(client, read):

@@ -135,7 +135,7 @@ CASES = [
     ({"home-postal_code": "ABC"}, "home", "Saisissez un code postal valide."),
     ({"home-country": "BE", "home-postal_code": "1000", "home-city_name": ""}, "home", "Saisissez la ville."),
     ({"home-postal_code": "99999"}, "home", "Aucune commune française n'a ce code postal."),
-    ({"home-city": "94073"}, "home", "Choisissez votre commune dans la liste."),
+    ({"home-postal_code": "20200", "home-city": "94073"}, "home", "Choisissez votre commune dans la liste."),
     ({"home-street": ""}, "home", "Saisissez le numéro et la voie."),
     ({"home-country": "ZZ"}, "home", "Choisissez un pays dans la liste."),
     ({"home-street": "", "home-postal_code": "", "home-city": "", "home-city_name": ""}, "home",

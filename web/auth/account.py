@@ -14,7 +14,11 @@ from wtforms.validators import DataRequired
 
 from engagement.accounts import profile
 from engagement.accounts.models import User
+from engagement.accounts.signup import INTERESTS
 from engagement.db import transaction
+from engagement.workflow.spec import localize
+from forms.profile import ProfileForm
+from web.api.views import city_options
 from web.auth.views import bp
 from web.db import sessions
 from web.locale import current_locale
@@ -37,6 +41,31 @@ def account() -> Any:
         interests=profile.interest_labels(current_user, locale),
         country=Locale.parse(locale).territories.get(country, country) if country else None,
     ), 200, NO_STORE
+
+
+def _topics(locale: str) -> list[tuple[str, str]]:
+    return [(key, localize(label, locale)) for key, label in INTERESTS]
+
+
+@bp.route("/account/edit", methods=["GET", "POST"])
+@login_required
+def edit_profile() -> Any:
+    locale = current_locale()
+    initial = {"address": current_user.address or {"country": "FR"}, "interests": current_user.interests,
+               "newsletter": current_user.has_newsletter}
+    form = ProfileForm(data=initial).bind(locale, city_options, _topics(locale))
+    if form.validate_on_submit():
+        with transaction(sessions()) as dbs:
+            user = dbs.get(User, current_user.id)
+            assert user is not None
+            profile.update_profile(user, address=_parts(form), interests=form.interests.data or [],
+                                   newsletter=bool(form.newsletter.data))
+        return redirect(url_for("auth.account"), code=303)
+    return render_template("auth/edit_profile.html", form=form), 422 if form.errors else 200, NO_STORE
+
+
+def _parts(form: ProfileForm) -> dict[str, str]:
+    return {key: (part.data or "").strip() for key, part in form.address.form._fields.items()}
 
 
 @bp.post("/account/delete")
