@@ -10,30 +10,19 @@ from engagement.accounts import tokens
 from engagement.accounts.models import User
 from engagement.accounts.service import find_by_email, normalize_email
 from engagement.mail import service as mail
+from engagement.workflow import definitions
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.registry import REGISTRY, ActionContext
 from engagement.workflow.spec import Text
 
-# Seed topics; organizers will edit them from their area (the provider is the seam).
-INTERESTS: tuple[tuple[str, Text], ...] = (
-    ("ecology", {"fr": "Écologie", "en": "Ecology"}),
-    ("education", {"fr": "Éducation", "en": "Education"}),
-    ("health", {"fr": "Santé", "en": "Health"}),
-    ("work", {"fr": "Travail et emploi", "en": "Work and jobs"}),
-    ("europe", {"fr": "Europe", "en": "Europe"}),
-    ("digital", {"fr": "Numérique", "en": "Digital"}),
-    ("culture", {"fr": "Culture", "en": "Culture"}),
-    ("security", {"fr": "Sécurité", "en": "Security"}),
-    ("agriculture", {"fr": "Agriculture", "en": "Farming"}),
-    ("equality", {"fr": "Égalité femmes-hommes", "en": "Gender equality"}),
-    ("housing", {"fr": "Logement", "en": "Housing"}),
-    ("transport", {"fr": "Transports", "en": "Transport"}),
-)
+SIGNUP = "signup"  # the workflow whose `interests` field lists the topics members choose from
 
 
-@REGISTRY.choice_set("members.interests")
-def interests(_session: Session | None, _locale: str) -> list[tuple[str, Text]]:
-    return list(INTERESTS)
+def topics(session: Session) -> list[tuple[str, Text]]:
+    """The topics of the active sign-up workflow: organizers change them by publishing a new version."""
+    flow = definitions.active(session, SIGNUP)
+    field = flow.spec.fields.get("interests") if flow else None
+    return list(field.choices or ()) if field else []
 
 
 @REGISTRY.action("accounts.create_member")

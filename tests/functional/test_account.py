@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from engagement import PROJECT_ROOT
 from engagement.accounts.models import User
 from engagement.accounts.tokens import AccountToken
+from engagement.db import transaction
+from engagement.workflow import definitions
 from engagement.workflow.models import WorkflowInstance
 from tests.functional.helpers import count, mails, text
 from tests.functional.test_signup import PASSWORD, activation_link, join
@@ -75,3 +78,19 @@ def test_an_invalid_edit_changes_nothing(client, new_client, read):
     assert response.status_code == 422
     assert "Aucune commune française n'a ce code postal." in text(visitor.last_html)
     assert read().query(User).one().address["city_name"] == "Thiais"
+
+
+def test_topics_are_what_the_published_signup_workflow_lists(client, new_client, read, app, tmp_path):
+    visitor = member(client, new_client, read)
+    assert "Sport" not in text(visitor.get("/account/edit").get_data(as_text=True))
+    source = (PROJECT_ROOT / "workflows" / "signup.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "signup.yml"
+    changed.write_text(source.replace("version: 1", "version: 2").replace(
+        "          transport: {fr: Transports, en: Transport}",
+        "          transport: {fr: Transports, en: Transport}\n          sport: {fr: Sport, en: Sport}"),
+        encoding="utf-8")
+    with transaction(app.extensions["engagement"].sessions) as session:
+        published, diagnostics = definitions.load_files(session, [changed])
+    assert diagnostics == [] and [(p.workflow_id, p.version) for p in published] == [("signup", 2)]
+    definitions.reset_caches()  # other processes see it within ACTIVE_TTL_SECONDS
+    assert "Sport" in text(visitor.get("/account/edit").get_data(as_text=True))

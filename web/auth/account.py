@@ -14,13 +14,13 @@ from wtforms.validators import DataRequired
 
 from engagement.accounts import profile
 from engagement.accounts.models import User
-from engagement.accounts.signup import INTERESTS
+from engagement.accounts.signup import topics
 from engagement.db import transaction
 from engagement.workflow.spec import localize
 from forms.profile import ProfileForm
 from web.api.views import city_options
 from web.auth.views import bp
-from web.db import sessions
+from web.db import db, sessions
 from web.locale import current_locale
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -38,13 +38,13 @@ def account() -> Any:
     country = (current_user.address or {}).get("country")
     return render_template(
         "auth/account.html", user=current_user, form=DeleteForm(),
-        interests=profile.interest_labels(current_user, locale),
+        interests=profile.interest_labels(db(), current_user, locale),
         country=Locale.parse(locale).territories.get(country, country) if country else None,
     ), 200, NO_STORE
 
 
 def _topics(locale: str) -> list[tuple[str, str]]:
-    return [(key, localize(label, locale)) for key, label in INTERESTS]
+    return [(key, localize(label, locale)) for key, label in topics(db())]
 
 
 @bp.route("/account/edit", methods=["GET", "POST"])
@@ -58,7 +58,7 @@ def edit_profile() -> Any:
         with transaction(sessions()) as dbs:
             user = dbs.get(User, current_user.id)
             assert user is not None
-            profile.update_profile(user, address=_parts(form), interests=form.interests.data or [],
+            profile.update_profile(dbs, user, address=_parts(form), interests=form.interests.data or [],
                                    newsletter=bool(form.newsletter.data))
         return redirect(url_for("auth.account"), code=303)
     return render_template("auth/edit_profile.html", form=form), 422 if form.errors else 200, NO_STORE
