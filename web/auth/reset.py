@@ -47,7 +47,10 @@ def reset_request() -> Any:
         with transaction(sessions()) as dbs:
             reset.request_reset(dbs, form.email.data or "", utcnow(), current_locale())
         return render_template("auth/reset_sent.html"), 200, NO_STORE
-    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200, NO_STORE
+    page = render_template(
+        "auth/email_request.html", form=form, title=_("Forgotten password"), heading=_("Forgotten password"),
+        lead=_("Give the address of your account: we will send you a link to choose a new password."))
+    return page, 422 if form.errors else 200, NO_STORE
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -75,4 +78,7 @@ def resend_activation() -> Any:
         with transaction(sessions()) as dbs:
             signup.resend_activation(dbs, form.email.data or "", utcnow(), current_locale())
         return render_template("auth/resend_sent.html"), 200, NO_STORE
-    return render_template("auth/resend_request.html", form=form), 422 if form.errors else 200, NO_STORE
+    page = render_template(
+        "auth/email_request.html", form=form, title=_("Activation link"), heading=_("Activation mail not received?"),
+        lead=_("Give the address you joined with: we will send a new activation link."))
+    return page, 422 if form.errors else 200, NO_STORE
