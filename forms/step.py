@@ -37,6 +37,7 @@ class StepForm(FlaskForm):
     step = HiddenField("Step")
     state_spec: StateSpec
     conditional: dict[str, FieldSpec]
+    step_dependent: frozenset[str] = frozenset()
     _context: ConditionContext | None = None
     _evaluated: dict[str, Any] | None = None
 
@@ -106,6 +107,12 @@ def _depends_on_step(spec: FieldSpec, step_fields: set[str]) -> bool:
     return bool(keys & step_fields)
 
 
+def _step_dependent(state: StateSpec) -> frozenset[str]:
+    """Fields whose ``visible_if`` reads this very step's answers (parsed once per form class)."""
+    names = {f.name for f in state.fields}
+    return frozenset(f.name for f in state.fields if f.visible_if and _depends_on_step(f, names))
+
+
 _CLASSES: dict[tuple[str, int, str, str, str], type[StepForm]] = {}
 
 
@@ -119,6 +126,7 @@ def form_class(flow: CompiledWorkflow, state: str, locale: str) -> type[StepForm
         attrs: dict[str, Any] = {f.name: make_field(f, locale, _message) for f in state_spec.fields}
         attrs["state_spec"] = state_spec
         attrs["conditional"] = {f.name: f for f in state_spec.fields if f.is_conditional}
+        attrs["step_dependent"] = _step_dependent(state_spec)
         cls = _CLASSES[key] = type(f"{spec.id}_{state}_form", (StepForm,), attrs)
     return cls
 
@@ -166,11 +174,10 @@ def _render_default(template: str, context: ConditionContext) -> str | None:
         return None
 
 
-def initially_shown(form: StepForm, answers: dict[str, Any]) -> set[str]:
+def initially_shown(form: StepForm) -> set[str]:
     """Fields to render without JavaScript: visible now, or depending on this very step's answers."""
-    step_fields = set(form.specs())
     return {name for name, spec in form.specs().items()
-            if spec.visible_if is None or form.is_visible(name) or _depends_on_step(spec, step_fields)}
+            if spec.visible_if is None or name in form.step_dependent or form.is_visible(name)}
 
 
 def step_title(state: StateSpec, locale: str) -> str:

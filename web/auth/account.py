@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel import Locale
 from flask import redirect, render_template, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
@@ -16,6 +15,7 @@ from engagement.accounts import profile
 from engagement.accounts.models import User
 from engagement.accounts.signup import topics
 from engagement.db import transaction
+from engagement.geo.countries import country_choices
 from engagement.workflow.spec import localize
 from forms.profile import ProfileForm
 from web.api.views import city_options
@@ -39,7 +39,7 @@ def account() -> Any:
     return render_template(
         "auth/account.html", user=current_user, form=DeleteForm(),
         interests=profile.interest_labels(db(), current_user, locale),
-        country=Locale.parse(locale).territories.get(country, country) if country else None,
+        country=dict(country_choices(locale)).get(country, country) if country else None,
     ), 200, NO_STORE
 
 

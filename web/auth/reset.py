@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
@@ -42,15 +45,10 @@ class NewPasswordForm(FlaskForm):
 @bp.route("/password/reset", methods=["GET", "POST"])
 @limiter.limit("5 per minute; 20 per hour", methods=["POST"])
 def reset_request() -> Any:
-    form = ResetRequestForm()
-    if form.validate_on_submit():
-        with transaction(sessions()) as dbs:
-            reset.request_reset(dbs, form.email.data or "", utcnow(), current_locale())
-        return render_template("auth/reset_sent.html"), 200, NO_STORE
-    page = render_template(
-        "auth/email_request.html", form=form, title=_("Forgotten password"), heading=_("Forgotten password"),
+    return _link_by_email(
+        reset.request_reset, "auth/reset_sent.html", title=_("Forgotten password"),
+        heading=_("Forgotten password"),
         lead=_("Give the address of your account: we will send you a link to choose a new password."))
-    return page, 422 if form.errors else 200, NO_STORE
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -73,12 +71,18 @@ def reset_with_token(token: str) -> Any:
 @limiter.limit("3 per minute; 10 per hour", methods=["POST"])
 def resend_activation() -> Any:
     """Another activation link, with the same answer whether or not an account awaits activation."""
+    return _link_by_email(
+        signup.resend_activation, "auth/resend_sent.html", title=_("Activation link"),
+        heading=_("Activation mail not received?"),
+        lead=_("Give the address you joined with: we will send a new activation link."))
+
+
+def _link_by_email(send: Callable[[Session, str, datetime, str], None], sent_page: str, **texts: str) -> Any:
+    """Ask an address, ``send`` (which stays silent for an unknown one), answer the same page either way."""
     form = ResetRequestForm()
     if form.validate_on_submit():
         with transaction(sessions()) as dbs:
-            signup.resend_activation(dbs, form.email.data or "", utcnow(), current_locale())
-        return render_template("auth/resend_sent.html"), 200, NO_STORE
-    page = render_template(
-        "auth/email_request.html", form=form, title=_("Activation link"), heading=_("Activation mail not received?"),
-        lead=_("Give the address you joined with: we will send a new activation link."))
+            send(dbs, form.email.data or "", utcnow(), current_locale())
+        return render_template(sent_page), 200, NO_STORE
+    page = render_template("auth/email_request.html", form=form, **texts)
     return page, 422 if form.errors else 200, NO_STORE

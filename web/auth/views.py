@@ -1,4 +1,4 @@
-"""Log in and out. Sign-up and activation come with the accounts feature; the session rules start here."""
+"""Log in and out (throttled, session regenerated), sign-up's entry and activation links."""
 
 from __future__ import annotations
 

@@ -127,7 +127,7 @@ def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | N
     form = form or _form(flow, instance)
     body = render_template(
         "wizard/step.html", flow=flow.spec, state=state, instance=instance, form=form, locale=locale,
-        shown=initially_shown(form, instance.data), errors=error_summary(form), notice=notice,
+        shown=initially_shown(form), errors=error_summary(form), notice=notice,
         triggers=[(t, button_label(flow.spec, state.name, t, locale)) for t in flow.spec.triggers_from(state.name)],
         can_go_back=bool(instance.history) and state.allow_back,
         can_restart=bool(instance.history or instance.data),
