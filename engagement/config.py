@@ -27,6 +27,7 @@ class Settings:
     database_url: str
     secret_key: str
     redis_url: str | None
+    redis_prefix: str  # before every Redis key: several deployments (or test runs) may share one Redis
     celery_broker_url: str | None
     mail_backend: str
     mail_sender: str
@@ -110,6 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=_database_url(env, instance_dir),
         secret_key=_secret_key(env, app_env, instance_dir),
         redis_url=_optional(env, "REDIS_URL"),
+        redis_prefix=env.get("REDIS_PREFIX", "").strip(),
         celery_broker_url=_optional(env, "CELERY_BROKER_URL"),
         mail_backend=mail_backend,
         mail_sender=env.get("MAIL_SENDER", "").strip() or "Engagement <ne-pas-repondre@engagement.local>",

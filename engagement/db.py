@@ -158,6 +158,7 @@ def import_models() -> None:
     from engagement import outbox  # noqa: F401
     from engagement.accounts import models as _accounts  # noqa: F401
     from engagement.accounts import tokens as _tokens  # noqa: F401
+    from engagement.invitations import models as _invitations  # noqa: F401
     from engagement.mail import models as _mail  # noqa: F401
     from engagement.sessions import models as _sessions  # noqa: F401
     from engagement.workflow import models as _workflow  # noqa: F401

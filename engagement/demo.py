@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.accounts.models import User
 from engagement.db import transaction, utcnow
+from engagement.invitations import content
 from engagement.workflow.definitions import load_files, workflow_files
 
 
@@ -17,7 +18,9 @@ def load(sessions: sessionmaker[Session], workflows_dir: Path, members: int = 0)
     lines: list[str] = []
     with transaction(sessions) as session:
         published, diagnostics = load_files(session, workflow_files(workflows_dir))
+        seeded = content.seed(session)
     lines.extend(str(d) for d in diagnostics)
+    lines.append(f"invitation content: {seeded} pieces added" if seeded else "invitation content: unchanged")
     for item in published:
         lines.append(f"workflow {item.workflow_id} v{item.version}: {'published' if item.changed else 'unchanged'}")
     if members:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from engagement import PROJECT_ROOT
 from engagement.config import Settings, load_settings
 from engagement.db import Base, import_models
+from engagement.invitations import content
 from engagement.workflow import definitions
 
 SERVICE_URL = os.environ.get("DATABASE_URL", "")
@@ -65,6 +66,7 @@ def _empty_mysql(url: str) -> None:
 def env(tmp_path: Path, mysql_url: str | None) -> dict[str, str]:
     """The environment of an isolated deployment: its own instance dir and database."""
     definitions.reset_caches()
+    content.invalidate()
     if mysql_url:
         _empty_mysql(mysql_url)
     values = {
@@ -76,6 +78,7 @@ def env(tmp_path: Path, mysql_url: str | None) -> dict[str, str]:
     }
     if os.environ.get("REDIS_URL"):
         values["REDIS_URL"] = os.environ["REDIS_URL"]
+        values["REDIS_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}:"  # rate limits start at zero in every test
     # CELERY_BROKER_URL is left out on purpose: tasks run in process unless a test starts a real
     # worker for its own database (tests/services/test_celery_relay.py).
     return values

@@ -14,6 +14,7 @@ from engagement import PROJECT_ROOT
 from engagement.config import Settings, load_settings
 from engagement.core import Core, bootstrap
 from engagement.db import transaction
+from engagement.invitations import content
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
 from web.extensions import babel, csrf, limiter, login_manager
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX=settings.redis_prefix,
         RATELIMIT_HEADERS_ENABLED=True,
         ENGAGEMENT_ENV=settings.env,
     )
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
     app.teardown_appcontext(_close_db)
-    _load_workflow_files(core)
+    _load_data(core)
     return app
 
 
@@ -88,7 +90,8 @@ def _init_sessions(app: Flask, core: Core) -> None:
         from flask_session.redis import RedisSessionInterface
 
         client = redis.Redis.from_url(core.settings.redis_url)
-        app.session_interface = RedisSessionInterface(app, client=client, key_prefix="session:")
+        prefix = f"{core.settings.redis_prefix}session:"
+        app.session_interface = RedisSessionInterface(app, client=client, key_prefix=prefix)
     else:
         from web.sessions import DatabaseSessionInterface
 
@@ -103,12 +106,16 @@ def _register_blueprints(app: Flask) -> None:
     from web.core.views import bp as core_views
     from web.core.views import register_error_pages
     from web.dev.views import bp as dev
+    from web.invitations.views import bp as invitations
+    from web.organizer.views import bp as organizer
     from web.wizard.views import bp as wizard
 
     app.register_blueprint(core_views)
     app.register_blueprint(wizard)
     app.register_blueprint(auth)
     app.register_blueprint(api)
+    app.register_blueprint(invitations)
+    app.register_blueprint(organizer)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)
     register_error_pages(app)
@@ -120,14 +127,15 @@ def _close_db(_exc: BaseException | None) -> None:
         db.close()
 
 
-def _load_workflow_files(core: Core) -> None:
-    """Start-up publishes the files of workflows/; a bad file is refused, the running version stays."""
-    if not core.settings.workflows_dir.is_dir():
-        return
+def _load_data(core: Core) -> None:
+    """Start-up publishes the files of workflows/ (a bad file is refused, the running version stays)
+    and seeds the organizers' content where a kind of it has no row yet."""
+    directory = core.settings.workflows_dir
     try:
         with transaction(core.sessions) as session:
-            published, diagnostics = definitions.load_files(
-                session, definitions.workflow_files(core.settings.workflows_dir))
+            files = definitions.workflow_files(directory) if directory.is_dir() else []
+            published, diagnostics = definitions.load_files(session, files)
+            content.seed(session)
     except IntegrityError:
         log.info("workflow files were published by another process starting at the same time")
         return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from email.headerregistry import Address
+from email.utils import parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -79,10 +81,28 @@ def clean_addresses(values: Iterable[str]) -> list[str]:
     return result
 
 
+def sender(name: str | None = None) -> str:
+    """The platform's sender; with ``name``, shown as "<name> (via <platform>)" from the same address."""
+    display, address = parseaddr(_config["sender"])
+    platform = Address(display_name=display, addr_spec=address)
+    if not name:
+        return str(platform)
+    display = " ".join("".join(c if c.isprintable() else " " for c in name).split())[:80]
+    if not display:
+        return str(platform)
+    via = f"{display} (via {platform.display_name})" if platform.display_name else display
+    return str(Address(display_name=via, addr_spec=platform.addr_spec))
+
+
 def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], locale: str,
             template: str | None = None, subject: str | None = None, body: str | None = None,
-            cc: Iterable[str] = (), reply_to: str | None = None) -> MailMessage:
-    """Render and queue one message in the caller's transaction."""
+            cc: Iterable[str] = (), reply_to: str | None = None, sender_name: str | None = None,
+            unsubscribe: str | None = None) -> MailMessage:
+    """Render and queue one message in the caller's transaction.
+
+    ``sender_name`` puts a person's name before the platform's address (never their address: the
+    platform's domain signs the mail); ``unsubscribe`` is a URL for List-Unsubscribe (RFC 8058).
+    """
     if template is not None:
         subject = _template_text(template, locale, "subject.txt")
         body = _template_text(template, locale, "body.txt")
@@ -95,7 +115,7 @@ def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], 
     if not recipients:
         raise AddressError("a mail needs at least one recipient")
     message = MailMessage(
-        sender=_config["sender"], to=recipients, cc=clean_addresses(cc),
+        sender=sender(sender_name), to=recipients, headers=_unsubscribe_headers(unsubscribe), cc=clean_addresses(cc),
         reply_to=next(iter(clean_addresses([reply_to])), None) if reply_to else None,
         subject=" ".join(render(subject, context).split())[:998],
         text_body=render(body, context), html_body=render(html, context, html=True) if html else None,
@@ -105,6 +125,12 @@ def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], 
     session.flush()
     outbox.enqueue(session, DELIVER_TOPIC, {"mail_id": message.id})
     return message
+
+
+def _unsubscribe_headers(url: str | None) -> dict[str, str] | None:
+    if not url or not url.startswith(("https://", "http://")) or any(c in url for c in "<>\r\n ,"):
+        return None
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 @outbox.handler(DELIVER_TOPIC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +33,10 @@ class UserView:
     is_authenticated: bool = True
 
 
+Throttle = Callable[[str, str], int | None]
+"""(limit such as "10 per hour", scope) -> None when allowed, else seconds to wait; the caller knows who asks."""
+
+
 @dataclass
 class FiringContext:
     """Everything one request's firing needs; built by the runtime, read by actions and guards."""
@@ -42,6 +47,7 @@ class FiringContext:
     actor: Any
     now: datetime
     locale: str
+    throttle: Throttle | None = None  # None: no rate limits (the command line, tests of the engine)
 
     def expression_context(self, subject: Subject) -> dict[str, Any]:
         return expression_context(self.spec, self.instance, subject.state, subject.data, self.actor, self.now)
@@ -119,12 +125,14 @@ def _mail(params: dict[str, Any], subject: Subject) -> None:
     context = subject.context
     expr_context = context.expression_context(subject)
     reply_to = _recipients(params.get("reply_to"), expr_context)
+    from_name, unsubscribe = (_recipients(params.get(key), expr_context) for key in ("from_name", "list_unsubscribe"))
     try:
         mail.compose(
             context.session, to=_recipients(params["to"], expr_context),
             cc=_recipients(params.get("cc"), expr_context), reply_to=reply_to[0] if reply_to else None,
             template=params.get("template"), subject=params.get("subject"), body=params.get("body"),
-            context=expr_context, locale=context.locale,
+            context=expr_context, locale=context.locale, sender_name=from_name[0] if from_name else None,
+            unsubscribe=unsubscribe[0] if unsubscribe else None,
         )
     except mail.AddressError as exc:
         raise WorkflowError("invalid_recipient", str(exc)) from None

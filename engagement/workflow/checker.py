@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path as FsPath
 from typing import Any
 
+from limits import parse_many
+
 from engagement.workflow.expressions import (
     CONTEXT_NAMES,
     ExpressionError,
@@ -34,13 +36,13 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LOCALES = ("fr", "en")
 TOP_KEYS = {"id", "version", "title", "description", "access", "initial", "states", "transitions"}
 STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back"}
-TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label"}
+TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label", "rate_limit"}
 FIELD_KEYS = {
     "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
     "default", "min", "max", "min_length", "max_length", "pattern", "choices", "choices_from",
     "min_selected", "max_selected", "messages", "min_age", "max_age", "validate",
 }
-MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to"}
+MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to", "from_name", "list_unsubscribe"}
 MESSAGE_RULES = {
     "required", "invalid", "min", "max", "min_length", "max_length", "pattern", "choice",
     "min_selected", "max_selected", "email", "phone", "postal_code", "consent", "date", "integer",
@@ -349,7 +351,7 @@ class Checker:
         inline = "subject" in params and "body" in params
         if (template is None) != inline:
             self.error(path, "a mail action takes either template or both subject and body")
-        for key in ("to", "cc", "reply_to", "subject", "body"):
+        for key in ("to", "cc", "reply_to", "subject", "body", "from_name", "list_unsubscribe"):
             values = params.get(key)
             for i, value in enumerate(values if isinstance(values, list) else [values]):
                 if value is None:
@@ -387,10 +389,23 @@ class Checker:
         conditions = self.expressions(body.get("conditions"), (*path, "conditions"))
         unless = self.expressions(body.get("unless"), (*path, "unless"))
         actions = self.actions(body.get("actions"), (*path, "actions"))
+        rate_limit = self.rate_limit(body.get("rate_limit"), (*path, "rate_limit"))
         if trigger is None or dest not in states or not sources:
             return None
         return TransitionSpec(trigger, sources, dest, conditions, unless, actions,
-                              self.text(body.get("label"), (*path, "label")))
+                              self.text(body.get("label"), (*path, "label")), rate_limit)
+
+    def rate_limit(self, node: Any, path: Path) -> str | None:
+        """``"10 per hour"`` or several separated by ``;`` (the `limits` library's notation)."""
+        if node is None:
+            return None
+        try:
+            if not isinstance(node, str) or not parse_many(node):
+                raise ValueError(node)
+        except ValueError:
+            self.error(path, "rate_limit must read like '10 per hour' or '5 per minute; 50 per day'")
+            return None
+        return node
 
     def sources(self, node: Any, path: Path, states: dict[str, StateSpec]) -> tuple[str, ...]:
         if node == "*":

@@ -14,6 +14,7 @@ from transitions import Machine, State
 from transitions.core import EventData
 
 from engagement.workflow import actions
+from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import holds
 from engagement.workflow.registry import REGISTRY, Registry
 from engagement.workflow.spec import ActionSpec, WorkflowSpec
@@ -58,6 +59,20 @@ def _runner(specs: tuple[ActionSpec, ...], registry: Registry) -> Callable[[Even
     return run
 
 
+def _limit(limit: str, scope: str) -> Callable[[EventData], None]:
+    """Refuse the transition when its ``rate_limit`` is spent for whoever fires it."""
+
+    def check(event: EventData) -> None:
+        subject = event.model
+        assert isinstance(subject, Subject)
+        throttle = subject.context.throttle
+        wait = throttle(limit, scope) if throttle is not None else None
+        if wait is not None:
+            raise WorkflowError("rate_limited", "too many attempts; try again later", retry_after=wait)
+
+    return check
+
+
 def _record_hop(event: EventData) -> None:
     transition, subject = event.transition, event.model
     assert transition is not None and transition.dest is not None and isinstance(subject, Subject)
@@ -78,7 +93,7 @@ def compile_spec(spec: WorkflowSpec, registry: Registry = REGISTRY) -> CompiledW
             t.trigger, list(t.sources), t.dest,
             conditions=[_condition(c) for c in t.conditions],
             unless=[_condition(c) for c in t.unless],
-            before=[_record_hop],
+            before=[*([_limit(t.rate_limit, f"{spec.id}:{t.trigger}")] if t.rate_limit else []), _record_hop],
             after=[_runner(t.actions, registry)] if t.actions else None,
         )
     return CompiledWorkflow(spec, machine)

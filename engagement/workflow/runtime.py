@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engagement.workflow.actions import FiringContext, expression_context, jsonable
+from engagement.workflow.actions import FiringContext, Throttle, expression_context, jsonable
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import holds
 from engagement.workflow.machine import CompiledWorkflow, Subject
@@ -67,14 +67,16 @@ def condition_context(flow: CompiledWorkflow, instance: WorkflowInstance, pendin
 
 
 def submit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, *, trigger: str,
-           answers: dict[str, Any], step: int, actor: Any, now: datetime, locale: str) -> None:
+           answers: dict[str, Any], step: int, actor: Any, now: datetime, locale: str,
+           throttle: Throttle | None = None) -> None:
     """Record a validated step's answers and fire ``trigger`` (then any automatic states)."""
     _check_step(flow, instance, step)
     if trigger not in flow.spec.triggers_from(instance.state):
         raise WorkflowError("unknown_trigger", "this action is not available at this step")
     changes = {k: jsonable(v) for k, v in answers.items()}
     data = {**instance.data, **changes}
-    subject = Subject(instance.state, data, _fire_context(session, flow, instance, actor, now, locale))
+    context = FiringContext(session, flow.spec, instance, actor, now, locale, throttle)
+    subject = Subject(instance.state, data, context)
     if not flow.fire(subject, trigger):
         raise WorkflowError("no_transition", "none of the ways forward applies to the answers given")
     _route(flow, subject)
@@ -136,6 +138,12 @@ def back(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, *
     ))
     instance.history = instance.history[:-1]
     instance.state, instance.entered_at, instance.updated_at = previous, now, now
+
+
+def annotate(instance: WorkflowInstance, data: dict[str, Any], now: datetime) -> None:
+    """Add answers that no step asks (where the visitor came from, say) to an instance in progress."""
+    instance.data = {**instance.data, **{k: jsonable(v) for k, v in data.items()}}
+    instance.updated_at = now
 
 
 def abandon(instance: WorkflowInstance, now: datetime) -> None:

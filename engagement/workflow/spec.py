@@ -89,6 +89,7 @@ class TransitionSpec:
     unless: tuple[str, ...] = ()
     actions: tuple[ActionSpec, ...] = ()
     label: Text = field(default_factory=dict)
+    rate_limit: str | None = None  # per client and per account, e.g. "10 per hour"
 
 
 @dataclass(frozen=True)

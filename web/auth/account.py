@@ -16,6 +16,7 @@ from engagement.accounts.models import User
 from engagement.accounts.signup import topics
 from engagement.db import transaction
 from engagement.geo.countries import country_choices
+from engagement.invitations.service import inviter_figures
 from engagement.workflow.spec import localize
 from forms.profile import ProfileForm
 from web.api.views import city_options
@@ -34,13 +35,18 @@ class DeleteForm(FlaskForm):
 @bp.get("/account")
 @login_required
 def account() -> Any:
+    return _account_page(DeleteForm(), 200)
+
+
+def _account_page(form: DeleteForm, status: int) -> Any:
     locale = current_locale()
     country = (current_user.address or {}).get("country")
+    invited, joined = inviter_figures(db(), current_user.id)
     return render_template(
-        "auth/account.html", user=current_user, form=DeleteForm(),
+        "auth/account.html", user=current_user, form=form, invited=invited, joined=joined,
         interests=profile.interest_labels(db(), current_user, locale),
         country=dict(country_choices(locale)).get(country, country) if country else None,
-    ), 200, NO_STORE
+    ), status, NO_STORE
 
 
 def _topics(locale: str) -> list[tuple[str, str]]:
@@ -73,8 +79,7 @@ def _parts(form: ProfileForm) -> dict[str, str]:
 def delete_account() -> Any:
     form = DeleteForm()
     if not form.validate_on_submit():
-        return render_template("auth/account.html", user=current_user, form=form, interests=[], country=None), \
-            422, NO_STORE
+        return _account_page(form, 422)
     user_id = current_user.id
     with transaction(sessions()) as dbs:
         user = dbs.get(User, user_id)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import FormField
 
+from engagement.workflow.errors import WorkflowError
 from engagement.workflow.spec import WorkflowSpec, localize
 from forms.step import StepForm
 
@@ -38,3 +41,25 @@ def error_summary(form: StepForm) -> list[tuple[str, str, str]]:
             if messages:
                 result.append((anchor, str(field.label.text), str(messages[0])))
     return result
+
+
+REFUSALS = {
+    "email_taken": _l("An account already uses this email address: log in, or reset your password."),
+    "invalid_recipient": _l("An email address in your answers cannot receive mail. Please check it."),
+    "invitation_self": _l("This is your own address: enter your friend's."),
+    "invitation_opted_out": _l("This person asked not to receive our invitations any more."),
+    "invitation_repeated": _l("You already invited this person in the last 7 days."),
+    "invitation_recipient_limit": _l("This person has received several invitations today. Please try again "
+                                     "tomorrow."),
+}
+
+
+def refusal_message(error: WorkflowError) -> str:
+    """What the visitor reads when the engine or an action refuses a step."""
+    if error.retry_after:
+        minutes = max(1, -(-error.retry_after // 60))
+        return ngettext("You have done this too many times. Please try again in %(num)d minute.",
+                        "You have done this too many times. Please try again in %(num)d minutes.", minutes)
+    if error.code in REFUSALS:
+        return str(REFUSALS[error.code])
+    return _("None of the ways forward applies to your answers. Please check them.")

@@ -22,8 +22,9 @@ from engagement.workflow.spec import localize
 from forms.step import StepForm, build, initially_shown
 from web.api.views import city_options
 from web.db import db, sessions
+from web.limits import spend
 from web.locale import current_locale
-from web.wizard.presenter import button_label, error_summary
+from web.wizard.presenter import button_label, error_summary, refusal_message
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
 log = logging.getLogger(__name__)
@@ -117,6 +118,17 @@ def _start(flow: CompiledWorkflow) -> WorkflowInstance:
     return instance
 
 
+def open_with(flow: CompiledWorkflow, data: dict[str, Any]) -> None:
+    """Open ``flow`` for this visitor carrying ``data``; an instance in progress keeps its answers."""
+    with transaction(sessions()) as dbs:
+        instance = _current(dbs, flow.spec.id)
+        if instance is not None and not instance.is_completed:
+            runtime.annotate(instance, data, utcnow())
+        else:
+            instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale(), data=data)
+    _remember(flow.spec.id, instance.id)
+
+
 def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | None = None,
           status: int = 200, notice: str | None = None) -> Any:
     state = flow.spec.states[instance.state]
@@ -207,20 +219,24 @@ def _submit(dbs: Session, workflow_id: str, step: int, trigger: str) -> Any:
         return _page(flow, instance, form, 422)
     try:
         runtime.submit(dbs, flow, instance, trigger=trigger, answers=form.answers(), step=step,
-                       actor=_actor(), now=utcnow(), locale=_locale())
+                       actor=_actor(), now=utcnow(), locale=_locale(), throttle=spend)
     except WorkflowError as error:
         if error.code == "stale":
             raise Refused(_stale(workflow_id)) from None
-        raise Refused(_page(flow, instance, form, 422, notice=_refusal(error))) from None  # rolls back the step
+        raise Refused(_refused_page(flow, instance, form, error)) from None  # rolls back the step
     return instance.id
 
 
-def _refusal(error: WorkflowError) -> str:
-    if error.code == "email_taken":
-        return _("An account already uses this email address: log in, or reset your password.")
-    if error.code == "invalid_recipient":
-        return _("An email address in your answers cannot receive mail. Please check it.")
-    return _("None of the ways forward applies to your answers. Please check them.")
+def _refused_page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm, error: WorkflowError) -> Any:
+    """The step again, with the refusal next to the field it is about (or at the top)."""
+    message = refusal_message(error)
+    if error.field and error.field in form.specs():
+        form[error.field].errors = [message]
+    body, status, headers = _page(flow, instance, form, 429 if error.retry_after else 422,
+                                  notice=None if error.field else message)
+    if error.retry_after:
+        headers["Retry-After"] = str(error.retry_after)
+    return body, status, headers
 
 
 def _move(workflow_id: str, back: bool) -> Any:

@@ -1,0 +1,1 @@
+"""'Persuade a friend': editable content, the composed message, sending, attribution and opt-outs."""

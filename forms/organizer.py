@@ -1,0 +1,34 @@
+"""Organizer forms: editing the invitation's choices, arguments and texts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class ContentForm(FlaskForm):
+    """One piece: a choice's labels and arguments, or a fixed text (labels and order unused)."""
+
+    label_fr = StringField(_l("Label in French"), validators=[Optional()])
+    label_en = StringField(_l("Label in English"), validators=[Optional()])
+    body_fr = TextAreaField(_l("Text in French"), validators=[Optional()])
+    body_en = TextAreaField(_l("Text in English"), validators=[Optional()])
+    position = IntegerField(_l("Order"), validators=[InputRequired(_l("Enter a whole number.")),
+                                                     NumberRange(0, 1_000_000)])
+    is_active = BooleanField(_l("Offered in the form"))
+
+
+class NewChoiceForm(FlaskForm):
+    """A new choice; its key is what answers store, so it never changes afterwards."""
+
+    key = StringField(_l("Key"), validators=[
+        DataRequired(_l("This field is required.")),
+        Regexp(KEY_PATTERN, message=_l("Lower-case letters, digits and _, starting with a letter."))])
+    label_fr = StringField(_l("Label in French"), validators=[Optional()])
+    label_en = StringField(_l("Label in English"), validators=[Optional()])
+    body_fr = TextAreaField(_l("Argument in French"), validators=[Optional()])
+    body_en = TextAreaField(_l("Argument in English"), validators=[Optional()])
