@@ -4,7 +4,7 @@ Abuse rules (the form sends text of the user's choosing to any address):
 - one sender (an account, or an address when anonymous) sends at most SENDER_LIMIT an hour;
 - the same sender may not invite the same friend twice within REPEAT_WINDOW;
 - one address receives at most RECIPIENT_LIMIT invitations a day, whoever sends them;
-- an address that used the opt-out link is never written to again.
+- an address that used the opt-out link is never written to again (neither as friend nor in copy).
 The workflow's ``rate_limit`` adds a limit per client (IP address) in the web layer.
 """
 
@@ -74,9 +74,9 @@ def check_allowed(session: Session, *, friend: str, sender: str, inviter_id: int
     """Refuse (WorkflowError naming the friend's address) what the abuse rules forbid."""
     if friend == sender:
         raise WorkflowError("invitation_self", "you cannot invite yourself", field="friend_email")
-    if is_opted_out(session, friend):
-        raise WorkflowError("invitation_opted_out", "this person asked not to receive invitations",
-                            field="friend_email")
+    for address, field in ((friend, "friend_email"), (sender, "self_email")):  # the copy goes to the sender
+        if is_opted_out(session, address):
+            raise WorkflowError("invitation_opted_out", "this address asked not to receive invitations", field=field)
     mine = or_(Invitation.sender_email == sender,
                *([Invitation.inviter_id == inviter_id] if inviter_id is not None else []))
     if _count(session, mine, Invitation.friend_email == friend, since=now - REPEAT_WINDOW):
