@@ -135,8 +135,8 @@ def seed(session: Session, path: Path = SEED) -> int:
     return added
 
 
-def check_text(value: str, field: str, limit: int) -> str:
-    """A label, argument or text as it may be stored: trimmed, bounded, naming only ``first_name``."""
+def check_text(value: str, field: str, limit: int) -> tuple[str, set[str]]:
+    """A label, argument or text as it may be stored (trimmed, bounded) and the placeholders it uses."""
     value = value.strip().replace("\r\n", "\n")
     if len(value) > limit:
         raise ContentError(field, "too_long", limit)
@@ -144,10 +144,9 @@ def check_text(value: str, field: str, limit: int) -> str:
         names, _data, problems = referenced(parse_template(value))
     except ExpressionError:
         raise ContentError(field, "placeholder") from None
-    unknown = names - PLACEHOLDERS
-    if problems or unknown:
+    if problems or names - PLACEHOLDERS:
         raise ContentError(field, "placeholder")
-    return value
+    return value, names
 
 
 def update(session: Session, piece_id: int, *, label: dict[str, str], body: dict[str, str], position: int,
@@ -188,15 +187,16 @@ def add(session: Session, kind: str, key: str, *, label: dict[str, str], body: d
 
 def _texts(kind: str, key: str, label: dict[str, str], body: dict[str, str]) -> tuple[Text, Text]:
     limit = MAX_SUBJECT if (kind, key) == ("text", "subject") else MAX_BODY
-    clean_body = {loc: check_text(body.get(loc) or "", f"body_{loc}", limit) for loc in LOCALES}
+    bodies = {loc: check_text(body.get(loc) or "", f"body_{loc}", limit) for loc in LOCALES}
+    clean_body = {loc: text for loc, (text, _names) in bodies.items()}
     clean_label = {} if kind == "text" else {
-        loc: check_text(label.get(loc) or "", f"label_{loc}", MAX_LABEL) for loc in LOCALES}
+        loc: check_text(label.get(loc) or "", f"label_{loc}", MAX_LABEL)[0] for loc in LOCALES}
     if kind != "text" and not clean_label["fr"]:
         raise ContentError("label_fr", "label_required")
     if not clean_body["fr"]:
         raise ContentError("body_fr", "text_required")
-    for locale, text in clean_body.items():
-        if (kind, key) == ("text", "introduction") and text and "first_name" not in text:
+    for locale, (text, names) in bodies.items():
+        if (kind, key) == ("text", "introduction") and text and "first_name" not in names:
             raise ContentError(f"body_{locale}", "greeting")
     return ({k: v for k, v in clean_label.items() if v}, {k: v for k, v in clean_body.items() if v})
 

@@ -42,6 +42,8 @@ FIELD_KEYS = {
     "default", "min", "max", "min_length", "max_length", "pattern", "choices", "choices_from",
     "min_selected", "max_selected", "messages", "min_age", "max_age", "validate",
 }
+ZERO_PERIOD = re.compile(r"(?:^|[/\s])0+\s*[a-z]", re.I)  # "per 0 hours" would silently mean per hour
+SINGLE_MAIL_KEYS = ("reply_to", "subject", "body", "from_name", "list_unsubscribe")
 MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to", "from_name", "list_unsubscribe"}
 MESSAGE_RULES = {
     "required", "invalid", "min", "max", "min_length", "max_length", "pattern", "choice",
@@ -351,8 +353,11 @@ class Checker:
         inline = "subject" in params and "body" in params
         if (template is None) != inline:
             self.error(path, "a mail action takes either template or both subject and body")
-        for key in ("to", "cc", "reply_to", "subject", "body", "from_name", "list_unsubscribe"):
+        for key in ("to", "cc", *SINGLE_MAIL_KEYS):
             values = params.get(key)
+            if key in SINGLE_MAIL_KEYS and isinstance(values, list):
+                self.error((*path, key), f"{key} takes one text, not a list")
+                continue
             for i, value in enumerate(values if isinstance(values, list) else [values]):
                 if value is None:
                     continue
@@ -400,7 +405,9 @@ class Checker:
         if node is None:
             return None
         try:
-            if not isinstance(node, str) or not parse_many(node):
+            if not isinstance(node, str) or ZERO_PERIOD.search(node):
+                raise ValueError(node)
+            if any(item.amount < 1 for item in parse_many(node)):
                 raise ValueError(node)
         except ValueError:
             self.error(path, "rate_limit must read like '10 per hour' or '5 per minute; 50 per day'")

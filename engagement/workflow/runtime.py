@@ -19,13 +19,8 @@ MAX_AUTOMATIC_HOPS = 50
 MAX_HISTORY = 100  # steps Back can walk through; a workflow looping for ever keeps the last ones
 
 
-def _fire_context(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
-                  actor: Any, now: datetime, locale: str) -> FiringContext:
-    return FiringContext(session, flow.spec, instance, actor, now, locale)
-
-
 def start(session: Session, flow: CompiledWorkflow, *, actor: Any, now: datetime, locale: str,
-          data: dict[str, Any] | None = None) -> WorkflowInstance:
+          data: dict[str, Any] | None = None, throttle: Throttle | None = None) -> WorkflowInstance:
     """A new instance in the initial state (its on_enter actions run; automatic states route)."""
     spec = flow.spec
     instance = WorkflowInstance(
@@ -34,7 +29,8 @@ def start(session: Session, flow: CompiledWorkflow, *, actor: Any, now: datetime
     )
     session.add(instance)
     session.flush()
-    subject = Subject(spec.initial, dict(instance.data), _fire_context(session, flow, instance, actor, now, locale))
+    subject = Subject(spec.initial, dict(instance.data), FiringContext(session, spec, instance, actor, now, locale,
+                                                                     throttle))
     initial = spec.states[spec.initial]
     if initial.on_enter:
         flow.machine.get_state(spec.initial).enter(_entry_event(flow, subject))

@@ -181,3 +181,118 @@ def test_check_files_reports_an_unreadable_file(tmp_path: Path, registry: Regist
     assert checked == []
     assert [(d.line, d.column) for d in diagnostics] == [(1, 1)]
     assert diagnostics[0].message.startswith("cannot read file")
+
+
+# -- rate_limit on transitions; from_name and list_unsubscribe on mail actions ----------------
+
+
+LIMITED = """\
+id: sample
+version: 1
+initial: ask
+states:
+  ask:
+    fields: [{name: email, type: email}, {name: first_name, type: text}]
+  done: {final: true}
+transitions:
+  - trigger: send
+    source: ask
+    dest: done
+    rate_limit: LIMIT
+"""
+RATE_LIMIT_LINE, RATE_LIMIT_COLUMN = 12, 17  # where LIMIT stands
+
+
+@pytest.mark.parametrize("limit", ['"10 per hour"', "5 per minute; 50 per day", "10/hour"])
+def test_rate_limit_is_accepted_and_kept_on_the_transition(registry: Registry, limit: str):
+    spec, diagnostics = check_text(LIMITED.replace("LIMIT", limit), "limited.yml", registry)
+
+    assert diagnostics == []
+    assert spec is not None
+    assert spec.transitions[0].rate_limit == limit.strip('"')
+
+
+def test_a_transition_without_rate_limit_has_none(registry: Registry):
+    text = LIMITED.replace("    rate_limit: LIMIT\n", "")
+
+    spec, diagnostics = check_text(text, "limited.yml", registry)
+
+    assert diagnostics == []
+    assert spec is not None and spec.transitions[0].rate_limit is None
+
+
+@pytest.mark.parametrize("limit", ["often", "10", '"10 per fortnight"', '"10 per hour; often"', '""', "[10, hour]",
+                                   "{per: hour}", "true", '"0 per hour"', '"10 per 0 hours"', '"10/0 minute"'])
+def test_a_malformed_rate_limit_is_refused_where_it_stands(registry: Registry, limit: str):
+    spec, diagnostics = check_text(LIMITED.replace("LIMIT", limit), "limited.yml", registry)
+
+    assert spec is None
+    assert [(d.line, d.column) for d in diagnostics] == [(RATE_LIMIT_LINE, RATE_LIMIT_COLUMN)]
+    assert diagnostics[0].message == "rate_limit must read like '10 per hour' or '5 per minute; 50 per day'"
+
+
+MAILING = """\
+id: sample
+version: 1
+initial: ask
+states:
+  ask:
+    fields: [{name: email, type: email}, {name: first_name, type: text}]
+  done: {final: true}
+transitions:
+  - trigger: send
+    source: ask
+    dest: done
+    actions:
+      - mail:
+          template: welcome
+          to: "{{ data.email }}"
+          from_name: FROM_NAME
+          list_unsubscribe: UNSUBSCRIBE
+"""
+FROM_NAME_AT, UNSUBSCRIBE_AT = (16, 22), (17, 29)
+
+
+def test_mail_action_accepts_from_name_and_list_unsubscribe(registry: Registry):
+    text = MAILING.replace("FROM_NAME", '"{{ data.first_name }} (via Engagement)"').replace(
+        "UNSUBSCRIBE", '"https://example.org/optout/{{ data.email }}"')
+
+    spec, diagnostics = check_text(text, "mailing.yml", registry)
+
+    assert diagnostics == []
+    assert spec is not None
+    params = spec.transitions[0].actions[0].params
+    assert params["from_name"] == "{{ data.first_name }} (via Engagement)"
+    assert params["list_unsubscribe"] == "https://example.org/optout/{{ data.email }}"
+
+
+@pytest.mark.parametrize(("from_name", "unsubscribe", "where", "message"), [
+    ('"{{ data.nickname }}"', "https://example.org/optout", FROM_NAME_AT, "template reads unknown field 'nickname'"),
+    ('"{{ data.first_name"', "https://example.org/optout", FROM_NAME_AT, "template does not parse"),
+    ("Lou", '"{{ secret }}"', UNSUBSCRIBE_AT, "unknown name 'secret'"),
+    ("Lou", '"{{ user.password_hash }}"', UNSUBSCRIBE_AT, "user has no attribute 'password_hash'"),
+    ("42", "https://example.org/optout", FROM_NAME_AT, "from_name must be text"),
+    ("Lou", "{url: x}", UNSUBSCRIBE_AT, "list_unsubscribe must be text"),
+    ('["Lou", "Max"]', "https://example.org/optout", FROM_NAME_AT, "from_name takes one text, not a list"),
+    ("Lou", '["https://a.example", "https://b.example"]', UNSUBSCRIBE_AT, "list_unsubscribe takes one text"),
+])
+def test_a_template_error_in_from_name_or_list_unsubscribe_is_reported_where_it_stands(
+        registry: Registry, from_name: str, unsubscribe: str, where: tuple[int, int], message: str):
+    text = MAILING.replace("FROM_NAME", from_name).replace("UNSUBSCRIBE", unsubscribe)
+
+    spec, diagnostics = check_text(text, "mailing.yml", registry)
+
+    assert spec is None
+    assert [(d.line, d.column) for d in diagnostics] == [where]
+    assert message in diagnostics[0].message
+
+
+def test_mail_action_still_refuses_an_unknown_key(registry: Registry):
+    text = MAILING.replace("FROM_NAME", "Lou").replace("UNSUBSCRIBE", "https://example.org/optout").replace(
+        "          from_name:", "          sender: Lou\n          from_name:")
+
+    spec, diagnostics = check_text(text, "mailing.yml", registry)
+
+    assert spec is None
+    assert [(d.line, d.column) for d in diagnostics] == [(16, 11)]
+    assert "unknown key 'sender' in a mail action" in diagnostics[0].message

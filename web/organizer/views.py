@@ -84,6 +84,7 @@ def edit(piece_id: int) -> Any:
         except content.ContentError as error:
             _report(form, error)
         else:
+            content.invalidate()  # again after commit: a read meanwhile may have cached the old rows
             flash(str(_l("Saved. Visitors see the change within a few seconds.")))
             return redirect(url_for("organizer.invitation", _anchor=f"{row.kind}-{row.key}"), code=303)
     status = 422 if form.errors else 200
@@ -105,6 +106,7 @@ def add(kind: str) -> Any:
         except content.ContentError as error:
             _report(form, error)
         else:
+            content.invalidate()
             flash(str(_l("Choice added.")))
             return redirect(url_for("organizer.invitation", _anchor=anchor), code=303)
     status = 422 if form.errors else 200

@@ -113,7 +113,7 @@ def _check(name: str, value: Any) -> str | None:
 
 def _start(flow: CompiledWorkflow) -> WorkflowInstance:
     with transaction(sessions()) as dbs:
-        instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale())
+        instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale(), throttle=spend)
     _remember(flow.spec.id, instance.id)
     return instance
 
@@ -125,7 +125,8 @@ def open_with(flow: CompiledWorkflow, data: dict[str, Any]) -> None:
         if instance is not None and not instance.is_completed:
             runtime.annotate(instance, data, utcnow())
         else:
-            instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale(), data=data)
+            instance = runtime.start(dbs, flow, actor=_actor(), now=utcnow(), locale=_locale(), data=data,
+                                     throttle=spend)
     _remember(flow.spec.id, instance.id)
 
 
@@ -155,6 +156,9 @@ def show(workflow_id: str) -> Any:
         try:
             instance = _start(flow)
         except WorkflowError as error:  # the workflow's first state cannot route: the file's fault
+            if error.retry_after:
+                page = render_template("errors/error.html", code=429, message=refusal_message(error))
+                return page, 429, {"Retry-After": str(error.retry_after)}
             log.error("workflow %s cannot start: %s (%s)", workflow_id, error, error.code)
             message = _("This form cannot be started at the moment. Please try again later.")
             return render_template("errors/error.html", code=503, message=message), 503
