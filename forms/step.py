@@ -72,6 +72,11 @@ class StepForm(FlaskForm):
         """This step's values as typed so far (for conditions), invalid ones as None."""
         return {spec.name: _value(self[spec.name]) for spec in self.state_spec.fields}
 
+    def valid_answers(self) -> dict[str, Any]:
+        """After ``validate``: the visible fields that passed their rules, passwords left out (for Back)."""
+        return {spec.name: _value(self[spec.name]) for spec in self.state_spec.fields
+                if spec.type != "password" and not self[spec.name].errors and self.is_visible(spec.name)}
+
     def answers(self) -> dict[str, Any]:
         """The validated answers of this step; hidden-by-condition fields are recorded as None."""
         return {spec.name: (_answer(spec, self[spec.name]) if self.is_visible(spec.name) else None)

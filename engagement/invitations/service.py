@@ -56,7 +56,8 @@ def save(context: ActionContext) -> None:
     friend, sender = normalize_email(data["friend_email"]), normalize_email(data["self_email"])
     inviter_id = getattr(context.actor, "id", None)
     check_allowed(session, friend=friend, sender=sender, inviter_id=inviter_id, now=context.now)
-    data["message_body"] = str(data["message_body"]).replace("\r\n", "\n")  # browsers post CRLF
+    data.update(friend_email=friend, self_email=sender,  # mailed as stored: lower-cased
+                message_body=str(data["message_body"]).replace("\r\n", "\n"))  # browsers post CRLF
     invitation = Invitation(
         inviter_id=inviter_id, instance_id=context.instance.id,
         sender_first_name=data["self_first_name"], sender_last_name=data["self_last_name"], sender_email=sender,

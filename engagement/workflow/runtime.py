@@ -121,17 +121,27 @@ def _apply(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
 
 
 def back(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, *, step: int,
-         actor: Any, now: datetime) -> None:
-    """Return to the previous step with a form, keeping every answer."""
+         actor: Any, now: datetime, keep: dict[str, Any] | None = None) -> None:
+    """Return to the previous step with a form, keeping every answer.
+
+    ``keep``: what the visitor typed on the step they leave that passed its own rules; it is kept
+    too (and logged as the transition's changes), so that Back never loses it.
+    """
     _check_step(flow, instance, step)
     if not instance.history or not flow.spec.states[instance.state].allow_back:
         raise WorkflowError("no_back", "you cannot go back from this step")
+    fields = {f.name for f in flow.spec.states[instance.state].fields}
+    changes = {k: jsonable(v) for k, v in (keep or {}).items() if k in fields}
+    changes = {k: v for k, v in changes.items() if instance.data.get(k) != v}
     previous = instance.history[-1]
     session.add(WorkflowTransition(
         instance_id=instance.id, workflow_id=instance.workflow_id, version=instance.version,
         source=instance.state, dest=previous, trigger="back", actor_id=getattr(actor, "id", None),
         at=now, duration_ms=max(0, int((now - instance.entered_at).total_seconds() * 1000)),
+        changes=changes or None,
     ))
+    if changes:
+        instance.data = {**instance.data, **changes}
     instance.history = instance.history[:-1]
     instance.state, instance.entered_at, instance.updated_at = previous, now, now
 

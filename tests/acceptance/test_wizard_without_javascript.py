@@ -77,3 +77,21 @@ def test_minor_is_asked_for_guardian_consent_without_javascript(page_without_js:
     page.get_by_label("J'accepte la charte des bénévoles").check()
     press(page, "Je deviens bénévole")
     expect(heading(page)).to_have_text("Merci !")
+
+
+@pytest.mark.browser
+def test_back_keeps_what_was_typed_on_the_page_without_javascript(page_without_js: Page) -> None:
+    page = page_without_js
+    page.goto(WIZARD)
+    fill_identity(page, "Camille", "camille@example.org", "34")
+    press(page, "Suivant")
+    expect(heading(page)).to_have_text("Vos disponibilités")
+    page.get_by_label(MISSION["phoning"]).check()
+    press(page, "Retour")
+
+    expect(heading(page)).to_have_text("Vous")
+    expect(page.get_by_label("Prénom")).to_have_value("Camille")
+    press(page, "Suivant")
+    expect(heading(page)).to_have_text("Vos disponibilités")
+    expect(page.get_by_label(MISSION["phoning"])).to_be_checked()
+    expect(page.get_by_label(MISSION["events"])).not_to_be_checked()

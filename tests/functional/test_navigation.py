@@ -46,9 +46,9 @@ def log_in(client: Any, next_url: str = URL, email: str = "camille@example.org")
 
 
 def go_back(client: Any) -> Any:
-    """Press the Back button of the page shown (its own small form with the step token)."""
-    back_form = client.last_html.split('action="/w/volunteer/back"')[1]
-    return client.post(f"{URL}/back", {"step": client.hidden("step", back_form)})
+    """Press Back on the page shown without typing anything (the step token only)."""
+    assert 'formaction="/w/volunteer/back"' in client.last_html
+    return client.post(f"{URL}/back", {"step": client.hidden("step")})
 
 
 def test_back_shows_the_previous_step_with_its_answers(client, read):
@@ -223,3 +223,30 @@ def test_language_switch_never_redirects_off_site(client):
     client.get(URL)
     response = client.post("/lang", {"lang": "en", "next": "//evil.example"})
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_back_keeps_what_was_typed_on_the_step_left_when_it_passes_its_rules(client, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    # Back is a button of the step's form: the typed answers travel with it.
+    response = client.post(f"{URL}/back", {"step": client.hidden("step"), "missions": ["phoning"]})
+    assert response.status_code == 303
+    client.get(URL)
+    assert state_of(client.last_html) == "identity"
+    [back] = [t for t in read().query(WorkflowTransition).all() if t.trigger == "back"]
+    assert back.changes == {"missions": ["phoning"], "driving_licence": False}
+    advance(client, IDENTITY)
+    assert checked(client.last_html, "missions") == {"phoning"}
+
+
+def test_back_drops_what_breaks_its_rules_and_keeps_the_previous_answer(client, read):
+    client.get(URL)
+    advance(client, IDENTITY)
+    # four missions break max_selected (3): the answer already given stays, nothing is logged for it
+    too_many = ["canvassing", "phoning", "events", "digital"]
+    assert client.post(f"{URL}/back", {"step": client.hidden("step"), "missions": too_many}).status_code == 303
+    [back] = [t for t in read().query(WorkflowTransition).all() if t.trigger == "back"]
+    assert "missions" not in (back.changes or {})
+    client.get(URL)
+    advance(client, IDENTITY)
+    assert checked(client.last_html, "missions") == set()

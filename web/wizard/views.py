@@ -253,7 +253,8 @@ def _move(workflow_id: str, back: bool) -> Any:
                 return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
             if back:
                 flow = definitions.of_instance(dbs, instance)
-                runtime.back(dbs, flow, instance, step=step, actor=_actor(), now=utcnow())
+                runtime.back(dbs, flow, instance, step=step, actor=_actor(), now=utcnow(),
+                             keep=_typed(flow, instance))
             else:
                 runtime.abandon(instance, utcnow())
     except (WorkflowError, StaleDataError):
@@ -265,6 +266,16 @@ def _move(workflow_id: str, back: bool) -> Any:
     if not back:
         _remember(workflow_id, None)
     return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+
+
+def _typed(flow: CompiledWorkflow, instance: WorkflowInstance) -> dict[str, Any]:
+    """What the step's form posted along with Back and that passes its rules (nothing if no field came)."""
+    names = {f.name for f in flow.spec.states[instance.state].fields}
+    if instance.is_completed or not any(key.split("-", 1)[0] in names for key in request.form):
+        return {}
+    form = _form(flow, instance, formdata=request.form)
+    form.validate()
+    return form.valid_answers()
 
 
 @bp.post("/<workflow_id>/back")
