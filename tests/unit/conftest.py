@@ -1,4 +1,4 @@
-"""Fixtures of the workflow engine's unit tests: a test registry and a real SQLite core."""
+"""Fixtures of the unit tests: a test registry, a real SQLite core, a session on the test's database."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
-from engagement.config import load_settings
+from engagement.config import Settings, load_settings
 from engagement.core import Core, bootstrap
-from engagement.db import Base
+from engagement.db import Base, make_engine, make_session_factory
 from engagement.workflow import definitions
 from engagement.workflow.registry import REGISTRY, Registry
 
@@ -41,3 +42,13 @@ def core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
     Base.metadata.create_all(core.engine)
     yield core
     core.engine.dispose()
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    """A session on the test's fresh database (SQLite, or MariaDB with DATABASE_URL), rolled back."""
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        yield session
+        session.rollback()
+    engine.dispose()

@@ -11,7 +11,6 @@ composition, regenerate them and read the diff before committing::
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,6 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engagement.config import Settings
-from engagement.db import make_engine, make_session_factory
 from engagement.invitations import content
 from engagement.invitations.compose import compose
 from engagement.invitations.content import Catalog
@@ -42,16 +39,6 @@ ANSWERS: dict[str, Any] = {
     "friend_interests": ["education", "ecology"],
     "self_reasons": ["act_not_complain", "local_action"],
 }
-
-
-@pytest.fixture
-def session(settings: Settings) -> Iterator[Session]:
-    """A session on the test's fresh database (SQLite, or MariaDB with DATABASE_URL), rolled back."""
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
 
 
 @pytest.fixture

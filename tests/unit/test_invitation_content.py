@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,8 +10,6 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engagement.config import Settings
-from engagement.db import make_engine, make_session_factory
 from engagement.invitations import content
 from engagement.invitations.content import ContentError
 from engagement.invitations.models import InvitationContent
@@ -21,16 +18,6 @@ from engagement.workflow.registry import REGISTRY
 NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 SEED = yaml.safe_load(content.SEED.read_text(encoding="utf-8"))
 SEED_KEYS = {kind: list(SEED[section]) for section, kind in content.SEED_SECTIONS.items()}
-
-
-@pytest.fixture
-def session(settings: Settings) -> Iterator[Session]:
-    """A session on the test's fresh database (SQLite, or MariaDB with DATABASE_URL), rolled back."""
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
 
 
 @pytest.fixture

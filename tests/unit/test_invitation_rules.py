@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,6 @@ from sqlalchemy.orm import Session
 from engagement.accounts.models import User
 from engagement.accounts.service import create_user, normalize_email
 from engagement.config import Settings
-from engagement.db import make_engine, make_session_factory
 from engagement.invitations import links, service
 from engagement.invitations.models import Invitation, InvitationOptOut
 from engagement.workflow.errors import WorkflowError
@@ -24,15 +22,9 @@ NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 LOU, CAMILLE = "lou@example.org", "camille@example.org"
 
 
-@pytest.fixture
-def session(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
-    """A session on the test's fresh database (SQLite, or MariaDB with DATABASE_URL), rolled back."""
+@pytest.fixture(autouse=True)
+def _signing_key(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(links._secret, "key", settings.secret_key)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
 
 
 def invitation(session: Session, *, sender: str = LOU, friend: str = CAMILLE, at: datetime = NOW,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engagement.config import Settings
-from engagement.db import make_engine, make_session_factory
 from engagement.workflow import runtime
 from engagement.workflow.checker import check_text
 from engagement.workflow.errors import WorkflowError
@@ -36,16 +34,6 @@ transitions:
   - {trigger: route, source: check, dest: done, rate_limit: "5 per minute; 50 per day"}
 """
 Calls = list[tuple[str, str]]
-
-
-@pytest.fixture
-def session(settings: Settings) -> Iterator[Session]:
-    """A session on the test's fresh database (SQLite, or MariaDB with DATABASE_URL), rolled back."""
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
-        yield session
-        session.rollback()
-    engine.dispose()
 
 
 @pytest.fixture
