@@ -94,12 +94,15 @@ def test_members_are_refused_with_a_friendly_page(app, client, path):
     assert response.status_code == 403
     page = text(client.last_html)
     assert "Vous n'avez pas accès à cette page." in page and "Traceback" not in page
+    assert 'href="/organizer/"' not in client.last_html  # nor does the header offer it
 
 
 @pytest.mark.parametrize("role", ["organizer", "admin"])
 def test_organizers_and_admins_see_every_section(app, client, role):
     make_user(app, f"{role}@example.org", role=role)
     log_in(client, f"{role}@example.org")
+    client.get("/account")
+    assert 'href="/organizer/"' in client.last_html  # the header leads there
     assert client.get("/organizer/").status_code == 200
     assert 'href="/organizer/invitation"' in client.last_html
     response = client.get("/organizer/invitation")
