@@ -88,11 +88,7 @@ def downgrade() -> None:
     with op.batch_alter_table("mail_messages", schema=None) as batch_op:
         batch_op.drop_column("headers")
 
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.drop_index("ix_invitations_sender")
-        batch_op.drop_index("ix_invitations_inviter")
-        batch_op.drop_index("ix_invitations_friend")
-
+    # MySQL refuses to drop an index a foreign key needs: dropping the table takes its indexes along.
     op.drop_table("invitations")
     op.drop_table("invitation_opt_outs")
     op.drop_table("invitation_content")
