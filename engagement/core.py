@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engagement import signing
 from engagement.config import Settings
 from engagement.db import import_models, make_engine, make_session_factory
-from engagement.invitations import links
 from engagement.mail import service as mail
 from engagement.outbox import InProcessRelay, Relay, relay_after_commit
 from engagement.workflow.registry import REGISTRY
@@ -29,6 +29,7 @@ class Core:
 def register_builtins() -> None:
     """What every workflow may name whatever the configuration: mail templates, field checks."""
     from engagement.accounts import signup, validators  # noqa: F401 - they register at import
+    from engagement.events import actions  # noqa: F401
     from engagement.invitations import content, service  # noqa: F401
 
     REGISTRY.mail_templates = mail.available_templates
@@ -40,7 +41,7 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url)
-    links.configure(settings.secret_key)
+    signing.configure(settings.secret_key)
     register_builtins()
     relay = relay_factory(sessions)
     relay_after_commit(sessions, relay)

@@ -158,6 +158,8 @@ def import_models() -> None:
     from engagement import outbox  # noqa: F401
     from engagement.accounts import models as _accounts  # noqa: F401
     from engagement.accounts import tokens as _tokens  # noqa: F401
+    from engagement.committees import models as _committees  # noqa: F401
+    from engagement.events import models as _events  # noqa: F401
     from engagement.invitations import models as _invitations  # noqa: F401
     from engagement.mail import models as _mail  # noqa: F401
     from engagement.sessions import models as _sessions  # noqa: F401

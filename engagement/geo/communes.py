@@ -60,3 +60,16 @@ def _french_order(commune: Commune) -> tuple[str, str]:
 def directory() -> CommuneDirectory:
     """The process-wide directory, loaded on first use."""
     return CommuneDirectory()
+
+
+def department_of(address: dict[str, str] | None) -> str | None:
+    """The French department of an address: from its commune's INSEE code (2A/2B, 971...), else None."""
+    if not address or address.get("country", "FR") != "FR":
+        return None
+    code = (address.get("city") or "").upper()
+    if len(code) == 5:
+        return code[:3] if code.startswith("97") else code[:2]
+    postal = address.get("postal_code") or ""
+    if len(postal) == 5 and postal.isdigit() and not postal.startswith("20"):
+        return postal[:3] if postal.startswith("97") else postal[:2]
+    return None

@@ -11,16 +11,12 @@ import binascii
 import hashlib
 from datetime import timedelta
 
-from itsdangerous import BadData, Signer, URLSafeTimedSerializer
+from itsdangerous import BadData, Signer
 
+from engagement import signing
 from engagement.mail import service as mail
 
 JOIN_VALIDITY = timedelta(days=90)
-_secret = {"key": "unconfigured"}
-
-
-def configure(secret_key: str) -> None:
-    _secret["key"] = secret_key
 
 
 def email_hash(email: str) -> str:
@@ -28,30 +24,25 @@ def email_hash(email: str) -> str:
 
 
 def join_link(invitation_id: int) -> str:
-    token = URLSafeTimedSerializer(_secret["key"], salt="invitation-join").dumps(invitation_id)
-    return mail.absolute(f"/invitation/join/{token}")
+    return mail.absolute(f"/invitation/join/{signing.dumps('invitation-join', invitation_id, timed=True)}")
 
 
 def read_join(token: str) -> int | None:
     """The invitation id a join link names, or None when tampered with or older than 90 days."""
-    try:
-        value = URLSafeTimedSerializer(_secret["key"], salt="invitation-join").loads(
-            token, max_age=int(JOIN_VALIDITY.total_seconds()))
-    except BadData:
-        return None
-    return value if isinstance(value, int) else None
+    value = signing.loads("invitation-join", token, max_age=JOIN_VALIDITY)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def optout_link(email: str) -> str:
     digest = base64.urlsafe_b64encode(bytes.fromhex(email_hash(email))).rstrip(b"=")
-    token = Signer(_secret["key"], salt="invitation-optout").sign(digest).decode()
+    token = Signer(signing.key(), salt="invitation-optout").sign(digest).decode()
     return mail.absolute(f"/invitation/optout/{token}")
 
 
 def read_optout(token: str) -> str | None:
     """The address hash an opt-out link names, or None when tampered with."""
     try:
-        digest = Signer(_secret["key"], salt="invitation-optout").unsign(token.encode())
+        digest = Signer(signing.key(), salt="invitation-optout").unsign(token.encode())
         raw = base64.urlsafe_b64decode(digest + b"=" * (-len(digest) % 4))
     except (BadData, binascii.Error, ValueError):
         return None

@@ -23,6 +23,8 @@ class MailMessage(Base):
     subject: Mapped[str] = mapped_column(String(998))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(
+        JSON, comment="[{filename, content_type, content}] (text content, e.g. an .ics)")
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON, comment="extra headers: List-Unsubscribe")
     template: Mapped[str | None] = mapped_column(String(64), comment="template name, or None for inline mails")
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)

@@ -97,11 +97,14 @@ def sender(name: str | None = None) -> str:
 def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], locale: str,
             template: str | None = None, subject: str | None = None, body: str | None = None,
             cc: Iterable[str] = (), reply_to: str | None = None, sender_name: str | None = None,
-            unsubscribe: str | None = None) -> MailMessage:
+            unsubscribe: str | None = None, attachments: list[dict[str, str]] | None = None,
+            literal: bool = False) -> MailMessage:
     """Render and queue one message in the caller's transaction.
 
     ``sender_name`` puts a person's name before the platform's address (never their address: the
-    platform's domain signs the mail); ``unsubscribe`` is a URL for List-Unsubscribe (RFC 8058).
+    platform's domain signs the mail); ``unsubscribe`` is a URL for List-Unsubscribe (RFC 8058);
+    ``attachments`` are ``{filename, content_type, content}`` with text content (an .ics, say);
+    ``literal`` sends an inline subject and body as written (a person's text, never a template).
     """
     if template is not None:
         subject = _template_text(template, locale, "subject.txt")
@@ -115,10 +118,12 @@ def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], 
     if not recipients:
         raise AddressError("a mail needs at least one recipient")
     message = MailMessage(
-        sender=sender(sender_name), to=recipients, headers=_unsubscribe_headers(unsubscribe), cc=clean_addresses(cc),
+        sender=sender(sender_name), to=recipients, headers=_unsubscribe_headers(unsubscribe),
+        attachments=attachments or None, cc=clean_addresses(cc),
         reply_to=next(iter(clean_addresses([reply_to])), None) if reply_to else None,
-        subject=" ".join(render(subject, context).split())[:998],
-        text_body=render(body, context), html_body=render(html, context, html=True) if html else None,
+        subject=" ".join((subject if literal else render(subject, context)).split())[:998],
+        text_body=body if literal else render(body, context),
+        html_body=render(html, context, html=True) if html else None,
         template=template,
     )
     session.add(message)

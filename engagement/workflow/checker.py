@@ -34,8 +34,9 @@ from engagement.workflow.spec import (
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LOCALES = ("fr", "en")
-TOP_KEYS = {"id", "version", "title", "description", "access", "initial", "states", "transitions"}
-STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back"}
+TOP_KEYS = {"id", "version", "title", "description", "subtitle", "inputs", "access", "initial", "states",
+            "transitions"}
+STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back", "automatic"}
 TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label", "rate_limit"}
 FIELD_KEYS = {
     "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
@@ -154,6 +155,10 @@ class Checker:
         access = doc.get("access", "public")
         if access not in ACCESS_LEVELS:
             self.error(("access",), f"access must be one of {', '.join(ACCESS_LEVELS)}")
+        inputs = self.inputs(doc.get("inputs"), ("inputs",))
+        subtitle = self.text(doc.get("subtitle"), ("subtitle",))
+        for locale, source in subtitle.items():
+            self.deferred.append((("subtitle",) if locale == "*" else ("subtitle", locale), source, "template"))
         states = self.states(doc.get("states"), ("states",))
         transitions = self.transitions(doc.get("transitions"), ("transitions",), states)
         initial = doc.get("initial")
@@ -168,7 +173,19 @@ class Checker:
             id=workflow_id, version=version, initial=initial, states=states,
             transitions=tuple(transitions), title=self.text(doc.get("title"), ("title",)),
             description=self.text(doc.get("description"), ("description",)), access=access,
+            subtitle=subtitle, inputs=inputs,
         )
+
+    def inputs(self, node: Any, path: Path) -> tuple[str, ...]:
+        """Answers the page that opens the workflow provides (an event's slug, say): names only."""
+        if node is None:
+            return ()
+        if not isinstance(node, list):
+            self.error(path, "inputs must be a list of names")
+            return ()
+        names = tuple(n for i, item in enumerate(node) if (n := self.name(item, (*path, i), "input", RESERVED)))
+        self.data_keys |= set(names)
+        return names
 
     def states(self, node: Any, path: Path) -> dict[str, StateSpec]:
         if not isinstance(node, dict) or not node:
@@ -190,9 +207,12 @@ class Checker:
                 on_enter=self.actions(body.get("on_enter"), (*state_path, "on_enter")),
                 on_exit=self.actions(body.get("on_exit"), (*state_path, "on_exit")),
                 allow_back=self.boolean(body, "allow_back", state_path, True),
+                page=not self.boolean(body, "automatic", state_path, True),
             )
             if states[name].final and fields:
                 self.error((*state_path, "fields"), f"final state {name!r} cannot have fields")
+            if "automatic" in body and (fields or states[name].final):
+                self.error((*state_path, "automatic"), "only a state without fields, not final, takes automatic")
         return states
 
     def fields(self, node: Any, path: Path) -> Iterable[FieldSpec]:

@@ -107,7 +107,7 @@ def _apply(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
             changes=changes if index == 0 else None,
         ))
         entered = now
-    if remember is not None and remember != subject.state and flow.spec.states[remember].fields:
+    if remember is not None and remember != subject.state and not flow.spec.states[remember].automatic:
         # Back returns to the previous page: a step that saved onto itself is not a new page.
         instance.history = [*instance.history, remember][-MAX_HISTORY:]
     instance.state, instance.data = subject.state, subject.data

@@ -73,11 +73,12 @@ class StateSpec:
     on_enter: tuple[ActionSpec, ...] = ()
     on_exit: tuple[ActionSpec, ...] = ()
     allow_back: bool = True
+    page: bool = False  # `automatic: false`: shown even without fields (its buttons are its triggers)
 
     @property
     def automatic(self) -> bool:
-        """A state with no form that is not final routes itself on entry."""
-        return not self.fields and not self.final
+        """A state with no form that is not final routes itself on entry (unless it says it is a page)."""
+        return not self.fields and not self.final and not self.page
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class WorkflowSpec:
     description: Text = field(default_factory=dict)
     access: str = "public"
     checksum: str = ""
+    subtitle: Text = field(default_factory=dict)  # a template over the answers, shown above each step
+    inputs: tuple[str, ...] = ()  # answers given by the page that opens it, not by a step
 
     def triggers_from(self, state: str) -> list[str]:
         """The distinct triggers leaving ``state``, in file order (the step's buttons)."""

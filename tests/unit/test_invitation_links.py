@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from itsdangerous import Signer, TimestampSigner, URLSafeTimedSerializer
 
+from engagement import signing
 from engagement.invitations import links
 
 SECRET = "invitation-links-test-secret"
@@ -18,7 +19,7 @@ VALIDITY = int(links.JOIN_VALIDITY.total_seconds())
 
 @pytest.fixture(autouse=True)
 def secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(links._secret, "key", SECRET)
+    monkeypatch.setitem(signing._secret, "key", SECRET)
 
 
 @pytest.fixture
@@ -93,9 +94,9 @@ def test_join_token_from_the_future_is_refused(clock: dict[str, int]):
 
 
 def test_join_token_signed_with_another_secret_is_refused(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(links._secret, "key", "another-secret")
+    monkeypatch.setitem(signing._secret, "key", "another-secret")
     foreign = join_token(7)
-    monkeypatch.setitem(links._secret, "key", SECRET)
+    monkeypatch.setitem(signing._secret, "key", SECRET)
 
     assert links.read_join(foreign) is None
     assert links.read_join(join_token(7)) == 7
@@ -163,9 +164,9 @@ def test_optout_token_with_another_address_hash_is_refused():
 
 
 def test_optout_token_signed_with_another_secret_is_refused(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(links._secret, "key", "another-secret")
+    monkeypatch.setitem(signing._secret, "key", "another-secret")
     foreign = optout_token("camille@example.org")
-    monkeypatch.setitem(links._secret, "key", SECRET)
+    monkeypatch.setitem(signing._secret, "key", SECRET)
 
     assert links.read_optout(foreign) is None
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engagement import signing
 from engagement.accounts.models import User
 from engagement.accounts.service import create_user, normalize_email
 from engagement.config import Settings
@@ -24,7 +25,7 @@ LOU, CAMILLE = "lou@example.org", "camille@example.org"
 
 @pytest.fixture(autouse=True)
 def _signing_key(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(links._secret, "key", settings.secret_key)
+    monkeypatch.setitem(signing._secret, "key", settings.secret_key)
 
 
 def invitation(session: Session, *, sender: str = LOU, friend: str = CAMILLE, at: datetime = NOW,

@@ -1,0 +1,97 @@
+"""Committees: proposing, deciding, following, and the rule that a committee always keeps a host."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engagement.committees.models import Committee, CommitteeMembership
+from engagement.events.service import unique_slug
+from engagement.geo.communes import department_of
+
+
+class CommitteeError(ValueError):
+    """A refused change: ``code`` is name, decided, last_host, not_member, not_approved."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def propose(session: Session, *, name: str, description: str, address: dict[str, Any], creator_id: int,
+            now: datetime) -> Committee:
+    """A member proposes a committee: it waits for an organizer, and its creator is its first host."""
+    if not name.strip() or len(name) > 100:
+        raise CommitteeError("name")
+    committee = Committee(slug=unique_slug(session, Committee, name), name=name.strip(),
+                          description=description.strip(), address=address,
+                          postal_code=address.get("postal_code", ""), department=department_of(address),
+                          status="pending", created_by_id=creator_id, created_at=now)
+    session.add(committee)
+    session.flush()
+    session.add(CommitteeMembership(committee_id=committee.id, user_id=creator_id, role="host", created_at=now))
+    return committee
+
+
+def decide(session: Session, committee: Committee, approve: bool, now: datetime) -> None:
+    if committee.status != "pending":
+        raise CommitteeError("decided")
+    committee.status, committee.decided_at = ("approved" if approve else "refused"), now
+
+
+def membership(session: Session, committee: Committee, user_id: int) -> CommitteeMembership | None:
+    return session.scalar(select(CommitteeMembership).where(
+        CommitteeMembership.committee_id == committee.id, CommitteeMembership.user_id == user_id))
+
+
+def follow(session: Session, committee: Committee, user_id: int, now: datetime) -> CommitteeMembership:
+    """Follow an approved committee (following twice changes nothing)."""
+    if committee.status != "approved":
+        raise CommitteeError("not_approved")
+    found = membership(session, committee, user_id)
+    if found is None:
+        found = CommitteeMembership(committee_id=committee.id, user_id=user_id, role="follower", created_at=now)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def leave(session: Session, committee: Committee, user_id: int) -> None:
+    """Unfollow (or step down as host); the last host cannot leave."""
+    locked = session.execute(select(Committee).where(Committee.id == committee.id).with_for_update()
+                             .execution_options(populate_existing=True)).scalar_one()
+    found = membership(session, locked, user_id)
+    if found is None:
+        raise CommitteeError("not_member")
+    if found.role == "host" and hosts_count(session, locked) <= 1:
+        raise CommitteeError("last_host")
+    session.delete(found)
+
+
+def hosts_count(session: Session, committee: Committee) -> int:
+    return int(session.scalar(select(func.count()).select_from(CommitteeMembership).where(
+        CommitteeMembership.committee_id == committee.id, CommitteeMembership.role == "host")) or 0)
+
+
+def followers_count(session: Session, committee: Committee) -> int:
+    """Everyone who follows it, hosts included."""
+    return int(session.scalar(select(func.count()).select_from(CommitteeMembership).where(
+        CommitteeMembership.committee_id == committee.id)) or 0)
+
+
+def by_slug(session: Session, slug: str) -> Committee | None:
+    return session.scalar(select(Committee).where(Committee.slug == slug))
+
+
+def approved(session: Session, department: str | None = None, limit: int = 100) -> list[Committee]:
+    query = select(Committee).where(Committee.status == "approved")
+    if department:
+        query = query.where(Committee.department == department.upper())
+    return list(session.scalars(query.order_by(Committee.name).limit(limit)))
+
+
+def pending(session: Session) -> list[Committee]:
+    return list(session.scalars(select(Committee).where(Committee.status == "pending").order_by(Committee.id)))

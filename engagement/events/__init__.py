@@ -1,0 +1,1 @@
+"""Events, their registrations (capacity, waitlist, cancellation) and reminders."""

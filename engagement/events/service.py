@@ -1,0 +1,183 @@
+"""Creating, editing, listing and cancelling events; writing to their participants."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from engagement.committees.models import Committee
+from engagement.events import ics
+from engagement.events.models import CATEGORIES, MAX_DURATION_DAYS, Event, EventRegistration
+from engagement.geo.communes import department_of
+from engagement.mail import service as mail
+
+ACTIVE = ("registered", "waitlisted")
+
+
+class EventError(ValueError):
+    """An event that cannot be saved: ``field`` is the input at fault, ``code`` the rule broken.
+
+    Codes: name, ends_before, too_long, place, capacity, category, timezone, online_url, committee.
+    """
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field, self.code = field, code
+
+
+@dataclass(frozen=True)
+class EventInput:
+    name: str
+    description: str
+    begins_at: datetime  # aware
+    ends_at: datetime
+    timezone: str = "Europe/Paris"
+    address: dict[str, str] | None = None
+    online_url: str | None = None
+    capacity: int | None = None
+    category: str = "meeting"
+    committee_id: int | None = None
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "evenement"
+
+
+def unique_slug(session: Session, model: Any, text: str) -> str:
+    base, n = slugify(text), 1
+    slug = base
+    while session.scalar(select(model.id).where(model.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def check(session: Session, data: EventInput) -> None:
+    """Refuse (EventError) what an event may not be."""
+    if not data.name.strip() or len(data.name) > 120:
+        raise EventError("name", "name")
+    if data.begins_at.tzinfo is None or data.ends_at.tzinfo is None or data.ends_at <= data.begins_at:
+        raise EventError("ends_at", "ends_before")
+    if data.ends_at - data.begins_at > timedelta(days=MAX_DURATION_DAYS):
+        raise EventError("ends_at", "too_long")
+    if not data.address and not data.online_url:
+        raise EventError("address", "place")
+    if data.online_url and not re.match(r"^https?://[^\s<>\"']+$", data.online_url):
+        raise EventError("online_url", "online_url")
+    if data.capacity is not None and not 1 <= data.capacity <= 1_000_000:
+        raise EventError("capacity", "capacity")
+    if data.category not in CATEGORIES:
+        raise EventError("category", "category")
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise EventError("timezone", "timezone") from None
+    if data.committee_id is not None and session.get(Committee, data.committee_id) is None:
+        raise EventError("committee_id", "committee")
+
+
+def _apply(event: Event, data: EventInput) -> None:
+    event.name, event.description = data.name.strip(), data.description.strip()
+    event.begins_at, event.ends_at, event.timezone = data.begins_at, data.ends_at, data.timezone
+    event.address, event.online_url = data.address or None, data.online_url or None
+    event.postal_code = (data.address or {}).get("postal_code") or None
+    event.department = department_of(data.address)
+    event.capacity, event.category, event.committee_id = data.capacity, data.category, data.committee_id
+
+
+def create(session: Session, data: EventInput, organizer_id: int | None, now: datetime) -> Event:
+    check(session, data)
+    event = Event(slug=unique_slug(session, Event, data.name), organizer_id=organizer_id, created_at=now)
+    _apply(event, data)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def update(session: Session, event: Event, data: EventInput, now: datetime, locale: str) -> Event:
+    """Save an edit; a larger capacity lets the waitlist in, in order."""
+    from engagement.events.registration import lock, promote
+
+    check(session, data)
+    event = lock(session, event.id)
+    _apply(event, data)
+    session.flush()
+    promote(session, event, now)
+    return event
+
+
+def by_slug(session: Session, slug: str) -> Event | None:
+    return session.scalar(select(Event).where(Event.slug == slug))
+
+
+def is_open(event: Event, now: datetime) -> bool:
+    """Registration is open while the event is scheduled and not over."""
+    return event.status == "scheduled" and event.ends_at > now
+
+
+def upcoming(session: Session, now: datetime, *, postal_code: str | None = None, department: str | None = None,
+             committee_id: int | None = None, limit: int = 50, offset: int = 0) -> list[Event]:
+    query: Select[Any] = select(Event).where(Event.status == "scheduled", Event.ends_at > now)
+    if postal_code:
+        query = query.where(Event.postal_code == postal_code)
+    if department:
+        query = query.where(Event.department == department.upper())
+    if committee_id is not None:
+        query = query.where(Event.committee_id == committee_id)
+    return list(session.scalars(query.order_by(Event.begins_at, Event.id).limit(limit).offset(offset)))
+
+
+def participants(session: Session, event: Event, statuses: tuple[str, ...] = ACTIVE) -> list[EventRegistration]:
+    """Registered first, then the waitlist in its order."""
+    rows = session.scalars(select(EventRegistration).where(
+        EventRegistration.event_id == event.id, EventRegistration.status.in_(statuses),
+    ).order_by(EventRegistration.status, EventRegistration.waitlisted_at, EventRegistration.id))
+    return sorted(rows, key=lambda r: (r.status != "registered",))
+
+
+def when(event: Event, locale: str) -> str:
+    """The event's start in its own time zone, in words ("samedi 5 décembre 2026 à 10:00")."""
+    local = event.begins_at.astimezone(ZoneInfo(event.timezone))
+    return format_datetime(local, "EEEE d MMMM y 'à' HH:mm" if locale == "fr" else "EEEE d MMMM y, HH:mm",
+                           locale=locale)
+
+
+def mail_context(event: Event, registration: EventRegistration | None, locale: str, **extra: Any) -> dict[str, Any]:
+    return {"event": event, "registration": registration, "when": when(event, locale), "place": ics.place(event),
+            "link": mail.absolute(f"/events/{event.slug}"), "events_link": mail.absolute("/events"), **extra}
+
+
+def cancel(session: Session, event: Event, now: datetime) -> int:
+    """Cancel an event: every registered and waitlisted person gets one mail (none on a second call)."""
+    from engagement.events.registration import lock
+
+    event = lock(session, event.id)
+    if event.status == "cancelled":
+        return 0
+    event.status, event.cancelled_at = "cancelled", now
+    people = participants(session, event)
+    for registration in people:
+        mail.compose(session, template="event_cancelled", to=[registration.email], locale=registration.locale,
+                     context=mail_context(event, registration, registration.locale),
+                     attachments=[ics.attachment(event, now)])
+    return len(people)
+
+
+def write_to_participants(session: Session, event: Event, *, subject: str, body: str, include_waitlist: bool,
+                          reply_to: str | None, locale: str) -> int:
+    """One mail per participant (the organizer's text, sent as written), in the caller's transaction."""
+    statuses = ACTIVE if include_waitlist else ("registered",)
+    people = participants(session, event, statuses)
+    for registration in people:
+        mail.compose(session, to=[registration.email], subject=subject, body=body, reply_to=reply_to,
+                     locale=locale, context={}, literal=True)
+    return len(people)
