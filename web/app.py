@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.core.views import bp as core_views
     from web.core.views import register_error_pages
     from web.dev.views import bp as dev
+    from web.events.views import bp as events
     from web.invitations.views import bp as invitations
     from web.organizer.views import bp as organizer
     from web.wizard.views import bp as wizard
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth)
     app.register_blueprint(api)
     app.register_blueprint(invitations)
+    app.register_blueprint(events)
     app.register_blueprint(organizer)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)

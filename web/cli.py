@@ -60,6 +60,27 @@ def worker(queues: str | None) -> None:
     os.execv(sys.executable, args)  # noqa: S606
 
 
+@main.command()
+def beat() -> None:
+    """The Celery beat scheduler (one per deployment): event reminders every 5 minutes."""
+    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.app", "beat",  # noqa: S606
+                              "--loglevel", "INFO"])
+
+
+@main.group()
+def events() -> None:
+    """Events."""
+
+
+@events.command("remind")
+def events_remind() -> None:
+    """Send the due 24-hour reminders now (without Celery: run it from cron every few minutes)."""
+    from engagement.db import utcnow
+    from engagement.events.registration import remind_all
+
+    click.echo(f"{remind_all(_core().sessions, utcnow())} reminder(s) sent", err=True)
+
+
 @main.group()
 def db() -> None:
     """Database migrations (Alembic)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from celery import Celery
 
 from engagement.config import load_settings
@@ -19,4 +22,8 @@ app.conf.update(
     task_routes={"engagement.outbox.deliver": {"queue": "transactional"}},
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
+    # Reminders are found in the database (registrations not yet reminded), so a missed run only
+    # delays them to the next one: the schedule itself holds no state worth keeping.
+    beat_schedule={"event-reminders": {"task": "engagement.events.send_reminders", "schedule": 300.0}},
+    beat_schedule_filename=str(Path(tempfile.gettempdir()) / "engagement-celerybeat-schedule"),
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from engagement.core import Core, bootstrap
+from engagement.db import utcnow
+from engagement.events.registration import remind_all
 from engagement.outbox import InProcessRelay, deliver
 from workers.app import app, settings
 
@@ -22,3 +24,9 @@ def deliver_outbox(self, outbox_id: int) -> bool:
         return deliver(core().sessions, outbox_id)
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries)) from None
+
+
+@app.task(name="engagement.events.send_reminders", acks_late=True)
+def send_reminders() -> int:
+    """Mail the 24-hour reminders that are due (each registrant once: ``reminded_at``)."""
+    return remind_all(core().sessions, utcnow())

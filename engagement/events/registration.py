@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import signing
+from engagement.db import transaction
 from engagement.events import ics
 from engagement.events.models import Event, EventRegistration
 from engagement.events.service import is_open, mail_context
@@ -158,3 +159,14 @@ def remind(session: Session, now: datetime, limit: int = 500) -> int:
                      context=mail_context(event, row, row.locale, cancel_link=cancel_link(row)),
                      attachments=[ics.attachment(event, now)])
     return len(rows)
+
+
+def remind_all(factory: sessionmaker[Session], now: datetime, batch: int = 200) -> int:
+    """Every due reminder, one committed batch at a time (what the beat schedule runs every 5 minutes)."""
+    total = 0
+    while True:
+        with transaction(factory) as session:
+            sent = remind(session, now, batch)
+        total += sent
+        if sent < batch:
+            return total

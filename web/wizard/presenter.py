@@ -46,6 +46,7 @@ def error_summary(form: StepForm) -> list[tuple[str, str, str]]:
 REFUSALS = {
     "email_taken": _l("An account already uses this email address: log in, or reset your password."),
     "invalid_recipient": _l("An email address in your answers cannot receive mail. Please check it."),
+    "event_closed": _l("Registration for this event is closed: it is over or was cancelled."),
     "invitation_self": _l("This is your own address: enter your friend's."),
     "invitation_opted_out": _l("This person asked not to receive our invitations any more."),
     "invitation_repeated": _l("You already invited this person in the last 7 days."),

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engagement.db import transaction, utcnow
 from engagement.workflow import definitions, runtime
 from engagement.workflow.errors import WorkflowError
+from engagement.workflow.expressions import ExpressionError, render
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.models import WorkflowInstance
 from engagement.workflow.registry import REGISTRY
@@ -118,10 +119,17 @@ def _start(flow: CompiledWorkflow) -> WorkflowInstance:
     return instance
 
 
-def open_with(flow: CompiledWorkflow, data: dict[str, Any]) -> None:
-    """Open ``flow`` for this visitor carrying ``data``; an instance in progress keeps its answers."""
+def open_with(flow: CompiledWorkflow, data: dict[str, Any], about: str | None = None) -> None:
+    """Open ``flow`` for this visitor carrying ``data``; an instance in progress keeps its answers.
+
+    With ``about`` (an answer's name), an instance in progress about something else (another event)
+    is set aside and a new one starts.
+    """
     with transaction(sessions()) as dbs:
         instance = _current(dbs, flow.spec.id)
+        if instance is not None and about is not None and instance.data.get(about) != data.get(about):
+            runtime.abandon(instance, utcnow())
+            instance = None
         if instance is not None and not instance.is_completed:
             runtime.annotate(instance, data, utcnow())
         else:
@@ -134,18 +142,32 @@ def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | N
           status: int = 200, notice: str | None = None) -> Any:
     state = flow.spec.states[instance.state]
     locale = _locale()
+    subtitle = _subtitle(flow, instance, locale)
     if state.final:
-        body = render_template("wizard/final.html", flow=flow.spec, state=state, instance=instance, locale=locale)
+        body = render_template("wizard/final.html", flow=flow.spec, state=state, instance=instance, locale=locale,
+                               subtitle=subtitle)
         return body, status, {"Cache-Control": "no-store"}
     form = form or _form(flow, instance)
     body = render_template(
         "wizard/step.html", flow=flow.spec, state=state, instance=instance, form=form, locale=locale,
+        subtitle=subtitle,
         shown=initially_shown(form), errors=error_summary(form), notice=notice,
         triggers=[(t, button_label(flow.spec, state.name, t, locale)) for t in flow.spec.triggers_from(state.name)],
         can_go_back=bool(instance.history) and state.allow_back,
         can_restart=bool(instance.history or instance.data),
     )
     return body, status, {"Cache-Control": "no-store"}
+
+
+def _subtitle(flow: CompiledWorkflow, instance: WorkflowInstance, locale: str) -> str:
+    """The workflow's ``subtitle`` rendered over the answers (an event's name, say); empty if it cannot be."""
+    source = localize(flow.spec.subtitle, locale)
+    if not source:
+        return ""
+    try:
+        return render(source, runtime.condition_context(flow, instance, {}, _actor(), utcnow())).strip()
+    except ExpressionError:
+        return ""
 
 
 @bp.get("/<workflow_id>")
