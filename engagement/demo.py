@@ -1,4 +1,4 @@
-"""Idempotent demonstration data: the workflows on disk (later: committees, events, members)."""
+"""Idempotent demonstration data: the workflows on disk, invitation content, committees, events, members."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from engagement import demo_events
 from engagement.accounts.models import User
 from engagement.db import transaction, utcnow
 from engagement.invitations import content
@@ -19,10 +20,12 @@ def load(sessions: sessionmaker[Session], workflows_dir: Path, members: int = 0)
     with transaction(sessions) as session:
         published, diagnostics = load_files(session, workflow_files(workflows_dir))
         seeded = content.seed(session)
+        activity = demo_events.load(session, utcnow())
     lines.extend(str(d) for d in diagnostics)
     lines.append(f"invitation content: {seeded} pieces added" if seeded else "invitation content: unchanged")
     for item in published:
         lines.append(f"workflow {item.workflow_id} v{item.version}: {'published' if item.changed else 'unchanged'}")
+    lines.extend(activity)
     if members:
         lines.append(f"synthetic members: {_members(sessions, members)} created, {members} wanted")
     return lines
