@@ -135,6 +135,15 @@ def promote(session: Session, event: Event, now: datetime) -> list[EventRegistra
     return promoted
 
 
+def release_member(session: Session, user_id: int, now: datetime) -> int:
+    """Give up every place an account holds (before the account is erased); returns how many."""
+    ids = list(session.scalars(select(EventRegistration.id).where(
+        EventRegistration.user_id == user_id, EventRegistration.status.in_(("registered", "waitlisted")))))
+    for registration_id in ids:
+        cancel(session, registration_id, now)
+    return len(ids)
+
+
 REMINDER_WINDOW = timedelta(hours=24)
 
 

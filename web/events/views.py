@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from engagement.committees.models import Committee
 from engagement.committees.service import by_slug as committee_by_slug
 from engagement.db import transaction, utcnow
 from engagement.events import ics, registration, service
@@ -65,11 +66,7 @@ def calendar(slug: str) -> Any:
 def detail(slug: str) -> Any:
     event = _event_or_404(slug)
     locale, now = current_locale(), utcnow()
-    committee = None
-    if event.committee_id is not None:
-        from engagement.committees.models import Committee
-
-        committee = db().get(Committee, event.committee_id)
+    committee = db().get(Committee, event.committee_id) if event.committee_id is not None else None
     return render_template("events/detail.html", event=event, when=service.when(event, locale),
                            place=ics.place(event), is_open=service.is_open(event, now), committee=committee,
                            category=CATEGORY_LABELS.get(event.category, event.category))
