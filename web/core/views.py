@@ -25,7 +25,8 @@ def home() -> str:
                         .order_by(WorkflowDefinition.workflow_id))
     from engagement.workflow.definitions import active
 
-    flows = [flow.spec for row in rows if (flow := active(db(), row.workflow_id)) and flow.spec.access == "public"]
+    flows = [flow.spec for row in rows if (flow := active(db(), row.workflow_id))
+             and flow.spec.access == "public" and not flow.spec.inputs]  # those with inputs open from their page
     return render_template("core/home.html", flows=flows)
 
 

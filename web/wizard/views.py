@@ -174,6 +174,9 @@ def _subtitle(flow: CompiledWorkflow, instance: WorkflowInstance, locale: str) -
 def show(workflow_id: str) -> Any:
     flow = _active_or_404(workflow_id)
     instance = _current(db(), workflow_id)
+    if instance is None and flow.spec.inputs:  # it opens from its page (an event's), which gives its inputs
+        message = _("This form opens from its page: an event's page, for instance.")
+        return render_template("errors/error.html", code=404, message=message), 404
     if instance is None:
         try:
             instance = _start(flow)
