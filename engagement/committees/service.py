@@ -12,6 +12,8 @@ from engagement.committees.models import Committee, CommitteeMembership
 from engagement.events.service import unique_slug
 from engagement.geo.communes import department_of
 
+RESERVED_SLUGS = frozenset({"new"})  # /committees/new is the proposal form, not a committee
+
 
 class CommitteeError(ValueError):
     """A refused change: ``code`` is name, decided, last_host, not_member, not_approved."""
@@ -26,7 +28,7 @@ def propose(session: Session, *, name: str, description: str, address: dict[str,
     """A member proposes a committee: it waits for an organizer, and its creator is its first host."""
     if not name.strip() or len(name) > 100:
         raise CommitteeError("name")
-    committee = Committee(slug=unique_slug(session, Committee, name), name=name.strip(),
+    committee = Committee(slug=_slug(session, name), name=name.strip(),
                           description=description.strip(), address=address,
                           postal_code=address.get("postal_code", ""), department=department_of(address),
                           status="pending", created_by_id=creator_id, created_at=now)
@@ -36,10 +38,19 @@ def propose(session: Session, *, name: str, description: str, address: dict[str,
     return committee
 
 
+def _slug(session: Session, name: str) -> str:
+    slug = unique_slug(session, Committee, name)
+    if slug in RESERVED_SLUGS:
+        slug = unique_slug(session, Committee, f"comite {name}")
+    return slug
+
+
 def decide(session: Session, committee: Committee, approve: bool, now: datetime) -> None:
-    if committee.status != "pending":
+    """Approve or refuse a pending committee, once: two organizers deciding at once get one ``decided``."""
+    locked = _lock(session, committee)
+    if locked.status != "pending":
         raise CommitteeError("decided")
-    committee.status, committee.decided_at = ("approved" if approve else "refused"), now
+    locked.status, locked.decided_at = ("approved" if approve else "refused"), now
 
 
 def membership(session: Session, committee: Committee, user_id: int) -> CommitteeMembership | None:
@@ -61,14 +72,19 @@ def follow(session: Session, committee: Committee, user_id: int, now: datetime) 
 
 def leave(session: Session, committee: Committee, user_id: int) -> None:
     """Unfollow (or step down as host); the last host cannot leave."""
-    locked = session.execute(select(Committee).where(Committee.id == committee.id).with_for_update()
-                             .execution_options(populate_existing=True)).scalar_one()
+    locked = _lock(session, committee)
     found = membership(session, locked, user_id)
     if found is None:
         raise CommitteeError("not_member")
     if found.role == "host" and hosts_count(session, locked) <= 1:
         raise CommitteeError("last_host")
     session.delete(found)
+
+
+def _lock(session: Session, committee: Committee) -> Committee:
+    """The committee's row, locked until commit and re-read (another transaction may have changed it)."""
+    return session.execute(select(Committee).where(Committee.id == committee.id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
 
 
 def hosts_count(session: Session, committee: Committee) -> int:
@@ -80,6 +96,16 @@ def followers_count(session: Session, committee: Committee) -> int:
     """Everyone who follows it, hosts included."""
     return int(session.scalar(select(func.count()).select_from(CommitteeMembership).where(
         CommitteeMembership.committee_id == committee.id)) or 0)
+
+
+def followers_counts(session: Session, committee_ids: list[int]) -> dict[int, int]:
+    """``followers_count`` of many committees in one query (a list page); absent ids count 0."""
+    if not committee_ids:
+        return {}
+    rows = session.execute(select(CommitteeMembership.committee_id, func.count()).where(
+        CommitteeMembership.committee_id.in_(committee_ids)).group_by(CommitteeMembership.committee_id))
+    counts = {committee_id: int(n) for committee_id, n in rows}
+    return {committee_id: counts.get(committee_id, 0) for committee_id in committee_ids}
 
 
 def by_slug(session: Session, slug: str) -> Committee | None:
@@ -95,3 +121,9 @@ def approved(session: Session, department: str | None = None, limit: int = 100) 
 
 def pending(session: Session) -> list[Committee]:
     return list(session.scalars(select(Committee).where(Committee.status == "pending").order_by(Committee.id)))
+
+
+def recently_decided(session: Session, limit: int = 20) -> list[Committee]:
+    """The last approved or refused committees, the latest decision first."""
+    query = select(Committee).where(Committee.status != "pending", Committee.decided_at.is_not(None))
+    return list(session.scalars(query.order_by(Committee.decided_at.desc(), Committee.id.desc()).limit(limit)))
