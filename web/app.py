@@ -100,9 +100,12 @@ def _init_sessions(app: Flask, core: Core) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import web.auth.account
-    import web.auth.reset  # noqa: F401 - password reset and activation resend, on the auth blueprint
+    import web.auth.reset  # password reset and activation resend, on the auth blueprint
+    import web.organizer.committees  # committee reviews, on the organizer blueprint
+    import web.organizer.events  # noqa: F401 - the organizer's events, on the organizer blueprint
     from web.api.views import bp as api
     from web.auth.views import bp as auth
+    from web.committees.views import bp as committees
     from web.core.views import bp as core_views
     from web.core.views import register_error_pages
     from web.dev.views import bp as dev
@@ -117,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(invitations)
     app.register_blueprint(events)
+    app.register_blueprint(committees)
     app.register_blueprint(organizer)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)

@@ -1,0 +1,43 @@
+"""The participants of an event as a CSV file a spreadsheet opens safely."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from engagement.events.models import Event, EventRegistration
+
+BOM = "\ufeff"  # Excel reads UTF-8 only when the file says so
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets may run as a formula (OWASP CSV injection)
+REGISTRATION_STATUSES = {"registered": _l("Registered"), "waitlisted": _l("Waitlisted")}
+
+
+def local_time(event: Event, moment: datetime | None) -> str:
+    """A moment in the event's own time zone, as spreadsheets read it ("2026-12-05 10:00")."""
+    return moment.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def neutralised(value: str) -> str:
+    """The cell as text: a leading formula character is escaped with a quote, so it is never evaluated."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def participants_csv(event: Event, people: Sequence[EventRegistration]) -> str:
+    """RFC 4180 (comma, CRLF, quotes doubled) with a byte order mark; registered first, then the waitlist."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([str(h) for h in (_l("Status"), _l("Waitlist position"), _l("First name"), _l("Last name"),
+                                      _l("Email"), _l("Postal code"), _l("Registered on"))])
+    position = 0
+    for person in people:
+        position += person.status == "waitlisted"
+        row = [str(REGISTRATION_STATUSES.get(person.status, person.status)),
+               str(position) if person.status == "waitlisted" else "", person.first_name, person.last_name,
+               person.email, person.postal_code, local_time(event, person.created_at)]
+        writer.writerow([neutralised(cell) for cell in row])
+    return BOM + out.getvalue()
