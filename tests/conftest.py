@@ -152,10 +152,12 @@ def live_server(env: dict[str, str], settings: Settings) -> Iterator[str]:
     port = _free_port()
     log = Path(env["ENGAGEMENT_INSTANCE_DIR"]) / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    # Only what `env` says reaches the server: a broker in the shell would take its mail to no worker.
+    inherited = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "web.wsgi:app"],
-            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+            env={**inherited, **env}, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process, log)

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import time
 
+from flask import current_app
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
 
 from web.extensions import limiter
+
+
+def key_prefix() -> str:
+    """The deployment's REDIS_PREFIX: counters hit by hand (not by a decorator) must carry it too."""
+    return str(current_app.config.get("RATELIMIT_KEY_PREFIX") or "")
 
 
 def spend(limit: str, scope: str) -> int | None:

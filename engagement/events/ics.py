@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from icalendar import Calendar
@@ -33,9 +33,12 @@ def calendar(event: Event, now: datetime) -> bytes:
     cal.add("method", "PUBLISH")
     vevent = VEvent()
     vevent.add("uid", f"event-{event.id}@{urlsplit(page).hostname or 'engagement'}")
-    vevent.add("dtstamp", now)
-    vevent.add("dtstart", event.begins_at)
-    vevent.add("dtend", event.ends_at)
+    # Always UTC: a time still in the zone it was given in (an edit not yet read back) would be
+    # written with a TZID that no VTIMEZONE of the file defines.
+    vevent.add("dtstamp", now.astimezone(UTC))
+    vevent.add("dtstart", event.begins_at.astimezone(UTC))
+    vevent.add("dtend", event.ends_at.astimezone(UTC))
+    vevent.add("sequence", event.sequence)
     vevent.add("summary", event.name)
     if event.description:
         vevent.add("description", f"{event.description}\n\n{page}")

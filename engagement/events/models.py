@@ -42,6 +42,7 @@ class Event(Base):
     organizer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="scheduled", comment="scheduled or cancelled")
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0", comment="iCalendar SEQUENCE: +1 a change")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
 

@@ -51,7 +51,8 @@ def place(session: Session, event_id: int, person: Person, *, waitlist: bool, no
           locale: str) -> str:
     """Register ``person`` (or waitlist them when full and ``waitlist``): registered, waitlisted or full.
 
-    Registering again updates the same row; a person already registered or waitlisted keeps their place.
+    Registering again updates the same row; a person already registered or waitlisted keeps their place
+    (and gets no second confirmation).
     """
     event = lock(session, event_id)
     if not is_open(event, now):
@@ -62,8 +63,8 @@ def place(session: Session, event_id: int, person: Person, *, waitlist: bool, no
         row.first_name, row.last_name, row.updated_at = person.first_name, person.last_name, now
         row.postal_code = person.postal_code or row.postal_code
         row.user_id = row.user_id or person.user_id
-        _confirm(session, event, row, now)
-        return row.status
+        session.flush()
+        return row.status  # no second mail: a form anyone may fill must not mail an address at will
     if event.is_full and not waitlist:
         return "full"
     if row is None:

@@ -25,7 +25,8 @@ ACTIVE = ("registered", "waitlisted")
 class EventError(ValueError):
     """An event that cannot be saved: ``field`` is the input at fault, ``code`` the rule broken.
 
-    Codes: name, ends_before, too_long, place, capacity, category, timezone, online_url, committee.
+    Codes: name, description, ends_before, too_long, place, capacity, category, timezone, online_url,
+    committee (unknown or not approved).
     """
 
     def __init__(self, field: str, code: str) -> None:
@@ -63,15 +64,17 @@ def unique_slug(session: Session, model: Any, text: str) -> str:
 
 def check(session: Session, data: EventInput) -> None:
     """Refuse (EventError) what an event may not be."""
-    if not data.name.strip() or len(data.name) > 120:
+    if not data.name.strip() or len(data.name.strip()) > 120:
         raise EventError("name", "name")
+    if len(data.description) > 5000:
+        raise EventError("description", "description")
     if data.begins_at.tzinfo is None or data.ends_at.tzinfo is None or data.ends_at <= data.begins_at:
         raise EventError("ends_at", "ends_before")
     if data.ends_at - data.begins_at > timedelta(days=MAX_DURATION_DAYS):
         raise EventError("ends_at", "too_long")
     if not data.address and not data.online_url:
         raise EventError("address", "place")
-    if data.online_url and not re.match(r"^https?://[^\s<>\"']+$", data.online_url):
+    if data.online_url and (len(data.online_url) > 500 or not re.match(r"^https?://[^\s<>\"']+$", data.online_url)):
         raise EventError("online_url", "online_url")
     if data.capacity is not None and not 1 <= data.capacity <= 1_000_000:
         raise EventError("capacity", "capacity")
@@ -81,7 +84,8 @@ def check(session: Session, data: EventInput) -> None:
         ZoneInfo(data.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise EventError("timezone", "timezone") from None
-    if data.committee_id is not None and session.get(Committee, data.committee_id) is None:
+    committee = session.get(Committee, data.committee_id) if data.committee_id is not None else None
+    if data.committee_id is not None and (committee is None or committee.status != "approved"):
         raise EventError("committee_id", "committee")
 
 
@@ -110,8 +114,10 @@ def update(session: Session, event: Event, data: EventInput, now: datetime, loca
     check(session, data)
     event = lock(session, event.id)
     _apply(event, data)
+    event.sequence += 1
     session.flush()
-    promote(session, event, now)
+    if is_open(event, now):  # a cancelled or finished event lets nobody in (and mails nobody)
+        promote(session, event, now)
     return event
 
 
@@ -161,9 +167,10 @@ def cancel(session: Session, event: Event, now: datetime) -> int:
     from engagement.events.registration import lock
 
     event = lock(session, event.id)
-    if event.status == "cancelled":
+    if event.status == "cancelled" or event.ends_at <= now:  # a finished event is left as it was
         return 0
     event.status, event.cancelled_at = "cancelled", now
+    event.sequence += 1  # calendars replace the copy they hold only for a higher SEQUENCE
     people = participants(session, event)
     for registration in people:
         mail.compose(session, template="event_cancelled", to=[registration.email], locale=registration.locale,

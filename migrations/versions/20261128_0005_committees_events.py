@@ -93,6 +93,9 @@ def upgrade() -> None:
         sa.Column("organizer_id", sa.Integer(), nullable=True),
         sa.Column("committee_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False, comment="scheduled or cancelled"),
+        sa.Column(
+            "sequence", sa.Integer(), server_default="0", nullable=False, comment="iCalendar SEQUENCE: +1 a change"
+        ),
         sa.Column("created_at", sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql"), nullable=False),
         sa.Column("cancelled_at", sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql"), nullable=True),
         sa.ForeignKeyConstraint(

@@ -42,6 +42,8 @@ def listing() -> Any:
     postal_code = (args.get("postal_code") or "").strip()[:10] or None
     department = (args.get("department") or "").strip()[:3] or None
     committee = committee_by_slug(db(), args["committee"]) if args.get("committee") else None
+    if args.get("committee") and (committee is None or committee.status != "approved"):
+        abort(404)
     try:
         page = max(1, min(1000, int(args.get("page", "1"))))
     except ValueError:
