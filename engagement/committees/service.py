@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engagement.accounts.models import User
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.events.service import unique_slug
 from engagement.geo.communes import department_of
+from engagement.mail import service as mail
 
 RESERVED_SLUGS = frozenset({"new"})  # /committees/new is the proposal form, not a committee
 
@@ -45,12 +47,21 @@ def _slug(session: Session, name: str) -> str:
     return slug
 
 
-def decide(session: Session, committee: Committee, approve: bool, now: datetime) -> None:
-    """Approve or refuse a pending committee, once: two organizers deciding at once get one ``decided``."""
+def decide(session: Session, committee: Committee, approve: bool, now: datetime, locale: str = "fr") -> None:
+    """Approve or refuse a pending committee, once: two organizers deciding at once get one ``decided``.
+
+    Its hosts are told by mail.
+    """
     locked = _lock(session, committee)
     if locked.status != "pending":
         raise CommitteeError("decided")
     locked.status, locked.decided_at = ("approved" if approve else "refused"), now
+    hosts = list(session.scalars(select(User.email).join(CommitteeMembership, CommitteeMembership.user_id == User.id)
+                                 .where(CommitteeMembership.committee_id == locked.id,
+                                        CommitteeMembership.role == "host")))
+    if hosts:
+        mail.compose(session, template=f"committee_{locked.status}", to=hosts, locale=locale,
+                     context={"committee": locked, "link": mail.absolute(f"/committees/{locked.slug}")})
 
 
 def membership(session: Session, committee: Committee, user_id: int) -> CommitteeMembership | None:
