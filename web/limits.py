@@ -25,7 +25,7 @@ def spend(limit: str, scope: str) -> int | None:
     who = [("ip", get_remote_address())]
     if current_user.is_authenticated:
         who.append(("user", str(current_user.id)))
-    keys = [(item, ("workflow", scope, kind, value)) for item in parse_many(limit) for kind, value in who]
+    keys = [(item, (key_prefix(), "workflow", scope, kind, value)) for item in parse_many(limit) for kind, value in who]
     for item, key in keys:
         if not limiter.limiter.test(item, *key):
             reset, _remaining = limiter.limiter.get_window_stats(item, *key)
