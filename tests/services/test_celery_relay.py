@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,39 +16,13 @@ from sqlalchemy.orm import Session
 from engagement import PROJECT_ROOT
 from engagement.mail.models import MailMessage
 from engagement.outbox import OutboxMessage
+from tests.services.conftest import celery
 
 BROKER = os.environ.get("CELERY_BROKER_URL", "")
 pytestmark = [
     pytest.mark.services,
     pytest.mark.skipif(not BROKER, reason="set CELERY_BROKER_URL=amqp://... to run the Celery worker tests"),
 ]
-
-
-@pytest.fixture
-def broker_env(env: dict[str, str]) -> dict[str, str]:
-    env["CELERY_BROKER_URL"] = BROKER
-    return env
-
-
-def _celery(env: dict[str, str], *args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.app", *args],
-                            env={**os.environ, **env}, cwd=PROJECT_ROOT, **kwargs)
-
-
-@pytest.fixture
-def worker(broker_env: dict[str, str], settings: Any, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real worker process on this test's database; stale messages of earlier runs are purged first."""
-    purge = _celery(broker_env, "purge", "-f", "-Q", "transactional")
-    assert purge.wait(timeout=60) == 0
-    with (tmp_path / "worker.log").open("w") as log:
-        process = _celery(broker_env, "worker", "--pool", "solo", "--loglevel", "INFO", "-Q", "transactional",
-                          "--without-gossip", "--without-mingle", stdout=log, stderr=subprocess.STDOUT)
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def _complete_volunteer(client: Any, email: str) -> None:
@@ -86,7 +58,7 @@ def broker_client(broker_env: dict[str, str], settings: Any) -> Any:
     return FormClient(app.test_client())
 
 
-def test_mail_leaves_through_rabbitmq_and_a_worker_process(worker: Any, broker_client: Any, settings: Any) -> None:
+def test_mail_leaves_through_rabbitmq_and_a_worker_process(worker_log: Any, broker_client: Any, settings: Any) -> None:
     _complete_volunteer(broker_client, "lou@example.org")
     sent = _wait_sent(settings.database_url, 1)
     assert [m.to for m in sent] == [["lou@example.org"]]
@@ -101,7 +73,7 @@ def test_outbox_row_left_pending_is_relayed_again_and_sent_once(
         broker_env: dict[str, str], settings: Any, broker_client: Any, tmp_path: Path) -> None:
     # The broker message is lost (purged before any worker runs): the row stays pending...
     _complete_volunteer(broker_client, "sam@example.org")
-    assert _celery(broker_env, "purge", "-f", "-Q", "transactional").wait(timeout=60) == 0
+    assert celery(broker_env, "purge", "-f", "-Q", "transactional").wait(timeout=60) == 0
     engine = create_engine(settings.database_url)
     with Session(engine) as session:
         assert session.scalar(select(MailMessage.status)) == "queued"
@@ -110,7 +82,7 @@ def test_outbox_row_left_pending_is_relayed_again_and_sent_once(
     for _ in range(2):
         subprocess.run(relay, env={**os.environ, **broker_env}, cwd=PROJECT_ROOT, check=True, timeout=60)
     with (tmp_path / "worker.log").open("w") as log:
-        process = _celery(broker_env, "worker", "--pool", "solo", "-Q", "transactional", "--without-gossip",
+        process = celery(broker_env, "worker", "--pool", "solo", "-Q", "transactional", "--without-gossip",
                           "--without-mingle", stdout=log, stderr=subprocess.STDOUT)
     try:
         sent = _wait_sent(settings.database_url, 1)

@@ -6,21 +6,16 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from celery import Celery
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engagement import PROJECT_ROOT
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory, transaction, utcnow
 from engagement.events import registration, service
@@ -38,33 +33,6 @@ pytestmark = [
 ADDRESS = {"street": "12 rue de la Paix", "postal_code": "75002", "city": "75102",
            "city_name": "Paris 2e Arrondissement", "country": "FR"}
 DUE = ["r1@example.org", "r2@example.org", "r3@example.org"]
-
-
-@pytest.fixture
-def broker_env(env: dict[str, str]) -> dict[str, str]:
-    env["CELERY_BROKER_URL"] = BROKER
-    return env
-
-
-def _celery(env: dict[str, str], *args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.app", *args],
-                            env={**os.environ, **env}, cwd=PROJECT_ROOT, **kwargs)
-
-
-@pytest.fixture
-def worker_log(broker_env: dict[str, str], settings: Settings, tmp_path: Path) -> Iterator[Path]:
-    """A real worker process on this test's database (stale messages of earlier runs purged first)."""
-    assert _celery(broker_env, "purge", "-f", "-Q", "transactional").wait(timeout=60) == 0
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        process = _celery(broker_env, "worker", "--pool", "solo", "--loglevel", "INFO", "-Q", "transactional",
-                          "--without-gossip", "--without-mingle", stdout=out, stderr=subprocess.STDOUT)
-    yield log
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ CATEGORY_LABELS = {
 assert set(CATEGORY_LABELS) == set(CATEGORIES)
 
 
-def _event_or_404(slug: str) -> Event:
+def event_or_404(slug: str) -> Event:
     event = service.by_slug(db(), slug)
     if event is None:
         abort(404)
@@ -59,14 +59,14 @@ def listing() -> Any:
 
 @bp.get("/events/<slug>.ics")
 def calendar(slug: str) -> Any:
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     return Response(ics.calendar(event, utcnow()), mimetype="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="{event.slug}.ics"'})
 
 
 @bp.get("/events/<slug>")
 def detail(slug: str) -> Any:
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     locale, now = current_locale(), utcnow()
     committee = db().get(Committee, event.committee_id) if event.committee_id is not None else None
     return render_template("events/detail.html", event=event, when=service.when(event, locale),
@@ -77,7 +77,7 @@ def detail(slug: str) -> Any:
 @bp.get("/events/<slug>/register")
 def register(slug: str) -> Any:
     """Open the registration workflow for this event (a registration for another event is set aside)."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     flow = definitions.active(db(), WORKFLOW)
     if flow is None:
         abort(404)

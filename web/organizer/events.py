@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
@@ -20,6 +20,7 @@ from forms.events import CATEGORY_LABELS, ConfirmForm, EventForm, ParticipantsMa
 from web.api.views import city_options
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.events.views import event_or_404
 from web.extensions import limiter
 from web.locale import current_locale
 from web.organizer import export
@@ -28,13 +29,6 @@ from web.organizer.views import NO_STORE, bp
 LIST_LIMIT = 200  # per section; older events stay reachable by their address
 STATUSES = {"scheduled": _l("Scheduled"), "cancelled": _l("Cancelled")}
 MAIL_LIMIT = "10 per hour"  # messages (not mails) an organizer sends; each one fans out to every participant
-
-
-def _event_or_404(slug: str) -> Event:
-    event = service.by_slug(db(), slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 @bp.get("/events")
@@ -92,7 +86,7 @@ def event_new() -> Any:
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
 @role_required("organizer")
 def event_edit(slug: str) -> Any:
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     if event.status == "cancelled":
         flash(str(_l("A cancelled event can no longer be edited.")))
         return redirect(url_for("organizer.events"), code=303)
@@ -127,7 +121,7 @@ def _form_page(form: EventForm, event: Event | None) -> Any:
 @bp.get("/events/<slug>/participants")
 @role_required("organizer")
 def event_participants(slug: str) -> Any:
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     people = service.participants(db(), event)
     registered = [p for p in people if p.status == "registered"]
     waitlisted = [p for p in people if p.status == "waitlisted"]
@@ -139,7 +133,7 @@ def event_participants(slug: str) -> Any:
 @bp.get("/events/<slug>/participants.csv")
 @role_required("organizer")
 def event_participants_csv(slug: str) -> Any:
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     content = export.participants_csv(event, service.participants(db(), event))
     return Response(content, mimetype="text/csv", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{event.slug}-participants.csv"',
@@ -149,7 +143,7 @@ def event_participants_csv(slug: str) -> Any:
 @bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
 @role_required("organizer")
 def event_cancel(slug: str) -> Any:
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = ConfirmForm()
     if form.validate_on_submit():
         if event.status == "scheduled" and event.ends_at <= utcnow():
@@ -178,7 +172,7 @@ def _organizer_key() -> str:
 @limiter.limit(MAIL_LIMIT, key_func=_organizer_key, methods=["POST"], deduct_when=lambda r: r.status_code == 303)
 @role_required("organizer")
 def event_email(slug: str) -> Any:
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = ParticipantsMailForm()
     if form.validate_on_submit():
         with transaction(sessions()) as dbs:
