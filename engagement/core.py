@@ -40,7 +40,9 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     import_models()
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url)
+    mailjet = (settings.mailjet_api_key, settings.mailjet_api_secret, settings.mailjet_api_url) \
+        if settings.mailjet_api_key and settings.mailjet_api_secret else None
+    mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url, mailjet)
     signing.configure(settings.secret_key)
     register_builtins()
     relay = relay_factory(sessions)

@@ -19,9 +19,12 @@ from engagement.db import Base, transaction, utcnow
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, dict[str, Any]], None]
+SelfManaged = Callable[[sessionmaker[Session], dict[str, Any]], None]
 Relay = Callable[[list[int]], None]
 
 HANDLERS: dict[str, Handler] = {}
+SELF_MANAGED: dict[str, SelfManaged] = {}  # handlers that open their own transactions (a provider call
+# must not hold the outbox row's lock, and must commit its claim before calling)
 
 
 class OutboxMessage(Base):
@@ -49,9 +52,19 @@ def handler(topic: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def self_managed(topic: str) -> Callable[[SelfManaged], SelfManaged]:
+    """Register a handler that gets the session factory and keeps its own (idempotent) ledger."""
+
+    def register(func: SelfManaged) -> SelfManaged:
+        SELF_MANAGED[topic] = func
+        return func
+
+    return register
+
+
 def enqueue(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMessage:
     """Record a side effect in the caller's transaction; it leaves only if that commits."""
-    if topic not in HANDLERS:
+    if topic not in HANDLERS and topic not in SELF_MANAGED:
         raise KeyError(f"no outbox handler registered for {topic!r}")
     message = OutboxMessage(topic=topic, payload=payload)
     session.add(message)
@@ -60,6 +73,13 @@ def enqueue(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMess
 
 def deliver(factory: sessionmaker[Session], outbox_id: int) -> bool:
     """Run one row's handler once; returns False when it was already delivered or is gone."""
+    with factory() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        topic, payload = (row.topic, row.payload) if row is not None and row.delivered_at is None else (None, None)
+    if topic is None:
+        return False
+    if topic in SELF_MANAGED:
+        return _deliver_self_managed(factory, outbox_id, topic, payload or {})
     try:
         with transaction(factory) as session:
             row = session.get(OutboxMessage, outbox_id, with_for_update=True)
@@ -72,6 +92,22 @@ def deliver(factory: sessionmaker[Session], outbox_id: int) -> bool:
     except Exception as exc:
         _record_failure(factory, outbox_id, exc)
         raise
+
+
+def _deliver_self_managed(factory: sessionmaker[Session], outbox_id: int, topic: str,
+                          payload: dict[str, Any]) -> bool:
+    try:
+        SELF_MANAGED[topic](factory, payload)
+    except Exception as exc:
+        _record_failure(factory, outbox_id, exc)
+        raise
+    with transaction(factory) as session:
+        row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+        if row is None or row.delivered_at is not None:
+            return False
+        row.delivered_at = utcnow()
+        row.attempts += 1
+        return True
 
 
 def _record_failure(factory: sessionmaker[Session], outbox_id: int, exc: Exception) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from functools import cache
 
 from engagement.core import Core, bootstrap
@@ -23,7 +24,9 @@ def deliver_outbox(self, outbox_id: int) -> bool:
     try:
         return deliver(core().sessions, outbox_id)
     except Exception as exc:
-        raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries)) from None
+        # Full jitter: a provider's 429 storm is not answered by every worker in the same second.
+        countdown = random.uniform(0.5, 1.0) * min(600, 2 ** self.request.retries)  # noqa: S311 - not crypto
+        raise self.retry(exc=exc, countdown=countdown) from None
 
 
 @app.task(name="engagement.events.send_reminders", acks_late=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.db import Base, utcnow
 
-STATUSES = ("queued", "sent", "failed")
+STATUSES = ("queued", "sending", "sent", "failed")  # sending: claimed by a worker, perhaps at the provider
 
 
 class MailMessage(Base):
@@ -31,5 +31,7 @@ class MailMessage(Base):
     backend: Mapped[str | None] = mapped_column(String(16), comment="what delivered it: outbox, mailjet")
     provider_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    sending_at: Mapped[datetime | None] = mapped_column(comment="when a worker claimed it for the provider")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0", comment="calls to the provider")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

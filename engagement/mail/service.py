@@ -11,10 +11,10 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import PROJECT_ROOT, outbox
-from engagement.db import utcnow
+from engagement.db import transaction, utcnow
 from engagement.mail.models import MailMessage
 from engagement.workflow.expressions import render
 
@@ -30,14 +30,25 @@ def _store_only(message: MailMessage) -> str | None:
 
 
 BACKENDS: dict[str, Backend] = {"outbox": _store_only}
+PROVIDERS = ("mailjet",)  # backends that send through a provider's API, with the delivery ledger
 _config = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>",
            "site_url": "http://127.0.0.1:5000"}
+_transport: dict[str, Any] = {}
 
 
-def configure(backend: str, sender: str, site_url: str = "http://127.0.0.1:5000") -> None:
-    if backend not in BACKENDS:
+def configure(backend: str, sender: str, site_url: str = "http://127.0.0.1:5000",
+              mailjet: tuple[str, str, str | None] | None = None) -> None:
+    """``mailjet``: (API key, secret, API URL or None) when ``backend`` is ``mailjet``."""
+    if backend not in BACKENDS and backend not in PROVIDERS:
         raise ValueError(f"mail backend {backend!r} is not available")
     _config.update(backend=backend, sender=sender, site_url=site_url.rstrip("/"))
+    _transport.clear()
+    if backend == "mailjet":
+        if mailjet is None:
+            raise ValueError("the mailjet backend needs its API key and secret")
+        from engagement.mail.mailjet import MailjetTransport
+
+        _transport["mailjet"] = MailjetTransport(*mailjet)
 
 
 def absolute(path: str) -> str:
@@ -138,16 +149,23 @@ def _unsubscribe_headers(url: str | None) -> dict[str, str] | None:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-@outbox.handler(DELIVER_TOPIC)
-def deliver(session: Session, payload: dict[str, Any]) -> None:
-    """Send a queued message once: a message already sent is never sent again."""
-    message = session.get(MailMessage, payload["mail_id"], with_for_update=True)
-    if message is None or message.status != "queued":
+@outbox.self_managed(DELIVER_TOPIC)
+def deliver(factory: sessionmaker[Session], payload: dict[str, Any]) -> None:
+    """Send a queued message once: a message already sent is never sent again (RetryLater: owed)."""
+    backend = _config["backend"]
+    if backend in PROVIDERS:
+        from engagement.mail.delivery import deliver as through_provider
+
+        through_provider(factory, _transport[backend], [payload["mail_id"]], backend)
         return
-    message.provider_id = BACKENDS[_config["backend"]](message)
-    message.backend = _config["backend"]
-    message.status = "sent"
-    message.sent_at = utcnow()
+    with transaction(factory) as session:
+        message = session.get(MailMessage, payload["mail_id"], with_for_update=True)
+        if message is None or message.status != "queued":
+            return
+        message.provider_id = BACKENDS[backend](message)
+        message.backend = backend
+        message.status = "sent"
+        message.sent_at = utcnow()
 
 
 def recent(session: Session, limit: int = 50) -> list[MailMessage]:

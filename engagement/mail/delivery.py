@@ -1,0 +1,122 @@
+"""Sending through a provider without losing or doubling a message (the idempotency ledger).
+
+A message goes ``queued`` -> ``sending`` (claimed, committed before any call) -> ``sent`` or
+``failed`` (refused by the provider: never retried). A claim older than LEASE belonged to a worker
+that died or lost the answer: before sending such a message again, the provider is asked whether
+it already holds it (its CustomID), so a message accepted once is never sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engagement.db import transaction, utcnow
+from engagement.mail.mailjet import BATCH, Outcome
+from engagement.mail.models import MailMessage
+
+LEASE = timedelta(minutes=2)  # longer than a provider call may take (its timeout is 15 s)
+STALE = datetime(2000, 1, 1, tzinfo=UTC)  # a claim set back to this is reclaimed (and reconciled) at once
+
+
+class Transport(Protocol):
+    def send(self, messages: Sequence[MailMessage]) -> list[Outcome]: ...
+
+    def accepted(self, mail_id: int) -> str | None: ...
+
+
+class RetryLater(Exception):
+    """Some messages are still owed: the caller retries later (with backoff)."""
+
+    def __init__(self, pending: Iterable[int]) -> None:
+        self.pending = sorted(pending)
+        super().__init__(f"{len(self.pending)} message(s) to retry")
+
+
+def deliver(factory: sessionmaker[Session], transport: Transport, mail_ids: Iterable[int],
+            backend: str, now: datetime | None = None) -> dict[str, int]:
+    """Send the messages ``mail_ids`` that are still owed; counts by outcome. Raises RetryLater."""
+    now = now or utcnow()
+    fresh, stale, busy = _claim(factory, list(mail_ids), now)
+    outcomes: list[Outcome] = []
+    unsure: list[int] = []
+    for mail_id in stale:
+        try:
+            provider_id = transport.accepted(mail_id)
+        except Exception:  # cannot tell: leave it claimed-and-stale, ask again next time
+            unsure.append(mail_id)
+            continue
+        if provider_id:
+            outcomes.append(Outcome(mail_id, "sent", provider_id))
+        else:
+            fresh.append(mail_id)
+    messages = _load(factory, fresh)
+    for start in range(0, len(messages), BATCH):
+        outcomes.extend(transport.send(messages[start:start + BATCH]))
+    _record(factory, outcomes, backend, now)
+    owed = busy + unsure + [o.mail_id for o in outcomes if o.status in ("retry", "unknown")]
+    counts = {status: sum(1 for o in outcomes if o.status == status) for status in ("sent", "refused")}
+    if owed:
+        raise RetryLater(owed)
+    return counts
+
+
+def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime) -> tuple[list[int], list[int], list[int]]:
+    """Claim what is owed: (queued ones, stale claims to reconcile, claims still held by someone)."""
+    fresh: list[int] = []
+    stale: list[int] = []
+    with transaction(factory) as session:
+        rows = session.scalars(select(MailMessage).where(
+            MailMessage.id.in_(ids), or_(MailMessage.status == "queued", MailMessage.status == "sending"),
+        ).order_by(MailMessage.id).with_for_update(skip_locked=True)).all()
+        claimed = {row.id for row in rows}
+        busy = [i for i in ids if i not in claimed and _held(session, i)]
+        for row in rows:
+            if row.status == "sending" and row.sending_at is not None and _aware(row.sending_at) > now - LEASE:
+                busy.append(row.id)
+                continue
+            (stale if row.status == "sending" else fresh).append(row.id)
+            row.status, row.sending_at, row.attempts = "sending", now, row.attempts + 1
+    return fresh, stale, busy
+
+
+def _held(session: Session, mail_id: int) -> bool:
+    """A row another transaction locks right now (skipped above): it is someone else's, still owed."""
+    status = session.scalar(select(MailMessage.status).where(MailMessage.id == mail_id))
+    return status in ("queued", "sending")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _load(factory: sessionmaker[Session], ids: list[int]) -> list[MailMessage]:
+    if not ids:
+        return []
+    with factory() as session:
+        rows = list(session.scalars(select(MailMessage).where(MailMessage.id.in_(ids)).order_by(MailMessage.id)))
+        session.expunge_all()
+    return rows
+
+
+def _record(factory: sessionmaker[Session], outcomes: list[Outcome], backend: str, now: datetime) -> None:
+    if not outcomes:
+        return
+    with transaction(factory) as session:
+        for outcome in outcomes:
+            row = session.get(MailMessage, outcome.mail_id, with_for_update=True)
+            if row is None or row.status != "sending":
+                continue
+            row.backend, row.error = backend, outcome.error
+            if outcome.status == "sent":
+                row.status, row.provider_id, row.sent_at = "sent", outcome.provider_id, now
+            elif outcome.status == "refused":
+                row.status = "failed"
+            elif outcome.status == "retry":  # not at the provider: back in the queue
+                row.status, row.sending_at = "queued", None
+            else:  # unknown: perhaps at the provider; the next attempt asks before sending
+                row.sending_at = STALE
