@@ -472,3 +472,33 @@ def test_the_remind_command_sends_each_due_reminder_once(remind_command, app, re
     assert {m.status for m in reminders} == {"sent"}
     assert all("Ce soir" in m.subject + m.text_body for m in reminders)
     assert all(row.reminded_at is not None for row in rows(session, soon))
+
+
+def test_the_dev_mailbox_shows_the_confirmation_and_serves_its_ics(client, app, read):
+    slug = _dev_event(app)
+    client.get(f"/events/{slug}/register")
+    client.get("/w/event_registration")
+    assert client.post("/w/event_registration", {"first_name": "Lou", "last_name": "Martin", "email": "lou@example.org",
+                                                 "terms": "y", "trigger": "register"}).status_code == 303
+    [message] = mails(read())
+    client.get(f"/dev/mailbox/{message.id}")
+    assert f"{slug}.ics" in client.last_html
+    response = client.get(f"/dev/mailbox/{message.id}/attachments/0")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert response.get_data(as_text=True).startswith("BEGIN:VCALENDAR")
+    assert client.get(f"/dev/mailbox/{message.id}/attachments/1").status_code == 404
+
+
+def _dev_event(app) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    from engagement.db import transaction
+    from engagement.events import service
+
+    now = datetime.now(UTC)
+    address = {"street": "1 rue de Rivoli", "postal_code": "75001", "city": "75101",
+               "city_name": "Paris 1er Arrondissement", "country": "FR"}
+    with transaction(app.extensions["engagement"].sessions) as session:
+        return service.create(session, service.EventInput("Atelier", "", now + timedelta(days=2),
+                                                          now + timedelta(days=2, hours=1), address=address),
+                              None, now).slug

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, render_template
 
 from engagement.mail import service as mail
 from engagement.mail.models import MailMessage
@@ -22,3 +22,13 @@ def message(message_id: int) -> str:
     if found is None:
         abort(404)
     return render_template("dev/message.html", message=found)
+
+
+@bp.get("/mailbox/<int:message_id>/attachments/<int:index>")
+def attachment(message_id: int, index: int) -> Response:
+    found = db().get(MailMessage, message_id)
+    if found is None or not 0 <= index < len(found.attachments or []):
+        abort(404)
+    item = (found.attachments or [])[index]
+    return Response(item["content"], mimetype=item["content_type"].split(";")[0],
+                    headers={"Content-Disposition": f'attachment; filename="{item["filename"]}"'})
