@@ -34,6 +34,7 @@ class Settings:
     mailjet_api_key: str | None
     mailjet_api_secret: str | None
     mailjet_api_url: str | None
+    mailjet_webhook_secret: str | None  # the password Mailjet's event callback URL carries (Basic auth)
     algolia_app_id: str | None
     algolia_api_key: str | None
     algolia_hosts: tuple[str, ...]
@@ -118,6 +119,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mailjet_api_key=_optional(env, "MAILJET_API_KEY"),
         mailjet_api_secret=_optional(env, "MAILJET_API_SECRET"),
         mailjet_api_url=_optional(env, "MAILJET_API_URL"),
+        mailjet_webhook_secret=_optional(env, "MAILJET_WEBHOOK_SECRET"),
         algolia_app_id=_optional(env, "ALGOLIA_APP_ID"),
         algolia_api_key=_optional(env, "ALGOLIA_API_KEY"),
         algolia_hosts=hosts,

@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.events.views import bp as events
     from web.invitations.views import bp as invitations
     from web.organizer.views import bp as organizer
+    from web.webhooks.views import bp as webhooks
     from web.wizard.views import bp as wizard
 
     app.register_blueprint(core_views)
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(invitations)
     app.register_blueprint(events)
+    app.register_blueprint(webhooks)
     app.register_blueprint(committees)
     app.register_blueprint(organizer)
     if app.config["ENGAGEMENT_ENV"] != "production":

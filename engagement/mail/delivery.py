@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction, utcnow
+from engagement.mail import suppression
 from engagement.mail.mailjet import BATCH, Outcome
 from engagement.mail.models import MailMessage
 
@@ -79,6 +80,8 @@ def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime) -> tup
             if row.status == "sending" and row.sending_at is not None and _aware(row.sending_at) > now - LEASE:
                 busy.append(row.id)
                 continue
+            if row.status == "queued" and not suppression.screen(session, row):
+                continue  # every recipient is suppressed: marked so, never sent
             (stale if row.status == "sending" else fresh).append(row.id)
             row.status, row.sending_at, row.attempts = "sending", now, row.attempts + 1
     return fresh, stale, busy

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.db import Base, utcnow
 
-STATUSES = ("queued", "sending", "sent", "failed")  # sending: claimed by a worker, perhaps at the provider
+STATUSES = ("queued", "sending", "sent", "failed", "suppressed")  # sending: claimed, perhaps at the provider
+STREAMS = ("transactional", "campaign")
+REASONS = ("unsubscribed", "bounced", "complained")
 
 
 class MailMessage(Base):
@@ -31,7 +33,25 @@ class MailMessage(Base):
     backend: Mapped[str | None] = mapped_column(String(16), comment="what delivered it: outbox, mailjet")
     provider_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    stream: Mapped[str] = mapped_column(String(16), default="transactional", server_default="transactional",
+                                        comment="transactional or campaign (what a suppression blocks)")
+    provider_event: Mapped[str | None] = mapped_column(String(16), comment="last event the provider reported")
+    provider_event_at: Mapped[datetime | None]
     sending_at: Mapped[datetime | None] = mapped_column(comment="when a worker claimed it for the provider")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0", comment="calls to the provider")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class MailSuppression(Base):
+    """An address never written to again: unsubscribed (campaigns only), bounced or complained (all mail).
+
+    Only a SHA-256 of the lower-cased address is kept.
+    """
+
+    __tablename__ = "mail_suppressions"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16), comment="unsubscribed, bounced or complained")
+    source: Mapped[str] = mapped_column(String(32), comment="mailjet, link, operator")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

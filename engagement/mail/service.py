@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import PROJECT_ROOT, outbox
 from engagement.db import transaction, utcnow
+from engagement.mail import suppression
 from engagement.mail.models import MailMessage
 from engagement.workflow.expressions import render
 
@@ -160,7 +161,7 @@ def deliver(factory: sessionmaker[Session], payload: dict[str, Any]) -> None:
         return
     with transaction(factory) as session:
         message = session.get(MailMessage, payload["mail_id"], with_for_update=True)
-        if message is None or message.status != "queued":
+        if message is None or message.status != "queued" or not suppression.screen(session, message):
             return
         message.provider_id = BACKENDS[backend](message)
         message.backend = backend

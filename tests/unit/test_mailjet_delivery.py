@@ -189,3 +189,14 @@ def test_the_outbox_sends_through_mailjet_when_configured(settings: Settings, fa
     finally:
         mail.configure("outbox", "Engagement <ne-pas-repondre@engagement.local>")
         core.engine.dispose()
+
+
+def test_a_suppressed_recipient_is_never_sent_to_mailjet(factory, fake, transport):
+    from engagement.mail.suppression import suppress
+
+    ids = queue(factory, 3)
+    with transaction(factory) as session:
+        suppress(session, "person1@example.org", "complained", "mailjet", utcnow())
+    assert deliver(factory, transport, ids, "mailjet") == {"sent": 2, "refused": 0}
+    assert [r.status for r in rows(factory, ids)] == ["sent", "suppressed", "sent"]
+    assert_each_once(fake, [ids[0], ids[2]])
