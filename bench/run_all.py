@@ -18,7 +18,7 @@ from typing import Any
 from harness import emit, machine
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("engine", "wizard_load", "check_large", "cities")
+BENCHMARKS = ("engine", "wizard_load", "check_large", "cities", "mail_ledger")
 
 
 def run(name: str, quick: bool, work: Path) -> dict[str, Any]:
@@ -58,6 +58,8 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         f"p99 {cities['timing']['api_ms']['p99']:.3f}  target < 5 ms: {verdict(cities['target_ms_met'])};  "
         f"commune directory +{cities['memory']['rss_delta_mib']} MiB RSS a worker  target < 30 MiB: "
         f"{verdict(cities['target_mib_met'])}",
+        f"mail ledger to the fake Mailjet  {results['mail_ledger']['median']['ledger_messages_per_s']:.0f} msg/s "
+        f"(client alone {results['mail_ledger']['median']['client_alone_messages_per_s']:.0f} msg/s)",
     ]
 
 

@@ -76,12 +76,14 @@ def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime) -> tup
         ).order_by(MailMessage.id).with_for_update(skip_locked=True)).all()
         claimed = {row.id for row in rows}
         busy = [i for i in ids if i not in claimed and _held(session, i)]
+        queued = [row for row in rows if row.status == "queued"]
+        stopped = {row.id for row in queued} - suppression.screen_all(session, queued)  # marked suppressed
         for row in rows:
+            if row.id in stopped:
+                continue
             if row.status == "sending" and row.sending_at is not None and _aware(row.sending_at) > now - LEASE:
                 busy.append(row.id)
                 continue
-            if row.status == "queued" and not suppression.screen(session, row):
-                continue  # every recipient is suppressed: marked so, never sent
             (stale if row.status == "sending" else fresh).append(row.id)
             row.status, row.sending_at, row.attempts = "sending", now, row.attempts + 1
     return fresh, stale, busy
@@ -110,8 +112,11 @@ def _record(factory: sessionmaker[Session], outcomes: list[Outcome], backend: st
     if not outcomes:
         return
     with transaction(factory) as session:
+        ids = [o.mail_id for o in outcomes]
+        found = {row.id: row for start in range(0, len(ids), 1000) for row in session.scalars(
+            select(MailMessage).where(MailMessage.id.in_(ids[start:start + 1000])).with_for_update())}
         for outcome in outcomes:
-            row = session.get(MailMessage, outcome.mail_id, with_for_update=True)
+            row = found.get(outcome.mail_id)
             if row is None or row.status != "sending":
                 continue
             row.backend, row.error = backend, outcome.error

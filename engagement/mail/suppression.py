@@ -34,18 +34,33 @@ def blocked(session: Session, addresses: Iterable[str], stream: str) -> set[str]
     by_hash = {digest(a): a for a in addresses}
     if not by_hash:
         return set()
-    rows = session.execute(select(MailSuppression.email_hash, MailSuppression.reason)
-                           .where(MailSuppression.email_hash.in_(list(by_hash))))
-    return {by_hash[h] for h, reason in rows if stream == "campaign" or reason in BLOCKS_ALL}
+    hashes, found = list(by_hash), set()
+    for start in range(0, len(hashes), 1000):
+        rows = session.execute(select(MailSuppression.email_hash, MailSuppression.reason)
+                               .where(MailSuppression.email_hash.in_(hashes[start:start + 1000])))
+        found |= {by_hash[h] for h, reason in rows if stream == "campaign" or reason in BLOCKS_ALL}
+    return found
 
 
-def screen(session: Session, message: MailMessage) -> bool:
+def screen_all(session: Session, messages: Iterable[MailMessage]) -> set[int]:
+    """``screen`` for many messages with one query a stream; the ids that may still go."""
+    rows = list(messages)
+    stops = {stream: blocked(session, [a for m in rows if m.stream == stream for a in (*m.to, *m.cc)], stream)
+             for stream in {m.stream for m in rows}}
+    return {m.id for m in rows if screen(session, m, stops[m.stream])}
+
+
+def screen(session: Session, message: MailMessage, stop: set[str] | None = None) -> bool:
     """Whether ``message`` may still go: copies to blocked addresses are dropped; a message whose
     every recipient is blocked is marked ``suppressed`` (and never sent)."""
-    stop = blocked(session, [*message.to, *message.cc], message.stream)
+    if stop is None:
+        stop = blocked(session, [*message.to, *message.cc], message.stream)
     if not stop:
         return True
-    message.cc = [a for a in message.cc if a not in stop]
+    if any(a in stop for a in message.cc):
+        message.cc = [a for a in message.cc if a not in stop]
+    if not any(a in stop for a in message.to):
+        return True
     if all(a in stop for a in message.to):
         message.status, message.error = "suppressed", "every recipient is on the suppression list"
         return False
