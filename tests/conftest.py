@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import PROJECT_ROOT
 from engagement.config import Settings, load_settings
-from engagement.db import Base, import_models
+from engagement.db import Base, import_models, make_engine, make_session_factory
 from engagement.invitations import content
 from engagement.workflow import definitions
 
@@ -93,6 +94,14 @@ def settings(env: dict[str, str]) -> Settings:
         Base.metadata.create_all(engine)
         engine.dispose()
     return settings
+
+
+@pytest.fixture
+def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test's database, outside any app (to arrange data and read what was committed)."""
+    engine = make_engine(settings.database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture

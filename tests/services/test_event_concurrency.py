@@ -12,7 +12,6 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,8 +19,7 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engagement.config import Settings
-from engagement.db import make_engine, make_session_factory, transaction, utcnow
+from engagement.db import transaction, utcnow
 from engagement.events import registration, service
 from engagement.events.models import Event, EventRegistration
 from engagement.events.registration import Person
@@ -42,13 +40,6 @@ def env(env: dict[str, str]) -> dict[str, str]:
     # shell running the suite has CELERY_BROKER_URL set: no worker consumes this test's messages.
     env["CELERY_BROKER_URL"] = ""
     return env
-
-
-@pytest.fixture
-def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings.database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def _create_event(factory: sessionmaker[Session]) -> tuple[int, str]:

@@ -16,8 +16,7 @@ from celery import Celery
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engagement.config import Settings
-from engagement.db import make_engine, make_session_factory, transaction, utcnow
+from engagement.db import transaction, utcnow
 from engagement.events import registration, service
 from engagement.events.models import Event, EventRegistration
 from engagement.events.registration import Person
@@ -33,13 +32,6 @@ pytestmark = [
 ADDRESS = {"street": "12 rue de la Paix", "postal_code": "75002", "city": "75102",
            "city_name": "Paris 2e Arrondissement", "country": "FR"}
 DUE = ["r1@example.org", "r2@example.org", "r3@example.org"]
-
-
-@pytest.fixture
-def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings.database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -13,20 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.config import Settings, load_settings
 from engagement.core import bootstrap
-from engagement.db import make_engine, make_session_factory, transaction, utcnow
+from engagement.db import transaction, utcnow
 from engagement.mail import service as mail
 from engagement.mail.delivery import RetryLater, deliver
 from engagement.mail.mailjet import MailjetTransport, custom_id
 from engagement.mail.models import MailMessage
 from engagement.outbox import OutboxMessage
 from tests.fakes.mailjet import FakeMailjet
-
-
-@pytest.fixture
-def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings.database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
