@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, Field, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import URLField
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from engagement.events.models import CATEGORIES, MAX_DURATION_DAYS, Event
 from engagement.events.service import EventError, EventInput
@@ -70,6 +70,16 @@ def _datetime_rule(_form: Any, field: Field) -> None:
         raise StopValidation(str(REQUIRED if empty else _l("Enter a date and a time.")))
 
 
+def _existing_time(form: Any, field: Field) -> None:
+    """A local time the clocks skip (02:30 the night they go forward) does not exist: say so."""
+    zone_name = form.timezone.data if form.timezone.data in TIMEZONES else DEFAULT_TIMEZONE
+    if field.data is None:
+        return
+    zone = ZoneInfo(zone_name)
+    if field.data.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) != field.data:
+        raise ValidationError(str(_l("This time does not exist on that day in this time zone (the clocks change).")))
+
+
 def _capacity_rule(_form: Any, field: Field) -> None:
     """Empty means unlimited; otherwise a whole number (its range is the core's rule)."""
     if not field.raw_data or not str(field.raw_data[0]).strip():
@@ -105,8 +115,8 @@ class EventForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000, message=AT_MOST)],
                                 filters=[_lf], render_kw={"maxlength": 5000, "rows": 8})
     category = SelectField(_l("Category"), validate_choice=False, default="meeting", validators=[_offered])
-    begins = DateTimeLocalField(_l("Begins"), format=INPUT_FORMATS, validators=[_datetime_rule])
-    ends = DateTimeLocalField(_l("Ends"), format=INPUT_FORMATS, validators=[_datetime_rule])
+    begins = DateTimeLocalField(_l("Begins"), format=INPUT_FORMATS, validators=[_datetime_rule, _existing_time])
+    ends = DateTimeLocalField(_l("Ends"), format=INPUT_FORMATS, validators=[_datetime_rule, _existing_time])
     timezone = SelectField(_l("Time zone of these times"), validate_choice=False, default=DEFAULT_TIMEZONE,
                            validators=[_offered])
     online_url = URLField(_l("Link of the online event"), validators=[Optional(), Length(max=500, message=AT_MOST)],

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
 from engagement.committees.models import Committee, CommitteeMembership
-from engagement.events.service import unique_slug
+from engagement.events.service import insert_with_slug, unique_slug
 from engagement.geo.communes import department_of
 from engagement.mail import service as mail
 
@@ -30,21 +30,17 @@ def propose(session: Session, *, name: str, description: str, address: dict[str,
     """A member proposes a committee: it waits for an organizer, and its creator is its first host."""
     if not name.strip() or len(name) > 100:
         raise CommitteeError("name")
-    committee = Committee(slug=_slug(session, name), name=name.strip(),
-                          description=description.strip(), address=address,
+    committee = Committee(name=name.strip(), description=description.strip(), address=address,
                           postal_code=address.get("postal_code", ""), department=department_of(address),
                           status="pending", created_by_id=creator_id, created_at=now)
-    session.add(committee)
-    session.flush()
+    insert_with_slug(session, committee, _slug_text(session, name))
     session.add(CommitteeMembership(committee_id=committee.id, user_id=creator_id, role="host", created_at=now))
     return committee
 
 
-def _slug(session: Session, name: str) -> str:
-    slug = unique_slug(session, Committee, name)
-    if slug in RESERVED_SLUGS:
-        slug = unique_slug(session, Committee, f"comite {name}")
-    return slug
+def _slug_text(session: Session, name: str) -> str:
+    """What the slug is made from: the name, unless that would give a reserved path (``new``)."""
+    return f"comite {name}" if unique_slug(session, Committee, name) in RESERVED_SLUGS else name
 
 
 def decide(session: Session, committee: Committee, approve: bool, now: datetime, locale: str = "fr") -> None:

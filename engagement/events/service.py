@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engagement.committees.models import Committee
@@ -62,6 +64,22 @@ def unique_slug(session: Session, model: Any, text: str) -> str:
     return slug
 
 
+def insert_with_slug(session: Session, row: Any, text: str) -> None:
+    """Add ``row`` under a free slug made from ``text``; a slug taken meanwhile by a concurrent insert
+    is retried with a random suffix (a unique constraint decides, in a savepoint)."""
+    for attempt in range(5):
+        base = unique_slug(session, type(row), text)
+        row.slug = base if attempt == 0 else f"{base[:73]}-{secrets.token_hex(3)}"
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"no free slug for {text!r}")
+
+
 def check(session: Session, data: EventInput) -> None:
     """Refuse (EventError) what an event may not be."""
     if not data.name.strip() or len(data.name.strip()) > 120:
@@ -100,10 +118,9 @@ def _apply(event: Event, data: EventInput) -> None:
 
 def create(session: Session, data: EventInput, organizer_id: int | None, now: datetime) -> Event:
     check(session, data)
-    event = Event(slug=unique_slug(session, Event, data.name), organizer_id=organizer_id, created_at=now)
+    event = Event(organizer_id=organizer_id, created_at=now)
     _apply(event, data)
-    session.add(event)
-    session.flush()
+    insert_with_slug(session, event, data.name)
     return event
 
 

@@ -352,3 +352,13 @@ def test_saving_a_cancelled_event_lets_nobody_in_from_the_waitlist(app, organize
     assert recipients(read, "event_promoted") == []
     assert read().scalar(select(EventRegistration.status).where(EventRegistration.first_name == "Basile")) == (
         "waitlisted")
+
+
+def test_a_time_the_clocks_skip_is_refused_next_to_it(organizer, read):
+    english(organizer)
+    # In Paris the clocks go from 02:00 to 03:00 on the last Sunday of March: 02:30 never happens.
+    sunday = max(day for day in range(25, 32) if datetime(YEAR + 1, 3, day).weekday() == 6)
+    response = create(organizer, begins=f"{YEAR + 1}-03-{sunday}T02:30", ends=f"{YEAR + 1}-03-{sunday}T04:00")
+    assert response.status_code == 422
+    assert "This time does not exist on that day in this time zone" in text(organizer.last_html)
+    assert read().scalars(select(Event)).all() == []

@@ -647,3 +647,14 @@ def test_an_event_may_only_belong_to_an_approved_committee(session):
     assert (refused.value.field, refused.value.code) == ("committee_id", "committee")
     committee.status = "approved"
     assert make_event(session, committee_id=committee.id).committee_id == committee.id
+
+
+def test_a_slug_taken_meanwhile_by_a_concurrent_insert_is_retried(session, monkeypatch):
+    first = make_event(session)
+    # The other insert committed after our lookup: the lookup still answers the taken slug once.
+    answers = iter([first.slug])
+    real = service.unique_slug
+    monkeypatch.setattr(service, "unique_slug", lambda s, model, text: next(answers, None) or real(s, model, text))
+    second = make_event(session)
+    assert second.slug != first.slug and second.slug.startswith(first.slug)
+    assert session.scalar(select(Event.id).where(Event.id == second.id)) == second.id
