@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from datetime import timedelta
 
 from itsdangerous import BadData, Signer
 
 from engagement import signing
 from engagement.mail import service as mail
+from engagement.mail.suppression import digest as email_hash  # the one fingerprint of an address
 
 JOIN_VALIDITY = timedelta(days=90)
-
-
-def email_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def join_link(invitation_id: int) -> str:

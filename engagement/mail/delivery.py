@@ -81,7 +81,7 @@ def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime) -> tup
         for row in rows:
             if row.id in stopped:
                 continue
-            if row.status == "sending" and row.sending_at is not None and _aware(row.sending_at) > now - LEASE:
+            if row.status == "sending" and row.sending_at is not None and row.sending_at > now - LEASE:
                 busy.append(row.id)
                 continue
             (stale if row.status == "sending" else fresh).append(row.id)
@@ -93,10 +93,6 @@ def _held(session: Session, mail_id: int) -> bool:
     """A row another transaction locks right now (skipped above): it is someone else's, still owed."""
     status = session.scalar(select(MailMessage.status).where(MailMessage.id == mail_id))
     return status in ("queued", "sending")
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _load(factory: sessionmaker[Session], ids: list[int]) -> list[MailMessage]:

@@ -23,7 +23,7 @@ def record(session: Session, event: dict[str, Any], now: datetime) -> bool:
     when = _time(event.get("time")) or now
     found = CUSTOM_ID.match(str(event.get("CustomID") or ""))
     message = session.get(MailMessage, int(found.group(1)), with_for_update=True) if found else None
-    if message is not None and (message.provider_event_at is None or when >= _aware(message.provider_event_at)):
+    if message is not None and (message.provider_event_at is None or when >= message.provider_event_at):
         message.provider_event, message.provider_event_at = kind, when
     reason = _reason(kind, event)
     if reason is not None:
@@ -46,7 +46,3 @@ def _time(value: Any) -> datetime | None:
         return datetime.fromtimestamp(int(value), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
