@@ -91,11 +91,18 @@ def read_cancel(token: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _confirm(session: Session, event: Event, row: EventRegistration, now: datetime) -> None:
-    template = "event_registered" if row.status == "registered" else "event_waitlisted"
+def notify(session: Session, template: str, event: Event, row: EventRegistration, now: datetime,
+           calendar: bool = True) -> None:
+    """One mail about ``event`` to one person, in their language, with the link to give the place up
+    and (unless ``calendar`` is false) the event's .ics."""
     mail.compose(session, template=template, to=[row.email], locale=row.locale,
                  context=mail_context(event, row, row.locale, cancel_link=cancel_link(row)),
-                 attachments=[ics.attachment(event, now)] if row.status == "registered" else None)
+                 attachments=[ics.attachment(event, now)] if calendar else None)
+
+
+def _confirm(session: Session, event: Event, row: EventRegistration, now: datetime) -> None:
+    registered = row.status == "registered"
+    notify(session, "event_registered" if registered else "event_waitlisted", event, row, now, calendar=registered)
 
 
 def cancel(session: Session, registration_id: int, now: datetime) -> EventRegistration | None:
@@ -129,9 +136,7 @@ def promote(session: Session, event: Event, now: datetime) -> list[EventRegistra
         row.status, row.promoted_at, row.updated_at = "registered", now, now
         event.seats_taken += 1
         session.flush()
-        mail.compose(session, template="event_promoted", to=[row.email], locale=row.locale,
-                     context=mail_context(event, row, row.locale, cancel_link=cancel_link(row)),
-                     attachments=[ics.attachment(event, now)])
+        notify(session, "event_promoted", event, row, now)
         promoted.append(row)
     return promoted
 
@@ -165,9 +170,7 @@ def remind(session: Session, now: datetime, limit: int = 500) -> int:
         event = session.get(Event, row.event_id)
         assert event is not None
         row.reminded_at = now
-        mail.compose(session, template="event_reminder", to=[row.email], locale=row.locale,
-                     context=mail_context(event, row, row.locale, cancel_link=cancel_link(row)),
-                     attachments=[ics.attachment(event, now)])
+        notify(session, "event_reminder", event, row, now)
     return len(rows)
 
 

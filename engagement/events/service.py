@@ -181,7 +181,7 @@ def mail_context(event: Event, registration: EventRegistration | None, locale: s
 
 def cancel(session: Session, event: Event, now: datetime) -> int:
     """Cancel an event: every registered and waitlisted person gets one mail (none on a second call)."""
-    from engagement.events.registration import lock
+    from engagement.events.registration import lock, notify
 
     event = lock(session, event.id)
     if event.status == "cancelled" or event.ends_at <= now:  # a finished event is left as it was
@@ -190,9 +190,7 @@ def cancel(session: Session, event: Event, now: datetime) -> int:
     event.sequence += 1  # calendars replace the copy they hold only for a higher SEQUENCE
     people = participants(session, event)
     for registration in people:
-        mail.compose(session, template="event_cancelled", to=[registration.email], locale=registration.locale,
-                     context=mail_context(event, registration, registration.locale),
-                     attachments=[ics.attachment(event, now)])
+        notify(session, "event_cancelled", event, registration, now)
     return len(people)
 
 
