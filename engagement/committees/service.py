@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
 from engagement.committees.models import Committee, CommitteeMembership
-from engagement.events.service import insert_with_slug, unique_slug
 from engagement.geo.communes import department_of
 from engagement.mail import service as mail
+from engagement.slugs import insert_with_slug, unique_slug
 
 RESERVED_SLUGS = frozenset({"new"})  # /committees/new is the proposal form, not a committee
 

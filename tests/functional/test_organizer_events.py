@@ -13,8 +13,8 @@ from sqlalchemy import select
 from engagement.db import transaction, utcnow
 from engagement.events import registration
 from engagement.events.models import Event, EventRegistration
-from engagement.events.service import slugify
 from engagement.mail.models import MailMessage
+from engagement.slugs import slugify
 from tests.functional.helpers import count, field_error, input_value, mails, selected_option, text
 from tests.functional.invitation_steps import log_in, make_user
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engagement import signing
+from engagement import signing, slugs
 from engagement.committees.models import Committee
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory, transaction
@@ -653,8 +653,8 @@ def test_a_slug_taken_meanwhile_by_a_concurrent_insert_is_retried(session, monke
     first = make_event(session)
     # The other insert committed after our lookup: the lookup still answers the taken slug once.
     answers = iter([first.slug])
-    real = service.unique_slug
-    monkeypatch.setattr(service, "unique_slug", lambda s, model, text: next(answers, None) or real(s, model, text))
+    real = slugs.unique_slug
+    monkeypatch.setattr(slugs, "unique_slug", lambda s, model, text: next(answers, None) or real(s, model, text))
     second = make_event(session)
     assert second.slug != first.slug and second.slug.startswith(first.slug)
     assert session.scalar(select(Event.id).where(Event.id == second.id)) == second.id
