@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from engagement.committees.models import Committee
 from engagement.committees.service import by_slug as committee_by_slug
 from engagement.db import transaction, utcnow
 from engagement.events import ics, registration, service
-from engagement.events.models import CATEGORIES, Event, EventRegistration
+from engagement.events.models import Event, EventRegistration
 from engagement.workflow import definitions
+from forms.events import CATEGORY_LABELS
 from web.db import db, sessions
 from web.extensions import csrf
 from web.locale import current_locale
@@ -22,11 +22,6 @@ bp = Blueprint("events", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
 WORKFLOW = "event_registration"
 PAGE_SIZE = 30
-CATEGORY_LABELS = {
-    "meeting": _l("Meeting"), "canvassing": _l("Canvassing"), "debate": _l("Debate"), "training": _l("Training"),
-    "conference": _l("Conference"), "convivial": _l("Get-together"), "online": _l("Online"),
-}
-assert set(CATEGORY_LABELS) == set(CATEGORIES)
 
 
 def event_or_404(slug: str) -> Event:
