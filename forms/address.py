@@ -16,6 +16,7 @@ from wtforms import Form, FormField, SelectField, StringField
 from wtforms.validators import StopValidation
 
 from engagement.geo.countries import country_choices
+from forms.messages import DEFAULT_MESSAGES
 from forms.patterns import FRENCH_POSTAL_CODE
 
 CityLookup = Callable[[str], Sequence[tuple[str, str]]]  # postal code -> [(INSEE code, name)]
@@ -111,3 +112,22 @@ def check(field: AddressField) -> str | None:
         return "city_choice"
     parts.city_name.data = options[parts.city.data]
     return None
+
+
+def parts(field: AddressField) -> dict[str, str]:
+    """The address as stored: street, postal_code, city (INSEE), city_name, country."""
+    return {key: (part.data or "").strip() for key, part in field.form._fields.items()}
+
+
+def refuse_invalid(field: AddressField) -> None:
+    """Stop the field's validation with the message of the first rule the address breaks, if any."""
+    rule = check(field)
+    if rule:
+        raise StopValidation(str(DEFAULT_MESSAGES[rule]))
+
+
+def required_address(_form: Any, field: AddressField) -> None:
+    """A validator: an address is given, and a French one names a commune of its postal code."""
+    if is_empty(field):
+        raise StopValidation(str(DEFAULT_MESSAGES["required"]))
+    refuse_invalid(field)

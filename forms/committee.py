@@ -35,22 +35,13 @@ def _at_most(limit: int) -> Callable[[Any, Field], None]:
     return rule
 
 
-def _address_rules(_form: Any, field: AddressField) -> None:
-    """The profile's rules: required, and a French address names a commune of its postal code."""
-    if address.is_empty(field):
-        raise StopValidation(str(DEFAULT_MESSAGES["required"]))
-    rule = address.check(field)
-    if rule:
-        raise StopValidation(str(DEFAULT_MESSAGES[rule]))
-
-
 class CommitteeForm(FlaskForm):
     name = StringField(_l("Name of the committee"), filters=[_strip], validators=[_required, _at_most(MAX_NAME)],
                        render_kw={"maxlength": MAX_NAME})
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[_at_most(MAX_DESCRIPTION)],
                                 description=_l("What the committee does, where and when it meets."),
                                 render_kw={"maxlength": MAX_DESCRIPTION})
-    address = AddressField(_l("Address"), validators=[_address_rules],
+    address = AddressField(_l("Address"), validators=[address.required_address],
                            description=_l("Where the committee meets or can be written to."))
 
     def bind(self, locale: str, cities: CityLookup) -> CommitteeForm:
@@ -59,4 +50,4 @@ class CommitteeForm(FlaskForm):
 
     def address_parts(self) -> dict[str, str]:
         """The address as stored: street, postal_code, city (INSEE), city_name, country."""
-        return {key: (part.data or "").strip() for key, part in self.address.form._fields.items()}
+        return address.parts(self.address)

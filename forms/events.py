@@ -102,9 +102,7 @@ def _place_rule(form: Any, field: AddressField) -> None:
         if (form.online_url.data or "").strip():
             raise StopValidation()
         raise StopValidation(str(PLACE))
-    rule = address.check(field)
-    if rule:
-        raise StopValidation(str(DEFAULT_MESSAGES[rule]))
+    address.refuse_invalid(field)
 
 
 class EventForm(FlaskForm):
@@ -149,7 +147,7 @@ class EventForm(FlaskForm):
             name=(self.name.data or "").strip(), description=(self.description.data or "").strip(),
             begins_at=_utc(self.begins.data, zone), ends_at=_utc(self.ends.data, zone),
             timezone=self.timezone.data or DEFAULT_TIMEZONE,
-            address=None if address.is_empty(self.address) else _parts(self.address),
+            address=None if address.is_empty(self.address) else address.parts(self.address),
             online_url=(self.online_url.data or "").strip() or None, capacity=self.capacity.data,
             category=self.category.data or "", committee_id=int(self.committee.data) if self.committee.data else None)
 
@@ -157,10 +155,6 @@ class EventForm(FlaskForm):
 def _utc(local: datetime | None, zone: ZoneInfo) -> datetime:
     assert local is not None  # the form validated
     return local.replace(tzinfo=zone).astimezone(UTC)
-
-
-def _parts(field: AddressField) -> dict[str, str]:
-    return {key: (part.data or "").strip() for key, part in field.form._fields.items()}
 
 
 def initial(event: Event) -> dict[str, Any]:

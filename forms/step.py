@@ -8,14 +8,15 @@ from typing import Any
 
 from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
-from wtforms import Field, FormField, HiddenField
+from wtforms import Field, HiddenField
 
 from engagement.accounts import passwords
 from engagement.workflow.expressions import ExpressionError, is_template, parse_expression, referenced, render
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.runtime import required, visible
 from engagement.workflow.spec import FieldSpec, StateSpec, localize
-from forms.address import CityLookup
+from forms.address import AddressField, CityLookup
+from forms.address import parts as address_parts
 from forms.fields import make_field
 from forms.messages import DEFAULT_MESSAGES
 
@@ -92,8 +93,8 @@ def _answer(spec: FieldSpec, field: Field) -> Any:
 
 
 def _value(field: Field) -> Any:
-    if isinstance(field, FormField):
-        return {key: (sub.data or "").strip() for key, sub in field.form._fields.items()}
+    if isinstance(field, AddressField):  # the one composite field
+        return address_parts(field)
     data = field.data
     return data.strip() if isinstance(data, str) else data
 

@@ -18,6 +18,7 @@ from engagement.db import transaction
 from engagement.geo.countries import country_choices
 from engagement.invitations.service import inviter_figures
 from engagement.workflow.spec import localize
+from forms import address
 from forms.profile import ProfileForm
 from web.api.views import city_options
 from web.auth.views import bp
@@ -64,14 +65,12 @@ def edit_profile() -> Any:
         with transaction(sessions()) as dbs:
             user = dbs.get(User, current_user.id)
             assert user is not None
-            profile.update_profile(dbs, user, address=_parts(form), interests=form.interests.data or [],
+            profile.update_profile(dbs, user, address=address.parts(form.address), interests=form.interests.data or [],
                                    newsletter=bool(form.newsletter.data))
         return redirect(url_for("auth.account"), code=303)
     return render_template("auth/edit_profile.html", form=form), 422 if form.errors else 200, NO_STORE
 
 
-def _parts(form: ProfileForm) -> dict[str, str]:
-    return {key: (part.data or "").strip() for key, part in form.address.form._fields.items()}
 
 
 @bp.post("/account/delete")
