@@ -67,7 +67,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
-        RATELIMIT_KEY_PREFIX=settings.redis_prefix,
+        # REDIS_PREFIX at the storage itself: it then covers every counter, the decorators' and those
+        # the wizard and the log-in throttle hit by hand.
+        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"LIMITS:{settings.redis_prefix}"} if settings.redis_url else {},
         RATELIMIT_HEADERS_ENABLED=True,
         ENGAGEMENT_ENV=settings.env,
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
@@ -15,17 +14,12 @@ from limits import parse_many
 from web.extensions import limiter
 
 
-def key_prefix() -> str:
-    """The deployment's REDIS_PREFIX: counters hit by hand (not by a decorator) must carry it too."""
-    return str(current_app.config.get("RATELIMIT_KEY_PREFIX") or "")
-
-
 def spend(limit: str, scope: str) -> int | None:
     """Count one use of ``scope`` by this client (and account); None when allowed, else seconds to wait."""
     who = [("ip", get_remote_address())]
     if current_user.is_authenticated:
         who.append(("user", str(current_user.id)))
-    keys = [(item, (key_prefix(), "workflow", scope, kind, value)) for item in parse_many(limit) for kind, value in who]
+    keys = [(item, ("workflow", scope, kind, value)) for item in parse_many(limit) for kind, value in who]
     for item, key in keys:
         if not limiter.limiter.test(item, *key):
             reset, _remaining = limiter.limiter.get_window_stats(item, *key)

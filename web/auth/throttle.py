@@ -11,14 +11,13 @@ from limits import parse
 
 from engagement.accounts.service import normalize_email
 from web.extensions import limiter
-from web.limits import key_prefix
 
 FAILURES = parse("5 per 10 minutes")
 
 
-def _keys(email: str) -> list[tuple[str, str, str]]:
+def _keys(email: str) -> list[tuple[str, str]]:
     digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
-    return [(key_prefix(), "login-failures-email", digest), (key_prefix(), "login-failures-ip", get_remote_address())]
+    return [("login-failures-email", digest), ("login-failures-ip", get_remote_address())]
 
 
 def locked(email: str) -> bool:
