@@ -35,6 +35,7 @@ class Settings:
     mailjet_api_secret: str | None
     mailjet_api_url: str | None
     mailjet_webhook_secret: str | None  # the password Mailjet's event callback URL carries (Basic auth)
+    mail_claim_lease: int  # seconds a claimed message is left to the worker sending it (see docs/mail.md)
     algolia_app_id: str | None
     algolia_api_key: str | None
     algolia_hosts: tuple[str, ...]
@@ -61,6 +62,15 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     if value not in allowed:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < minimum:
+        raise ConfigError(f"{name} must be a whole number of seconds, at least {minimum}")
+    return int(value)
 
 
 def _instance_dir(env: Mapping[str, str]) -> Path | None:
@@ -120,6 +130,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mailjet_api_secret=_optional(env, "MAILJET_API_SECRET"),
         mailjet_api_url=_optional(env, "MAILJET_API_URL"),
         mailjet_webhook_secret=_optional(env, "MAILJET_WEBHOOK_SECRET"),
+        mail_claim_lease=_seconds(env, "MAIL_CLAIM_LEASE", 120, minimum=3),
         algolia_app_id=_optional(env, "ALGOLIA_APP_ID"),
         algolia_api_key=_optional(env, "ALGOLIA_API_KEY"),
         algolia_hosts=hosts,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,7 @@ class Core:
 def register_builtins() -> None:
     """What every workflow may name whatever the configuration: mail templates, field checks."""
     from engagement.accounts import signup, validators  # noqa: F401 - they register at import
+    from engagement.campaigns import service as _campaigns  # noqa: F401
     from engagement.events import actions  # noqa: F401
     from engagement.invitations import content, service  # noqa: F401
 
@@ -42,7 +44,8 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     sessions = make_session_factory(engine)
     mailjet = (settings.mailjet_api_key, settings.mailjet_api_secret, settings.mailjet_api_url) \
         if settings.mailjet_api_key and settings.mailjet_api_secret else None
-    mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url, mailjet)
+    mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url, mailjet,
+                   lease=timedelta(seconds=settings.mail_claim_lease))
     signing.configure(settings.secret_key)
     register_builtins()
     relay = relay_factory(sessions)

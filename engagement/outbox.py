@@ -7,9 +7,11 @@ after a crash between the side effect and the ``delivered_at`` update.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Index, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -20,11 +22,20 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, dict[str, Any]], None]
 SelfManaged = Callable[[sessionmaker[Session], dict[str, Any]], None]
-Relay = Callable[[list[int]], None]
+TRANSACTIONAL = "transactional"  # the default queue: account mail, confirmations (never behind a campaign)
+CAMPAIGNS = "campaigns"  # bulk work: expanding and sending campaigns
+
+
+class Relay(Protocol):
+    """Hands committed outbox ids to whatever delivers them, on the queue of their topic."""
+
+    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL) -> None: ...
+
 
 HANDLERS: dict[str, Handler] = {}
 SELF_MANAGED: dict[str, SelfManaged] = {}  # handlers that open their own transactions (a provider call
 # must not hold the outbox row's lock, and must commit its claim before calling)
+QUEUES: dict[str, str] = {}  # topic -> queue, when not TRANSACTIONAL
 
 
 class OutboxMessage(Base):
@@ -42,24 +53,30 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, comment="exception type and message, no PII")
 
 
-def handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register the function that performs a topic's side effect."""
+def handler(topic: str, queue: str = TRANSACTIONAL) -> Callable[[Handler], Handler]:
+    """Register the function that performs a topic's side effect (relayed on ``queue``)."""
 
     def register(func: Handler) -> Handler:
         HANDLERS[topic] = func
+        QUEUES[topic] = queue
         return func
 
     return register
 
 
-def self_managed(topic: str) -> Callable[[SelfManaged], SelfManaged]:
+def self_managed(topic: str, queue: str = TRANSACTIONAL) -> Callable[[SelfManaged], SelfManaged]:
     """Register a handler that gets the session factory and keeps its own (idempotent) ledger."""
 
     def register(func: SelfManaged) -> SelfManaged:
         SELF_MANAGED[topic] = func
+        QUEUES[topic] = queue
         return func
 
     return register
+
+
+def queue_of(topic: str) -> str:
+    return QUEUES.get(topic, TRANSACTIONAL)
 
 
 def enqueue(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMessage:
@@ -118,25 +135,42 @@ def _record_failure(factory: sessionmaker[Session], outbox_id: int, exc: Excepti
             row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def pending_ids(session: Session, older_than: timedelta = timedelta(0), limit: int = 1000) -> list[int]:
-    """Rows not yet delivered, oldest first (for the sweeper that catches up after a crash)."""
+def pending(session: Session, older_than: timedelta = timedelta(0), limit: int = 10_000) -> dict[str, list[int]]:
+    """Rows not yet delivered by queue, oldest first (for the sweeper that catches up after a crash)."""
     cutoff = utcnow() - older_than
     query = (
-        select(OutboxMessage.id)
+        select(OutboxMessage.id, OutboxMessage.topic)
         .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.created_at <= cutoff)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    by_queue: dict[str, list[int]] = defaultdict(list)
+    for outbox_id, topic in session.execute(query):
+        by_queue[queue_of(topic)].append(outbox_id)
+    return dict(by_queue)
 
 
 class InProcessRelay:
-    """The embedded default: deliver right after commit, in the committing process."""
+    """The embedded default: deliver right after commit, in the committing process.
+
+    Transactional rows are delivered at once (the page that caused a mail waits for it, a few
+    milliseconds); bulk queues run on one background thread, so that the request that queued a
+    campaign of 45,000 recipients answers at once. A process that exits first waits for that
+    thread; a row it did not reach stays pending for ``engagement outbox relay``.
+    """
+
+    _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
-    def __call__(self, ids: list[int]) -> None:
+    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL) -> None:
+        if queue == TRANSACTIONAL:
+            self.run(ids)
+        else:
+            self._background.submit(self.run, ids)
+
+    def run(self, ids: list[int]) -> None:
         for outbox_id in ids:
             try:
                 deliver(self.factory, outbox_id)
@@ -150,25 +184,25 @@ def relay_after_commit(factory: sessionmaker[Session], relay: Relay) -> None:
 
     @event.listens_for(factory, "after_flush")
     def _collect(session: Session, _context: Any) -> None:
-        ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
-        if ids:
-            session.info.setdefault("outbox_ids", []).extend(ids)
+        for obj in session.new:
+            if isinstance(obj, OutboxMessage):
+                session.info.setdefault("outbox_ids", {}).setdefault(queue_of(obj.topic), []).append(obj.id)
 
     @event.listens_for(factory, "after_commit")
     def _relay(session: Session) -> None:
-        ids = session.info.pop("outbox_ids", None)
-        if ids:
-            relay(ids)
+        by_queue = session.info.pop("outbox_ids", None)
+        for queue, ids in (by_queue or {}).items():
+            relay(sorted(ids), queue)
 
     @event.listens_for(factory, "after_rollback")
     def _forget(session: Session) -> None:
         session.info.pop("outbox_ids", None)
 
 
-def relay_pending(factory: sessionmaker[Session], relay: Relay, batch: Iterable[int] | None = None) -> int:
-    """Relay every pending row (or the given ids); returns how many were handed over."""
+def relay_pending(factory: sessionmaker[Session], relay: Relay, older_than: timedelta = timedelta(0)) -> int:
+    """Relay every pending row (up to 10,000 a call); returns how many were handed over."""
     with factory() as session:
-        ids = list(batch) if batch is not None else pending_ids(session)
-    if ids:
-        relay(ids)
-    return len(ids)
+        by_queue = pending(session, older_than)
+    for queue, ids in by_queue.items():
+        relay(ids, queue)
+    return sum(len(ids) for ids in by_queue.values())

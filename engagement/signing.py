@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import timedelta
 from typing import Any
 
-from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, Signer, URLSafeSerializer, URLSafeTimedSerializer
 
 _secret = {"key": "unconfigured"}
 
@@ -31,3 +33,19 @@ def loads(salt: str, token: str, max_age: timedelta | None = None) -> Any:
         return URLSafeSerializer(key(), salt=salt).loads(token)
     except BadData:
         return None
+
+
+def sign_digest(salt: str, hexdigest: str) -> str:
+    """A short token naming a SHA-256 (of an address, say): 43 characters of it, then the signature."""
+    raw = base64.urlsafe_b64encode(bytes.fromhex(hexdigest)).rstrip(b"=")
+    return Signer(key(), salt=salt).sign(raw).decode()
+
+
+def read_digest(salt: str, token: str) -> str | None:
+    """The SHA-256 (hex) a ``sign_digest`` token names, or None when tampered with."""
+    try:
+        raw = Signer(key(), salt=salt).unsign(token.encode())
+        digest = base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+    except (BadData, binascii.Error, ValueError):
+        return None
+    return digest.hex() if len(digest) == 32 else None

@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -252,6 +253,90 @@ def mail_list(as_json: bool, limit: int) -> None:
         return
     for row in rows:
         click.echo(f"#{row['id']:<6} {row['status']:<7} {', '.join(row['to']):<32} {row['subject']}")
+
+
+@main.group()
+def campaign() -> None:
+    """Campaigns: one message to an audience, sent in the background."""
+
+
+@campaign.command("send")
+@click.option("--audience", required=True, help="all, committee:SLUG, department:CODE or event:SLUG")
+@click.option("--subject", required=True)
+@click.option("--body-file", required=True, type=click.File("r", encoding="utf-8"), help="plain text; - for stdin")
+@click.option("--from-name", default=None, help="shown before the platform's address")
+@click.option("--wait", is_flag=True, help="return once every message has a final status")
+def campaign_send(audience: str, subject: str, body_file: Any, from_name: str | None, wait: bool) -> None:
+    """Queue a campaign; prints {"campaign": ID, "recipients": N}."""
+    from engagement.campaigns import service
+    from engagement.db import transaction
+
+    core = _core()
+    try:
+        with transaction(core.sessions) as session:
+            queued = service.create(session, audience=audience, subject=subject, body=body_file.read(),
+                                    author=None, sender_name=from_name)
+            campaign_id, count = queued.id, queued.recipients
+    except service.CampaignError as exc:
+        raise click.ClickException(f"{exc.field}: {exc}") from None
+    click.echo(json.dumps({"campaign": campaign_id, "recipients": count}))
+    if wait:
+        figures = _wait_for(core, campaign_id)
+        click.echo(f"campaign {campaign_id}: " + ", ".join(
+            f"{n} {status}" for status, n in figures["statuses"].items() if n), err=True)
+
+
+def _wait_for(core: Any, campaign_id: int) -> dict[str, Any]:
+    import time
+
+    from engagement.campaigns import service
+    from engagement.mail.models import Campaign
+
+    shown = -1
+    while True:
+        with core.sessions() as session:
+            found = session.get(Campaign, campaign_id)
+            if found is None:
+                raise click.ClickException(f"campaign {campaign_id} is gone")
+            figures = service.progress(session, found)
+        if figures["finished"]:
+            return figures
+        if sys.stderr.isatty() and figures["percent"] != shown:
+            shown = figures["percent"]
+            click.echo(f"\r{shown:3d}% ({figures['final']}/{figures['recipients']})", err=True, nl=False)
+        time.sleep(0.5)
+
+
+@campaign.command("show")
+@click.argument("campaign_id", type=int)
+def campaign_show(campaign_id: int) -> None:
+    """A campaign's progress as JSON: counts by status and by the provider's last event."""
+    from engagement.campaigns import service
+    from engagement.mail.models import Campaign
+
+    core = _core()
+    with core.sessions() as session:
+        found = session.get(Campaign, campaign_id)
+        if found is None:
+            raise click.ClickException(f"no campaign {campaign_id}")
+        _emit(service.progress(session, found))
+
+
+@campaign.command("cancel")
+@click.argument("campaign_id", type=int)
+def campaign_cancel(campaign_id: int) -> None:
+    """Stop a campaign: the messages not yet handed to the provider never leave."""
+    from engagement.campaigns import service
+    from engagement.db import transaction, utcnow
+    from engagement.mail.models import Campaign
+
+    core = _core()
+    with transaction(core.sessions) as session:
+        found = session.get(Campaign, campaign_id, with_for_update=True)
+        if found is None:
+            raise click.ClickException(f"no campaign {campaign_id}")
+        stopped = service.cancel(session, found, utcnow())
+    click.echo(f"campaign {campaign_id} cancelled; {stopped} message(s) stopped", err=True)
 
 
 @main.group()

@@ -6,8 +6,10 @@ import tempfile
 from pathlib import Path
 
 from celery import Celery
+from kombu import Queue
 
 from engagement.config import load_settings
+from engagement.outbox import CAMPAIGNS, TRANSACTIONAL
 
 settings = load_settings()
 
@@ -18,12 +20,18 @@ app.conf.update(
     task_acks_late=True,  # a task killed mid-way is redelivered; handlers are idempotent
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=4,
-    task_default_queue="transactional",
-    task_routes={"engagement.outbox.deliver": {"queue": "transactional"}},
+    # Two queues, so that a campaign never delays an activation mail: give each its own workers
+    # (`engagement worker --queues campaigns`); a worker started without --queues serves both.
+    task_queues=[Queue(TRANSACTIONAL), Queue(CAMPAIGNS)],
+    task_default_queue=TRANSACTIONAL,
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
     # Reminders are found in the database (registrations not yet reminded), so a missed run only
     # delays them to the next one: the schedule itself holds no state worth keeping.
-    beat_schedule={"event-reminders": {"task": "engagement.events.send_reminders", "schedule": 300.0}},
+    beat_schedule={
+        "event-reminders": {"task": "engagement.events.send_reminders", "schedule": 300.0},
+        # Rows whose relay was lost (the broker was down at commit) are relayed again.
+        "outbox-sweep": {"task": "engagement.outbox.sweep", "schedule": 60.0},
+    },
     beat_schedule_filename=str(Path(tempfile.gettempdir()) / "engagement-celerybeat-schedule"),
 )

@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from engagement.outbox import TRANSACTIONAL
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,10 @@ class CeleryRelay:
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
-    def __call__(self, ids: list[int]) -> None:
+    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL) -> None:
         for outbox_id in ids:
             try:
-                app.send_task(DELIVER, args=[outbox_id])
+                app.send_task(DELIVER, args=[outbox_id], queue=queue)
             except Exception:
                 # The broker is down: the row stays pending and `engagement outbox relay` sends it later.
                 log.warning("broker unreachable; outbox row %s left pending", outbox_id, exc_info=True)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from functools import cache
 
 from engagement.core import Core, bootstrap
 from engagement.db import utcnow
 from engagement.events.registration import remind_all
-from engagement.outbox import InProcessRelay, deliver
+from engagement.outbox import deliver, relay_pending
 from workers.app import app, settings
+from workers.dispatch import CeleryRelay
+
+SWEEP_AFTER = timedelta(minutes=15)  # longer than a task's retries wait, so a row owed a retry is left alone
 
 
 @cache
 def core() -> Core:
-    # Inside a worker, rows a handler enqueues are delivered right after its commit.
-    return bootstrap(settings, InProcessRelay)
+    # Rows a handler enqueues (a campaign's batches, say) become tasks too, spread over the workers.
+    return bootstrap(settings, CeleryRelay)
 
 
 @app.task(name="engagement.outbox.deliver", bind=True, max_retries=8, acks_late=True)
@@ -33,3 +37,9 @@ def deliver_outbox(self, outbox_id: int) -> bool:
 def send_reminders() -> int:
     """Mail the 24-hour reminders that are due (each registrant once: ``reminded_at``)."""
     return remind_all(core().sessions, utcnow())
+
+
+@app.task(name="engagement.outbox.sweep", acks_late=True)
+def sweep_outbox() -> int:
+    """Relay again the rows still undelivered a while after their commit (their task was lost)."""
+    return relay_pending(core().sessions, core().relay, older_than=SWEEP_AFTER)

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from engagement.db import Base, utcnow
+from engagement.geo.communes import department_of
 
 ROLES = ("member", "organizer", "analyst", "admin")
 
@@ -28,8 +29,15 @@ class User(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     address: Mapped[dict[str, Any] | None] = mapped_column(
         JSON, comment="street, postal_code, city (INSEE), city_name, country (ISO alpha-2)")
+    department: Mapped[str | None] = mapped_column(String(3), index=True,
+                                                   comment="French department of the address (audiences)")
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     has_newsletter: Mapped[bool] = mapped_column(default=False, server_default="0")
+
+    @validates("address")
+    def _locate(self, _key: str, address: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.department = department_of(address)  # kept with the address it comes from
+        return address
 
     # The user protocol session libraries expect (kept framework-free).
     is_anonymous = False

@@ -6,11 +6,7 @@ working after the invitation is erased (say, with the inviter's account).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import timedelta
-
-from itsdangerous import BadData, Signer
 
 from engagement import signing
 from engagement.mail import service as mail
@@ -30,16 +26,9 @@ def read_join(token: str) -> int | None:
 
 
 def optout_link(email: str) -> str:
-    digest = base64.urlsafe_b64encode(bytes.fromhex(email_hash(email))).rstrip(b"=")
-    token = Signer(signing.key(), salt="invitation-optout").sign(digest).decode()
-    return mail.absolute(f"/invitation/optout/{token}")
+    return mail.absolute(f"/invitation/optout/{signing.sign_digest('invitation-optout', email_hash(email))}")
 
 
 def read_optout(token: str) -> str | None:
     """The address hash an opt-out link names, or None when tampered with."""
-    try:
-        digest = Signer(signing.key(), salt="invitation-optout").unsign(token.encode())
-        raw = base64.urlsafe_b64decode(digest + b"=" * (-len(digest) % 4))
-    except (BadData, binascii.Error, ValueError):
-        return None
-    return raw.hex() if len(raw) == 32 else None
+    return signing.read_digest("invitation-optout", token)

@@ -8,7 +8,7 @@ it already holds it (its CustomID), so a message accepted once is never sent twi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -30,6 +30,9 @@ class Transport(Protocol):
     def accepted(self, mail_id: int) -> str | None: ...
 
 
+Prepare = Callable[[Session, Sequence[MailMessage]], None]  # fills in detached rows before they leave
+
+
 class RetryLater(Exception):
     """Some messages are still owed: the caller retries later (with backoff)."""
 
@@ -39,10 +42,14 @@ class RetryLater(Exception):
 
 
 def deliver(factory: sessionmaker[Session], transport: Transport, mail_ids: Iterable[int],
-            backend: str, now: datetime | None = None) -> dict[str, int]:
-    """Send the messages ``mail_ids`` that are still owed; counts by outcome. Raises RetryLater."""
+            backend: str, now: datetime | None = None, lease: timedelta = LEASE,
+            prepare: Prepare | None = None) -> dict[str, int]:
+    """Send the messages ``mail_ids`` that are still owed; counts by outcome. Raises RetryLater.
+
+    ``lease`` must outlast a provider call; ``prepare`` completes the loaded rows (a campaign's text).
+    """
     now = now or utcnow()
-    fresh, stale, busy = _claim(factory, list(mail_ids), now)
+    fresh, stale, busy = _claim(factory, list(mail_ids), now, lease)
     outcomes: list[Outcome] = []
     unsure: list[int] = []
     for mail_id in stale:
@@ -55,7 +62,7 @@ def deliver(factory: sessionmaker[Session], transport: Transport, mail_ids: Iter
             outcomes.append(Outcome(mail_id, "sent", provider_id))
         else:
             fresh.append(mail_id)
-    messages = _load(factory, fresh)
+    messages = _load(factory, fresh, prepare)
     for start in range(0, len(messages), BATCH):
         outcomes.extend(transport.send(messages[start:start + BATCH]))
     _record(factory, outcomes, backend, now)
@@ -66,7 +73,8 @@ def deliver(factory: sessionmaker[Session], transport: Transport, mail_ids: Iter
     return counts
 
 
-def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime) -> tuple[list[int], list[int], list[int]]:
+def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime,
+           lease: timedelta) -> tuple[list[int], list[int], list[int]]:
     """Claim what is owed: (queued ones, stale claims to reconcile, claims still held by someone)."""
     fresh: list[int] = []
     stale: list[int] = []
@@ -81,7 +89,7 @@ def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime) -> tup
         for row in rows:
             if row.id in stopped:
                 continue
-            if row.status == "sending" and row.sending_at is not None and row.sending_at > now - LEASE:
+            if row.status == "sending" and row.sending_at is not None and row.sending_at > now - lease:
                 busy.append(row.id)
                 continue
             (stale if row.status == "sending" else fresh).append(row.id)
@@ -95,12 +103,15 @@ def _held(session: Session, mail_id: int) -> bool:
     return status in ("queued", "sending")
 
 
-def _load(factory: sessionmaker[Session], ids: list[int]) -> list[MailMessage]:
+def _load(factory: sessionmaker[Session], ids: list[int], prepare: Prepare | None) -> list[MailMessage]:
     if not ids:
         return []
     with factory() as session:
-        rows = list(session.scalars(select(MailMessage).where(MailMessage.id.in_(ids)).order_by(MailMessage.id)))
+        rows = [row for start in range(0, len(ids), 1000) for row in session.scalars(
+            select(MailMessage).where(MailMessage.id.in_(ids[start:start + 1000])).order_by(MailMessage.id))]
         session.expunge_all()
+        if prepare is not None:
+            prepare(session, rows)
     return rows
 
 

@@ -4,18 +4,51 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.db import Base, utcnow
 
-STATUSES = ("queued", "sending", "sent", "failed", "suppressed")  # sending: claimed, perhaps at the provider
+# sending: claimed, perhaps at the provider; cancelled: its campaign was stopped before it left
+STATUSES = ("queued", "sending", "sent", "failed", "suppressed", "cancelled")
+FINAL = ("sent", "failed", "suppressed", "cancelled")
 STREAMS = ("transactional", "campaign")
 REASONS = ("unsubscribed", "bounced", "complained")
 
 
+class Campaign(Base):
+    """One organizer's message to an audience; its recipients are MailMessage rows (``campaign_id``).
+
+    Those rows keep no copy of the text: it is read from here when a message leaves (with the
+    recipient's own unsubscribe link), so 45,000 recipients cost 45,000 small rows.
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience: Mapped[str] = mapped_column(String(100), comment="all, committee:SLUG, department:CODE, event:SLUG")
+    audience_label: Mapped[str] = mapped_column(String(200), default="", comment="its name when it was sent")
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, comment="plain text, sent as written")
+    sender_name: Mapped[str | None] = mapped_column(String(100), comment="shown before the platform's address")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="queued",
+                                        comment="queued, expanding, sending, done or cancelled")
+    recipients: Mapped[int] = mapped_column(default=0, comment="audience size when it was queued")
+    expanded: Mapped[int] = mapped_column(default=0, server_default="0", comment="recipient rows written so far")
+    cursor: Mapped[int] = mapped_column(default=0, server_default="0",
+                                        comment="audience key of the last recipient written (resume point)")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expanded_at: Mapped[datetime | None] = mapped_column(comment="every recipient row written")
+    finished_at: Mapped[datetime | None] = mapped_column(comment="every message final")
+
+
 class MailMessage(Base):
     __tablename__ = "mail_messages"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "audience_key", name="uq_mail_messages_campaign_recipient"),
+        Index("ix_mail_messages_campaign_status", "campaign_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender: Mapped[str] = mapped_column(String(320))
@@ -38,6 +71,9 @@ class MailMessage(Base):
     provider_event: Mapped[str | None] = mapped_column(String(16), comment="last event the provider reported")
     provider_event_at: Mapped[datetime | None]
     sending_at: Mapped[datetime | None] = mapped_column(comment="when a worker claimed it for the provider")
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    audience_key: Mapped[int | None] = mapped_column(
+        comment="the recipient's key in the campaign's audience (member or registration id): one message each")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0", comment="calls to the provider")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from functools import cache
@@ -13,43 +14,53 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engagement import PROJECT_ROOT, outbox
-from engagement.db import transaction, utcnow
-from engagement.mail import suppression
-from engagement.mail.models import MailMessage
+from engagement import PROJECT_ROOT, outbox, signing
+from engagement.mail.delivery import LEASE, Transport
+from engagement.mail.delivery import deliver as through_ledger
+from engagement.mail.mailjet import TIMEOUT_SECONDS, Outcome
+from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.suppression import digest
 from engagement.workflow.expressions import render
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "email"
 DELIVER_TOPIC = "mail.deliver"
 
-# The backend that really sends; "outbox" keeps the message stored (viewable at /dev/mailbox).
-Backend = Callable[[MailMessage], str | None]
+BACKENDS = ("outbox", "mailjet")  # outbox: kept stored (viewable at /dev/mailbox); mailjet: sent for real
+CAMPAIGN_FOOTER = ("\n\n-- \nVous recevez ce message en tant que membre de {platform}. Pour ne plus recevoir ces "
+                   "messages : {link}\nYou receive this message as a member of {platform}. To stop receiving "
+                   "these messages: {link}\n")
+_config: dict[str, Any] = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>",
+                          "site_url": "http://127.0.0.1:5000", "lease": LEASE}
+_transport: dict[str, Transport] = {}
 
 
-def _store_only(message: MailMessage) -> str | None:
-    return None
+class StoredOnly:
+    """The embedded backend: a message is "sent" by being kept in the database, where it already is."""
 
+    def send(self, messages: Sequence[MailMessage]) -> list[Outcome]:
+        return [Outcome(m.id, "sent") for m in messages]
 
-BACKENDS: dict[str, Backend] = {"outbox": _store_only}
-PROVIDERS = ("mailjet",)  # backends that send through a provider's API, with the delivery ledger
-_config = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>",
-           "site_url": "http://127.0.0.1:5000"}
-_transport: dict[str, Any] = {}
+    def accepted(self, mail_id: int) -> str | None:
+        return None  # nothing left the building: a stale claim is simply stored again
 
 
 def configure(backend: str, sender: str, site_url: str = "http://127.0.0.1:5000",
-              mailjet: tuple[str, str, str | None] | None = None) -> None:
-    """``mailjet``: (API key, secret, API URL or None) when ``backend`` is ``mailjet``."""
-    if backend not in BACKENDS and backend not in PROVIDERS:
+              mailjet: tuple[str, str, str | None] | None = None, lease: timedelta = LEASE) -> None:
+    """``mailjet``: (API key, secret, API URL or None) when ``backend`` is ``mailjet``; ``lease``: how
+    long a claim protects a message being sent (the provider call's timeout is a third of it)."""
+    if backend not in BACKENDS:
         raise ValueError(f"mail backend {backend!r} is not available")
     _config.update(backend=backend, sender=sender, site_url=site_url.rstrip("/"))
+    _config["lease"] = lease
     _transport.clear()
     if backend == "mailjet":
         if mailjet is None:
             raise ValueError("the mailjet backend needs its API key and secret")
         from engagement.mail.mailjet import MailjetTransport
 
-        _transport["mailjet"] = MailjetTransport(*mailjet)
+        _transport["mailjet"] = MailjetTransport(*mailjet, timeout=min(TIMEOUT_SECONDS, lease.total_seconds() / 3))
+    else:
+        _transport[backend] = StoredOnly()
 
 
 def absolute(path: str) -> str:
@@ -153,21 +164,57 @@ def _unsubscribe_headers(url: str | None) -> dict[str, str] | None:
 @outbox.self_managed(DELIVER_TOPIC)
 def deliver(factory: sessionmaker[Session], payload: dict[str, Any]) -> None:
     """Send a queued message once: a message already sent is never sent again (RetryLater: owed)."""
-    backend = _config["backend"]
-    if backend in PROVIDERS:
-        from engagement.mail.delivery import deliver as through_provider
+    deliver_many(factory, [payload["mail_id"]])
 
-        through_provider(factory, _transport[backend], [payload["mail_id"]], backend)
+
+def deliver_many(factory: sessionmaker[Session], mail_ids: Sequence[int]) -> dict[str, int]:
+    """Send the messages still owed among ``mail_ids`` through the ledger; counts by outcome."""
+    backend = _config["backend"]
+    return through_ledger(factory, _transport.setdefault(backend, StoredOnly()), mail_ids, backend,
+                          lease=_config["lease"], prepare=materialize)
+
+
+def unsubscribe_link(email: str) -> str:
+    """The one-click link that takes ``email`` off every campaign (it names a hash, not the address)."""
+    return absolute(f"/unsubscribe/{signing.sign_digest('unsubscribe', digest(email))}")
+
+
+def read_unsubscribe(token: str) -> str | None:
+    """The address hash an unsubscribe link names, or None when tampered with."""
+    return signing.read_digest("unsubscribe", token)
+
+
+def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
+    """Give campaign messages (rows that keep no text) their campaign's body, the recipient's own
+    unsubscribe link, and List-Unsubscribe. The rows must be detached: nothing here is saved."""
+    ids = {m.campaign_id for m in messages if m.campaign_id is not None}
+    if not ids:
         return
-    with transaction(factory) as session:
-        message = session.get(MailMessage, payload["mail_id"], with_for_update=True)
-        if message is None or message.status != "queued" or not suppression.screen(session, message):
-            return
-        message.provider_id = BACKENDS[backend](message)
-        message.backend = backend
-        message.status = "sent"
-        message.sent_at = utcnow()
+    campaigns = {c.id: (c.body, c.subject) for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
+    platform = parseaddr(_config["sender"])[0] or "Engagement"
+    for message in messages:
+        if message.campaign_id is None or message.campaign_id not in campaigns:
+            continue
+        link = unsubscribe_link(message.to[0])
+        body, subject = campaigns[message.campaign_id]
+        message.text_body = body.rstrip() + CAMPAIGN_FOOTER.format(platform=platform, link=link)
+        message.subject = message.subject or subject
+        message.headers = _unsubscribe_headers(link)
 
 
 def recent(session: Session, limit: int = 50) -> list[MailMessage]:
-    return list(session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit)))
+    """The latest messages, as they left (a campaign's with its text), detached from ``session``."""
+    rows = list(session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit)))
+    for row in rows:
+        session.expunge(row)
+    materialize(session, rows)
+    return rows
+
+
+def one(session: Session, mail_id: int) -> MailMessage | None:
+    """One message as it left (see ``recent``)."""
+    row = session.get(MailMessage, mail_id)
+    if row is not None:
+        session.expunge(row)
+        materialize(session, [row])
+    return row

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template
 
 from engagement.mail import service as mail
-from engagement.mail.models import MailMessage
 from web.db import db
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -18,7 +17,7 @@ def mailbox() -> str:
 
 @bp.get("/mailbox/<int:message_id>")
 def message(message_id: int) -> str:
-    found = db().get(MailMessage, message_id)
+    found = mail.one(db(), message_id)
     if found is None:
         abort(404)
     return render_template("dev/message.html", message=found)
@@ -26,7 +25,7 @@ def message(message_id: int) -> str:
 
 @bp.get("/mailbox/<int:message_id>/attachments/<int:index>")
 def attachment(message_id: int, index: int) -> Response:
-    found = db().get(MailMessage, message_id)
+    found = mail.one(db(), message_id)
     if found is None or not 0 <= index < len(found.attachments or []):
         abort(404)
     item = (found.attachments or [])[index]

@@ -1,0 +1,1 @@
+"""Campaigns: an organizer's message to an audience, expanded and sent in the background."""

@@ -1,0 +1,101 @@
+"""Who a campaign goes to: ``all``, ``committee:SLUG``, ``department:CODE`` or ``event:SLUG``.
+
+Every audience is read in pages ordered by a key (a member's id, or a registration's for an
+event), so that it is streamed, never loaded whole, and an interrupted expansion resumes after
+the last key it wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from engagement.accounts.models import User
+from engagement.committees.models import Committee, CommitteeMembership
+from engagement.events.models import Event, EventRegistration
+
+KINDS = ("all", "committee", "department", "event")
+DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+
+
+class AudienceError(ValueError):
+    """The audience names nothing that can be written to (unknown committee, department, event)."""
+
+
+class Recipient(NamedTuple):
+    key: int
+    email: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: str
+    target_id: int | None  # the committee's or event's id
+    code: str | None  # the department's code
+    spec: str  # as given, normalized: all, committee:SLUG, department:CODE, event:SLUG
+    label: str  # a name for people: the committee's, the event's, "Département 75"
+
+
+def parse(session: Session, spec: str) -> Audience:
+    """The audience ``spec`` names; AudienceError when it names nothing that may be written to."""
+    kind, _, value = spec.strip().partition(":")
+    kind, value = kind.lower(), value.strip()
+    if kind == "all" and not value:
+        return Audience("all", None, None, "all", "all")
+    if kind == "committee" and value:
+        committee = session.scalar(select(Committee).where(Committee.slug == value.lower()))
+        if committee is None or committee.status != "approved":
+            raise AudienceError(f"no approved committee {value!r}")
+        return Audience("committee", committee.id, None, f"committee:{committee.slug}", committee.name)
+    if kind == "department" and DEPARTMENT.match(value.upper()):
+        return Audience("department", None, value.upper(), f"department:{value.upper()}", value.upper())
+    if kind == "event" and value:
+        event = session.scalar(select(Event).where(Event.slug == value.lower()))
+        if event is None:
+            raise AudienceError(f"no event {value!r}")
+        return Audience("event", event.id, None, f"event:{event.slug}", event.name)
+    raise AudienceError(f"{spec!r} is not an audience: all, committee:SLUG, department:CODE or event:SLUG")
+
+
+def parse_stored(session: Session, spec: str) -> Audience | None:
+    """A queued campaign's audience, or None when it no longer names anything (a committee closed since)."""
+    try:
+        return parse(session, spec)
+    except AudienceError:
+        return None
+
+
+def _members(*where: Any) -> Select[int, str]:
+    # Only accounts that can be written to: active and with a confirmed address.
+    return select(User.id, User.email).where(User.is_active.is_(True), User.activated_at.is_not(None), *where)
+
+
+def _query(audience: Audience) -> tuple[Select[int, str], Any]:
+    """The audience as (select of key and email, key column)."""
+    if audience.kind == "all":
+        return _members(), User.id
+    if audience.kind == "department":
+        return _members(User.department == audience.code), User.id
+    if audience.kind == "committee":
+        query = _members(CommitteeMembership.committee_id == audience.target_id).join(
+            CommitteeMembership, CommitteeMembership.user_id == User.id)
+        return query, User.id
+    query = select(EventRegistration.id, EventRegistration.email).where(
+        EventRegistration.event_id == audience.target_id, EventRegistration.status == "registered")
+    return query, EventRegistration.id
+
+
+def count(session: Session, audience: Audience) -> int:
+    query, _key = _query(audience)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def page(session: Session, audience: Audience, after: int, limit: int) -> list[Recipient]:
+    """Up to ``limit`` recipients whose key follows ``after``, in key order (a keyset page)."""
+    query, key = _query(audience)
+    rows = session.execute(query.where(key > after).order_by(key).limit(limit))
+    return [Recipient(int(k), str(email)) for k, email in rows]
