@@ -18,7 +18,7 @@ from typing import Any
 from harness import emit, machine
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("engine", "wizard_load", "check_large", "cities", "mail_ledger")
+BENCHMARKS = ("engine", "wizard_load", "check_large", "cities", "mail_ledger", "audience_lists")
 
 
 def run(name: str, quick: bool, work: Path) -> dict[str, Any]:
@@ -60,7 +60,15 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         f"{verdict(cities['target_mib_met'])}",
         f"mail ledger to the fake Mailjet  {results['mail_ledger']['median']['ledger_messages_per_s']:.0f} msg/s "
         f"(client alone {results['mail_ledger']['median']['client_alone_messages_per_s']:.0f} msg/s)",
+        *audience_lines(results["audience_lists"], verdict),
     ]
+
+
+def audience_lines(lists: dict[str, Any], verdict: Any) -> list[str]:
+    return [f"audience list build ({label}, {lists[db]['members']:,} members)  department "
+            f"{lists[db]['department']['median_s']:.3f} s, committee {lists[db]['committee']['median_s']:.3f} s  "
+            f"target < 5 s: {verdict(max(lists[db][n]['median_s'] for n in ('department', 'committee')) < 5)}"
+            for db, label in (("sqlite", "SQLite"), ("mysql", "MariaDB")) if db in lists]
 
 
 def main(argv: list[str]) -> dict[str, Any]:

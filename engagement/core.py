@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import signing
+from engagement.campaigns import lists
 from engagement.config import Settings
 from engagement.db import import_models, make_engine, make_session_factory
 from engagement.mail import service as mail
@@ -50,4 +51,5 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     register_builtins()
     relay = relay_factory(sessions)
     relay_after_commit(sessions, relay)
+    lists.track(sessions)  # membership changes mark audience lists dirty, in their transaction
     return Core(settings, engine, sessions, relay)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import demo_events
 from engagement.accounts.models import User
+from engagement.campaigns import lists
+from engagement.committees.models import Committee, CommitteeMembership
 from engagement.db import transaction, utcnow
+from engagement.geo.communes import department_of
 from engagement.invitations import content
 from engagement.workflow.definitions import load_files, workflow_files
 
@@ -31,17 +36,60 @@ def load(sessions: sessionmaker[Session], workflows_dir: Path, members: int = 0)
     return lines
 
 
+# Real communes (INSEE code, postal code, name) across departments: synthetic members live in them in turn.
+COMMUNES = (
+    ("75104", "75004", "Paris 4e Arrondissement"), ("69381", "69001", "Lyon 1er Arrondissement"),
+    ("13201", "13001", "Marseille 1er Arrondissement"), ("31555", "31000", "Toulouse"),
+    ("33063", "33000", "Bordeaux"), ("44109", "44000", "Nantes"), ("59350", "59000", "Lille"),
+    ("67482", "67000", "Strasbourg"), ("06088", "06000", "Nice"), ("34172", "34000", "Montpellier"),
+    ("35238", "35000", "Rennes"), ("2A004", "20000", "Ajaccio"), ("2B033", "20200", "Bastia"),
+    ("21231", "21000", "Dijon"), ("63113", "63000", "Clermont-Ferrand"), ("87085", "87000", "Limoges"),
+    ("29019", "29200", "Brest"), ("45234", "45000", "Orléans"), ("97411", "97400", "Saint-Denis"),
+    ("97209", "97200", "Fort-de-France"),
+)
+FOLLOW_EVERY = 10  # every 10th synthetic member follows the first demo committee
+
+
+def _member(number: int, now: datetime) -> dict[str, Any]:
+    code, postal_code, city_name = COMMUNES[number % len(COMMUNES)]
+    address = {"street": f"{number % 150 + 1} rue de la République", "postal_code": postal_code, "city": code,
+               "city_name": city_name, "country": "FR"}
+    # A bulk insert skips User's @validates: the department is set here, from the same address.
+    return {"email": f"member{number:06d}@demo.invalid", "first_name": "Demo", "last_name": f"{number:06d}",
+            "role": "member", "is_active": True, "created_at": now, "activated_at": now, "address": address,
+            "department": department_of(address)}
+
+
 def _members(sessions: sessionmaker[Session], count: int) -> int:
-    """Members member000001@demo.invalid ... (no password: they cannot log in); only missing ones are added."""
-    emails = [f"member{i:06d}@demo.invalid" for i in range(1, count + 1)]
-    created = 0
+    """Members member000001@demo.invalid ... (no password: they cannot log in), activated, each in a real
+    commune; every 10th follows the first demo committee. Only what is missing is added, by bulk inserts,
+    so the lists they change are marked dirty here (no session hook sees a bulk insert)."""
+    created, touched, now = 0, set(), utcnow()
     with transaction(sessions) as session:
-        for start in range(0, count, 5000):
-            chunk = emails[start:start + 5000]
-            existing = set(session.scalars(select(User.email).where(User.email.in_(chunk))))
-            fresh = [{"email": e, "first_name": "Demo", "last_name": e[6:12], "role": "member", "is_active": True,
-                      "created_at": utcnow()} for e in chunk if e not in existing]
+        committee_id = session.scalar(select(Committee.id).where(Committee.slug == demo_events.COMMITTEES[0][0]))
+        for start in range(1, count + 1, 5000):
+            numbers = range(start, min(start + 5000, count + 1))
+            emails = [f"member{n:06d}@demo.invalid" for n in numbers]
+            existing = set(session.scalars(select(User.email).where(User.email.in_(emails))))
+            fresh = [_member(n, now) for n in numbers if f"member{n:06d}@demo.invalid" not in existing]
             if fresh:
                 session.execute(insert(User), fresh)
                 created += len(fresh)
+                touched |= {lists.department_key(row["department"]) for row in fresh}
+            if committee_id is not None and _follow(session, committee_id, emails[FOLLOW_EVERY - 1::FOLLOW_EVERY], now):
+                touched.add(lists.committee_key(committee_id))
+        if touched:
+            lists.mark_dirty(session, touched, now)
     return created
+
+
+def _follow(session: Session, committee_id: int, emails: list[str], now: datetime) -> int:
+    """Memberships of the members ``emails`` in the committee, where missing; how many were added."""
+    ids = set(session.scalars(select(User.id).where(User.email.in_(emails))))
+    ids -= set(session.scalars(select(CommitteeMembership.user_id).where(
+        CommitteeMembership.committee_id == committee_id, CommitteeMembership.user_id.in_(ids))))
+    if ids:
+        session.execute(insert(CommitteeMembership), [
+            {"committee_id": committee_id, "user_id": user_id, "role": "follower", "created_at": now}
+            for user_id in sorted(ids)])
+    return len(ids)

@@ -24,6 +24,7 @@ Handler = Callable[[Session, dict[str, Any]], None]
 SelfManaged = Callable[[sessionmaker[Session], dict[str, Any]], None]
 TRANSACTIONAL = "transactional"  # the default queue: account mail, confirmations (never behind a campaign)
 CAMPAIGNS = "campaigns"  # bulk work: expanding and sending campaigns
+LISTS = "lists"  # rebuilding audience lists after membership changes
 
 
 class Relay(Protocol):
@@ -169,6 +170,11 @@ class InProcessRelay:
             self.run(ids)
         else:
             self._background.submit(self.run, ids)
+
+    @classmethod
+    def drain(cls, timeout: float = 60) -> None:
+        """Wait until the background work queued so far is done (one thread: first in, first out)."""
+        cls._background.submit(lambda: None).result(timeout=timeout)
 
     def run(self, ids: list[int]) -> None:
         for outbox_id in ids:

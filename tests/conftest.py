@@ -26,6 +26,7 @@ from engagement import PROJECT_ROOT
 from engagement.config import Settings, load_settings
 from engagement.db import Base, import_models, make_engine, make_session_factory
 from engagement.invitations import content
+from engagement.outbox import InProcessRelay
 from engagement.workflow import definitions
 
 SERVICE_URL = os.environ.get("DATABASE_URL", "")
@@ -111,6 +112,7 @@ def app(settings: Settings) -> Iterator[Any]:
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
+    InProcessRelay.drain()  # a campaign or a list still being built must not outlive its database
     app.extensions["engagement"].engine.dispose()
 
 

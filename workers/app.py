@@ -6,10 +6,10 @@ import tempfile
 from pathlib import Path
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from engagement.config import load_settings
-from engagement.outbox import CAMPAIGNS, TRANSACTIONAL
+from engagement.outbox import CAMPAIGNS, LISTS, TRANSACTIONAL
 
 settings = load_settings()
 
@@ -20,9 +20,9 @@ app.conf.update(
     task_acks_late=True,  # a task killed mid-way is redelivered; handlers are idempotent
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=4,
-    # Two queues, so that a campaign never delays an activation mail: give each its own workers
-    # (`engagement worker --queues campaigns`); a worker started without --queues serves both.
-    task_queues=[Queue(TRANSACTIONAL), Queue(CAMPAIGNS)],
+    # Separate queues, so that a campaign never delays an activation mail: give each its own workers
+    # (`engagement worker --queues campaigns`, `--queues lists`); a worker without --queues serves all.
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in (TRANSACTIONAL, CAMPAIGNS, LISTS)],
     task_default_queue=TRANSACTIONAL,
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,

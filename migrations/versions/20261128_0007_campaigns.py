@@ -26,7 +26,12 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=120), nullable=False, comment="committee:ID or department:CODE"),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("etag", sa.String(length=64), nullable=True, comment="SHA-256 of the JSON"),
-        sa.Column("body", sa.LargeBinary(length=16777215), nullable=True, comment="gzip of the JSON list"),
+        sa.Column(
+            "body",
+            sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb"),
+            nullable=True,
+            comment="gzip of the JSON list",
+        ),
         sa.Column(
             "dirty_at",
             sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql"),
@@ -55,9 +60,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False, comment="plain text, sent as written"),
         sa.Column("sender_name", sa.String(length=100), nullable=True, comment="shown before the platform's address"),
         sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "status", sa.String(length=16), nullable=False, comment="queued, expanding, sending, done or cancelled"
-        ),
+        sa.Column("status", sa.String(length=16), nullable=False, comment="queued, sending, done or cancelled"),
         sa.Column("recipients", sa.Integer(), nullable=False, comment="audience size when it was queued"),
         sa.Column(
             "expanded", sa.Integer(), server_default="0", nullable=False, comment="recipient rows written so far"

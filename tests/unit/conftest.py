@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engagement.config import Settings, load_settings
 from engagement.core import Core, bootstrap
 from engagement.db import Base, make_engine, make_session_factory
+from engagement.outbox import InProcessRelay
 from engagement.workflow import definitions
 from engagement.workflow.registry import REGISTRY, Registry
 
@@ -41,6 +42,7 @@ def core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
     core = bootstrap(settings)
     Base.metadata.create_all(core.engine)
     yield core
+    InProcessRelay.drain()
     core.engine.dispose()
 
 
