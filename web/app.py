@@ -103,6 +103,8 @@ def _init_sessions(app: Flask, core: Core) -> None:
 def _register_blueprints(app: Flask) -> None:
     import web.auth.account
     import web.auth.reset  # password reset and activation resend, on the auth blueprint
+    import web.organizer.audiences  # audience lists, on the organizer blueprint
+    import web.organizer.campaigns  # campaigns, on the organizer blueprint
     import web.organizer.committees  # committee reviews, on the organizer blueprint
     import web.organizer.events  # noqa: F401 - the organizer's events, on the organizer blueprint
     from web.api.views import bp as api
@@ -114,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.events.views import bp as events
     from web.invitations.views import bp as invitations
     from web.organizer.views import bp as organizer
+    from web.unsubscribe.views import bp as unsubscribe
     from web.webhooks.views import bp as webhooks
     from web.wizard.views import bp as wizard
 
@@ -126,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks)
     app.register_blueprint(committees)
     app.register_blueprint(organizer)
+    app.register_blueprint(unsubscribe)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)
     register_error_pages(app)

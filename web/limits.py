@@ -14,9 +14,11 @@ from limits import parse_many
 from web.extensions import limiter
 
 
-def spend(limit: str, scope: str) -> int | None:
-    """Count one use of ``scope`` by this client (and account); None when allowed, else seconds to wait."""
-    who = [("ip", get_remote_address())]
+def spend(limit: str, scope: str, *, per_client: bool = True) -> int | None:
+    """Count one use of ``scope`` by this client (and account); None when allowed, else seconds to wait.
+
+    ``per_client=False`` counts per account only (organizers sharing an office's address)."""
+    who = [("ip", get_remote_address())] if per_client else []
     if current_user.is_authenticated:
         who.append(("user", str(current_user.id)))
     keys = [(item, ("workflow", scope, kind, value)) for item in parse_many(limit) for kind, value in who]

@@ -20,11 +20,16 @@ def digest(email: str) -> str:
 
 def suppress(session: Session, email: str, reason: str, source: str, now: datetime) -> None:
     """Record (idempotently) that ``email`` must not be written to; a bounce or complaint outranks an unsubscribe."""
+    suppress_hash(session, digest(email), reason, source, now)
+
+
+def suppress_hash(session: Session, email_hash: str, reason: str, source: str, now: datetime) -> None:
+    """``suppress`` for an address known only by its ``digest`` (an unsubscribe link names no address)."""
     if reason not in REASONS:
         raise ValueError(f"unknown suppression reason {reason!r}")
-    row = session.get(MailSuppression, digest(email))
+    row = session.get(MailSuppression, email_hash)
     if row is None:
-        session.add(MailSuppression(email_hash=digest(email), reason=reason, source=source, created_at=now))
+        session.add(MailSuppression(email_hash=email_hash, reason=reason, source=source, created_at=now))
     elif reason in BLOCKS_ALL and row.reason not in BLOCKS_ALL:
         row.reason, row.source = reason, source
 

@@ -1,0 +1,37 @@
+"""The campaigns' unsubscribe link: a confirmation page, then one click (RFC 8058) that takes an address off them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from sqlalchemy.exc import IntegrityError
+
+from engagement.db import transaction, utcnow
+from engagement.mail import service as mail
+from engagement.mail import suppression
+from engagement.mail.models import MailSuppression
+from web.db import db, sessions
+from web.extensions import csrf
+
+bp = Blueprint("unsubscribe", __name__)
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail clients POST here without a form; the signed token is the credential
+def unsubscribe(token: str) -> Any:
+    """GET asks (link scanners only GET); POST records the unsubscribe, as often as it is sent."""
+    email_hash = mail.read_unsubscribe(token)
+    if email_hash is None:
+        return render_template("unsubscribe/unsubscribe.html", state="invalid"), 404, NO_STORE
+    if request.method == "GET":
+        done = db().get(MailSuppression, email_hash) is not None
+        return render_template("unsubscribe/unsubscribe.html", state="done" if done else "confirm",
+                               token=token), 200, NO_STORE
+    try:
+        with transaction(sessions()) as session:
+            suppression.suppress_hash(session, email_hash, "unsubscribed", "link", utcnow())
+    except IntegrityError:
+        pass  # the same link posted twice at once: the other request recorded it
+    return render_template("unsubscribe/unsubscribe.html", state="done"), 200, NO_STORE
