@@ -7,7 +7,6 @@ the last key it wrote.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -17,9 +16,9 @@ from sqlalchemy.orm import Session
 from engagement.accounts.models import User
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.events.models import Event, EventRegistration
+from engagement.geo import departments
 
 KINDS = ("all", "committee", "department", "event")
-DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
 
 
 class AudienceError(ValueError):
@@ -51,8 +50,9 @@ def parse(session: Session, spec: str) -> Audience:
         if committee is None or committee.status != "approved":
             raise AudienceError(f"no approved committee {value!r}")
         return Audience("committee", committee.id, None, f"committee:{committee.slug}", committee.name)
-    if kind == "department" and DEPARTMENT.match(value.upper()):
-        return Audience("department", None, value.upper(), f"department:{value.upper()}", value.upper())
+    if kind == "department" and departments.name_of(value.upper()):
+        code = value.upper()
+        return Audience("department", None, code, f"department:{code}", departments.label(code))
     if kind == "event" and value:
         event = session.scalar(select(Event).where(Event.slug == value.lower()))
         if event is None:

@@ -156,10 +156,10 @@ def cancel(session: Session, campaign: Campaign, now: datetime) -> int:
 def progress(session: Session, campaign: Campaign) -> dict[str, Any]:
     """Counts by status (and by the provider's last event), and the share of messages final."""
     by_status = dict(session.execute(select(MailMessage.status, func.count()).where(
-        MailMessage.campaign_id == campaign.id).group_by(MailMessage.status)).tuples().all())
+        MailMessage.campaign_id == campaign.id).group_by(MailMessage.status)).all())
     events = dict(session.execute(select(MailMessage.provider_event, func.count()).where(
         MailMessage.campaign_id == campaign.id, MailMessage.provider_event.is_not(None),
-    ).group_by(MailMessage.provider_event)).tuples().all())
+    ).group_by(MailMessage.provider_event)).all())
     final = sum(by_status.get(status, 0) for status in FINAL)
     total = max(campaign.recipients, campaign.expanded) if campaign.expanded_at is None else campaign.expanded
     return {"campaign": campaign.id, "status": campaign.status, "recipients": total,

@@ -8,11 +8,12 @@ it already holds it (its CustomID), so a message accepted once is never sent twi
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction, utcnow
@@ -93,8 +94,17 @@ def _claim(factory: sessionmaker[Session], ids: list[int], now: datetime,
                 busy.append(row.id)
                 continue
             (stale if row.status == "sending" else fresh).append(row.id)
-            row.status, row.sending_at, row.attempts = "sending", now, row.attempts + 1
+        # One statement for the whole claim (an UPDATE a row costs a round trip each on MySQL).
+        _update(session, fresh + stale, status="sending", sending_at=now, attempts=MailMessage.attempts + 1)
     return fresh, stale, busy
+
+
+def _update(session: Session, ids: list[int], **values: Any) -> None:
+    """Set ``values`` on the rows ``ids`` still ``sending`` or ``queued``, 1,000 a statement."""
+    for start in range(0, len(ids), 1000):
+        session.execute(update(MailMessage).where(
+            MailMessage.id.in_(ids[start:start + 1000]), MailMessage.status.in_(("queued", "sending")),
+        ).values(**values).execution_options(synchronize_session=False))
 
 
 def _held(session: Session, mail_id: int) -> bool:
@@ -116,22 +126,33 @@ def _load(factory: sessionmaker[Session], ids: list[int], prepare: Prepare | Non
 
 
 def _record(factory: sessionmaker[Session], outcomes: list[Outcome], backend: str, now: datetime) -> None:
+    """Each outcome on its row, if the row is still claimed: a few statements, not one a message."""
     if not outcomes:
         return
+    groups: dict[tuple[str, str | None], list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        groups[(outcome.status, outcome.error)].append(outcome)
     with transaction(factory) as session:
-        ids = [o.mail_id for o in outcomes]
-        found = {row.id: row for start in range(0, len(ids), 1000) for row in session.scalars(
-            select(MailMessage).where(MailMessage.id.in_(ids[start:start + 1000])).with_for_update())}
-        for outcome in outcomes:
-            row = found.get(outcome.mail_id)
-            if row is None or row.status != "sending":
-                continue
-            row.backend, row.error = backend, outcome.error
-            if outcome.status == "sent":
-                row.status, row.provider_id, row.sent_at = "sent", outcome.provider_id, now
-            elif outcome.status == "refused":
-                row.status = "failed"
-            elif outcome.status == "retry":  # not at the provider: back in the queue
-                row.status, row.sending_at = "queued", None
+        for (status, error), group in groups.items():
+            ids = [o.mail_id for o in group]
+            if status == "sent":
+                for start in range(0, len(group), 1000):
+                    part = group[start:start + 1000]
+                    session.execute(update(MailMessage).where(
+                        MailMessage.id.in_([o.mail_id for o in part]), MailMessage.status == "sending",
+                    ).values(status="sent", sent_at=now, backend=backend, error=error, provider_id=case(
+                        {o.mail_id: o.provider_id for o in part}, value=MailMessage.id,
+                    )).execution_options(synchronize_session=False))
+            elif status == "refused":
+                _update_claimed(session, ids, status="failed", backend=backend, error=error)
+            elif status == "retry":  # not at the provider: back in the queue
+                _update_claimed(session, ids, status="queued", sending_at=None, backend=backend, error=error)
             else:  # unknown: perhaps at the provider; the next attempt asks before sending
-                row.sending_at = STALE
+                _update_claimed(session, ids, sending_at=STALE, backend=backend, error=error)
+
+
+def _update_claimed(session: Session, ids: list[int], **values: Any) -> None:
+    for start in range(0, len(ids), 1000):
+        session.execute(update(MailMessage).where(
+            MailMessage.id.in_(ids[start:start + 1000]), MailMessage.status == "sending",
+        ).values(**values).execution_options(synchronize_session=False))

@@ -33,7 +33,7 @@ class Campaign(Base):
     sender_name: Mapped[str | None] = mapped_column(String(100), comment="shown before the platform's address")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="queued",
-                                        comment="queued, expanding, sending, done or cancelled")
+                                        comment="queued, sending, done or cancelled")
     recipients: Mapped[int] = mapped_column(default=0, comment="audience size when it was queued")
     expanded: Mapped[int] = mapped_column(default=0, server_default="0", comment="recipient rows written so far")
     cursor: Mapped[int] = mapped_column(default=0, server_default="0",

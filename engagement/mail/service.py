@@ -26,9 +26,9 @@ TEMPLATE_DIR = PROJECT_ROOT / "templates" / "email"
 DELIVER_TOPIC = "mail.deliver"
 
 BACKENDS = ("outbox", "mailjet")  # outbox: kept stored (viewable at /dev/mailbox); mailjet: sent for real
-CAMPAIGN_FOOTER = ("\n\n-- \nVous recevez ce message en tant que membre de {platform}. Pour ne plus recevoir ces "
-                   "messages : {link}\nYou receive this message as a member of {platform}. To stop receiving "
-                   "these messages: {link}\n")
+CAMPAIGN_FOOTER = ("\n\n-- \nVous recevez ce message parce que vous êtes inscrit(e) sur {platform}. Pour ne plus "
+                   "recevoir ces messages : {link}\nYou receive this message because you joined {platform}. To "
+                   "stop receiving these messages: {link}\n")
 _config: dict[str, Any] = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>",
                           "site_url": "http://127.0.0.1:5000", "lease": LEASE}
 _transport: dict[str, Transport] = {}
