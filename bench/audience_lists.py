@@ -20,13 +20,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, create_tables, emit
+from harness import ROOT, Database, create_tables, emit
 
 sys.path.insert(0, str(ROOT))
 
@@ -47,20 +46,9 @@ def sqlite_url() -> Iterator[str]:
 
 @contextmanager
 def mysql_url(base_url: str) -> Iterator[str]:
-    """A throwaway database on the server of ``base_url``, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base, name = make_url(base_url), f"engagement_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE `{name}`"))
-        admin.dispose()
+    """A throwaway database on the server of ``base_url`` (its tables created), dropped afterwards."""
+    with Database(base_url) as database:
+        yield database.url
 
 
 def populate(factory: Any, members: int) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+LOCAL_MYSQL = "mysql+pymysql://root@localhost/test?unix_socket=/run/mysqld/mysqld.sock&charset=utf8mb4"
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -60,6 +61,37 @@ def create_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     Base.metadata.create_all(engine)
     engine.dispose()
+
+
+class Database:
+    """A throwaway MariaDB database beside DATABASE_URL's."""
+
+    def __init__(self, base_url: str) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        self.base = make_url(base_url)
+        self.name = f"engagement_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(self.base)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        admin.dispose()
+        self.url = self.base.set(database=self.name).render_as_string(hide_password=False)
+        create_tables(self.url)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.drop()
+
+    def drop(self) -> None:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(self.base)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{self.name}`"))
+        admin.dispose()
 
 
 def rss_kib() -> int:

@@ -28,13 +28,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, create_tables, emit
+from harness import LOCAL_MYSQL, ROOT, Database, emit
 
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.mailjet import FakeMailjet  # the fake lives with the tests
 
-LOCAL_DB = "mysql+pymysql://root@localhost/test?unix_socket=/run/mysqld/mysqld.sock&charset=utf8mb4"
 LOCAL_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -59,31 +58,6 @@ def children(pid: int) -> list[int]:
 def pids_of(name: str) -> list[int]:
     done = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False)
     return [int(p) for p in done.stdout.split()]
-
-
-class Database:
-    """A throwaway MariaDB database beside DATABASE_URL's."""
-
-    def __init__(self, base_url: str) -> None:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        self.base = make_url(base_url)
-        self.name = f"engagement_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(self.base)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-        admin.dispose()
-        self.url = self.base.set(database=self.name).render_as_string(hide_password=False)
-        create_tables(self.url)
-
-    def drop(self) -> None:
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(self.base)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{self.name}`"))
-        admin.dispose()
 
 
 def add_members(url: str, count: int) -> None:
@@ -198,7 +172,7 @@ def run(recipients: int, workers: int, concurrency: int, do_kill: bool, work: Pa
     from engagement.mail.mailjet import custom_id
     from engagement.mail.models import Campaign, MailMessage
 
-    database = Database(os.environ.get("DATABASE_URL") or LOCAL_DB)
+    database = Database(os.environ.get("DATABASE_URL") or LOCAL_MYSQL)
     broker = os.environ["CELERY_BROKER_URL"]
     log = Path(os.environ.get("FANOUT_LOG") or work / "workers.log")
     cleanup: list[Any] = []  # whatever happens, no worker outlives the run (it would eat the next run's tasks)

@@ -6,6 +6,7 @@ retained by the library and live instances cost no per-instance machine memory.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import holds
 from engagement.workflow.registry import REGISTRY, Registry
 from engagement.workflow.spec import ActionSpec, WorkflowSpec
+
+# The library logs three INFO lines per firing (callbacks run); the transition log table is ours.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 class Subject:
