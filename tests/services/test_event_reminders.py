@@ -100,7 +100,9 @@ def test_a_worker_sends_each_due_reminder_once(worker_log: Path, factory: sessio
     sent = _reminders(factory)
     assert sorted(m.to[0] for m in sent) == DUE
     assert all(len(m.to) == 1 for m in sent)
-    assert {m.status for m in sent} == {"sent"}  # delivered by the worker right after its commit
+    # Each reminder's outbox row is relayed to the transactional queue after the task's commit and
+    # delivered by a worker (this one) as its own task.
+    assert _wait(lambda: {m.status for m in _reminders(factory)} == {"sent"}), [m.status for m in _reminders(factory)]
     assert all(m.attachments and m.attachments[0]["filename"].endswith(".ics") for m in sent)
     with factory() as session:
         reminded = set(session.scalars(select(EventRegistration.email)
