@@ -8,7 +8,7 @@ MO := translations/fr/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messag
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install dev translations messages bench clean browser-deps geo-data
+.PHONY: run test lint install dev translations messages bench bench-deps clean browser-deps geo-data
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,8 +56,14 @@ test: $(DEV_STAMP) $(MO)
 geo-data: $(STAMP)
 	$(BIN)/python tools/build_geo_data.py
 
-bench: $(DEV_STAMP) $(MO)
+bench: $(DEV_STAMP) $(MO) bench-deps
 	$(BIN)/python bench/run_all.py
+
+# The load generator of the benchmarks (Debian's wrk), installed when run as root.
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; \
+	  else echo "wrk missing: sudo apt-get install wrk (the load benchmarks need it)"; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
