@@ -282,8 +282,8 @@ def campaign_send(audience: str, subject: str, body_file: Any, from_name: str | 
     click.echo(json.dumps({"campaign": campaign_id, "recipients": count}))
     if wait:
         figures = _wait_for(core, campaign_id)
-        click.echo(f"campaign {campaign_id}: " + ", ".join(
-            f"{n} {status}" for status, n in figures["statuses"].items() if n), err=True)
+        counts = ", ".join(f"{n} {status}" for status, n in figures["statuses"].items() if n)
+        click.echo(f"campaign {campaign_id}: {counts or 'no recipient'}", err=True)
 
 
 def _wait_for(core: Any, campaign_id: int) -> dict[str, Any]:
