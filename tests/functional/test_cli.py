@@ -181,3 +181,41 @@ def test_bad_configuration_is_a_clear_error(cli, monkeypatch):
     result = cli("workflows", "list")
     assert result.exit_code != 0
     assert "MAIL_BACKEND must be one of" in result.stderr
+
+
+def _lyon_members(settings: Settings, count: int) -> None:
+    from engagement.accounts.models import User
+    from engagement.db import make_engine, make_session_factory, transaction, utcnow
+
+    engine = make_engine(settings.database_url)
+    with transaction(make_session_factory(engine)) as session:
+        session.add_all([User(email=f"lyon{n}@example.org", activated_at=utcnow(), address={
+            "street": "1 place Bellecour", "postal_code": "69002", "city": "69382", "city_name": "Lyon 2e",
+            "country": "FR"}) for n in range(count)])
+    engine.dispose()
+
+
+def test_campaign_send_waits_for_every_message_and_prints_the_contract_json(cli, settings, tmp_path):
+    _lyon_members(settings, 7)
+    body = tmp_path / "body.txt"
+    body.write_text("Bonjour,\nRéunion samedi place Bellecour.\n", encoding="utf-8")
+    result = cli("campaign", "send", "--audience", "department:69", "--subject", "Samedi", "--body-file", str(body),
+                 "--wait")
+    assert result.exit_code == 0, result.output
+    queued = json.loads(result.stdout)
+    assert set(queued) == {"campaign", "recipients"} and queued["recipients"] == 7
+    assert "7 sent" in result.stderr
+    shown = json.loads(cli("campaign", "show", str(queued["campaign"])).stdout)
+    assert (shown["status"], shown["statuses"]["sent"], shown["finished"]) == ("done", 7, True)
+    listed = json.loads(cli("mail", "list", "--json", "--limit", "20").stdout)
+    assert sorted(row["to"][0] for row in listed) == sorted(f"lyon{n}@example.org" for n in range(7))
+    assert all(row["subject"] == "Samedi" and row["status"] == "sent" for row in listed)
+
+
+@pytest.mark.parametrize("audience", ["department:20", "committee:nowhere", "event:none", "everyone"])
+def test_campaign_send_refuses_an_audience_that_names_nothing(cli, tmp_path, audience):
+    body = tmp_path / "body.txt"
+    body.write_text("Bonjour.", encoding="utf-8")
+    result = cli("campaign", "send", "--audience", audience, "--subject", "S", "--body-file", str(body))
+    assert result.exit_code == 1
+    assert result.stdout == "" and "audience:" in result.stderr
