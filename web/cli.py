@@ -266,7 +266,10 @@ def campaign() -> None:
 @click.option("--body-file", required=True, type=click.File("r", encoding="utf-8"), help="plain text; - for stdin")
 @click.option("--from-name", default=None, help="shown before the platform's address")
 @click.option("--wait", is_flag=True, help="return once every message has a final status")
-def campaign_send(audience: str, subject: str, body_file: Any, from_name: str | None, wait: bool) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="with --wait: give up after this long (exit status 1; the campaign goes on)")
+def campaign_send(audience: str, subject: str, body_file: Any, from_name: str | None, wait: bool,
+                  timeout: float | None) -> None:
     """Queue a campaign; prints {"campaign": ID, "recipients": N}."""
     from engagement.campaigns import service
     from engagement.db import transaction
@@ -281,18 +284,19 @@ def campaign_send(audience: str, subject: str, body_file: Any, from_name: str | 
         raise click.ClickException(f"{exc.field}: {exc}") from None
     click.echo(json.dumps({"campaign": campaign_id, "recipients": count}))
     if wait:
-        figures = _wait_for(core, campaign_id)
+        figures = _wait_for(core, campaign_id, timeout)
         counts = ", ".join(f"{n} {status}" for status, n in figures["statuses"].items() if n)
         click.echo(f"campaign {campaign_id}: {counts or 'no recipient'}", err=True)
 
 
-def _wait_for(core: Any, campaign_id: int) -> dict[str, Any]:
+def _wait_for(core: Any, campaign_id: int, timeout: float | None) -> dict[str, Any]:
     import time
 
     from engagement.campaigns import service
     from engagement.mail.models import Campaign
 
     shown = -1
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         with core.sessions() as session:
             found = session.get(Campaign, campaign_id)
@@ -304,6 +308,10 @@ def _wait_for(core: Any, campaign_id: int) -> dict[str, Any]:
         if sys.stderr.isatty() and figures["percent"] != shown:
             shown = figures["percent"]
             click.echo(f"\r{shown:3d}% ({figures['final']}/{figures['recipients']})", err=True, nl=False)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise click.ClickException(
+                f"campaign {campaign_id}: {figures['final']}/{figures['recipients']} final after {timeout:g} s; "
+                "it goes on in the background (is a mail worker running?)")
         time.sleep(0.5)
 
 

@@ -26,6 +26,8 @@ def cli(env: dict[str, str], settings: Settings, monkeypatch: pytest.MonkeyPatch
     """Run ``engagement ARGS`` with the deployment's environment (tables created by ``settings``)."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    # As in every deployment the tests make: tasks run in process unless a test starts its own worker.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
 
     def run(*args: str, stdin: str | None = None) -> Result:
         return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
@@ -219,3 +221,19 @@ def test_campaign_send_refuses_an_audience_that_names_nothing(cli, tmp_path, aud
     result = cli("campaign", "send", "--audience", audience, "--subject", "S", "--body-file", str(body))
     assert result.exit_code == 1
     assert result.stdout == "" and "audience:" in result.stderr
+
+
+def test_campaign_send_wait_gives_up_after_its_timeout(cli, settings, tmp_path, monkeypatch):
+    from engagement.campaigns import service
+
+    real = service.progress
+    # As with a broker and no worker: the campaign never ends.
+    monkeypatch.setattr(service, "progress", lambda *a, **k: {**real(*a, **k), "finished": False})
+    _lyon_members(settings, 2)
+    body = tmp_path / "body.txt"
+    body.write_text("Bonjour.", encoding="utf-8")
+    result = cli("campaign", "send", "--audience", "department:69", "--subject", "S", "--body-file", str(body),
+                 "--wait", "--timeout", "0.2")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["recipients"] == 2  # the campaign was queued all the same
+    assert "after 0.2 s; it goes on in the background" in result.stderr
