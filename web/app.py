@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         # REDIS_PREFIX at the storage itself: it then covers every counter, the decorators' and those
         # the wizard and the log-in throttle hit by hand.
-        RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"LIMITS:{settings.redis_prefix}"} if settings.redis_url else {},
+        RATELIMIT_STORAGE_OPTIONS=_limit_storage_options(settings),
+        # Redis down: count in this process's memory (logged), and go back to Redis once it answers.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=bool(settings.redis_url),
         RATELIMIT_HEADERS_ENABLED=True,
         ENGAGEMENT_ENV=settings.env,
     )
@@ -86,14 +88,24 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+def _limit_storage_options(settings: Settings) -> dict[str, Any]:
+    if not settings.redis_url:
+        return {}
+    from web.resilience import redis_options
+
+    return {"key_prefix": f"LIMITS:{settings.redis_prefix}", **redis_options()}
+
+
 def _init_sessions(app: Flask, core: Core) -> None:
     if core.settings.redis_url:
         import redis
-        from flask_session.redis import RedisSessionInterface
 
-        client = redis.Redis.from_url(core.settings.redis_url)
+        from web.resilience import redis_options
+        from web.sessions import ResilientRedisSessionInterface
+
+        client = redis.Redis.from_url(core.settings.redis_url, **redis_options())
         prefix = f"{core.settings.redis_prefix}session:"
-        app.session_interface = RedisSessionInterface(app, client=client, key_prefix=prefix)
+        app.session_interface = ResilientRedisSessionInterface(app, client=client, key_prefix=prefix)
     else:
         from web.sessions import DatabaseSessionInterface
 

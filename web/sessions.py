@@ -1,16 +1,24 @@
-"""Database-backed server-side sessions on Flask-Session's interface (the embedded default)."""
+"""Server-side sessions on Flask-Session's interface: in the database (the embedded default) or in
+Redis (``REDIS_URL``), where an outage degrades to an empty, unsaved session instead of an error."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, Response
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
+from flask_session.redis import RedisSession, RedisSessionInterface
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction, utcnow
 from engagement.sessions import models
+from web.resilience import Breaker
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseSessionInterface(ServerSideSessionInterface):
@@ -38,3 +46,77 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
     def _delete_expired_sessions(self) -> None:
         with transaction(self.sessions) as session:
             models.purge_expired(session)
+
+
+class StandInSession(RedisSession):
+    """The empty session of a request the session store could not serve: never saved."""
+
+    unavailable = True
+
+
+class ResilientRedisSessionInterface(RedisSessionInterface):
+    """Redis sessions that survive Redis: an error gives an empty stand-in session, never a 500.
+
+    The stand-in keeps the browser's session id and is never written back, so the session stored
+    before the outage is found again once Redis answers. A breaker keeps requests off a dead Redis
+    for a few seconds after each failure (no timeout paid by every request)."""
+
+    def __init__(self, app: Flask, client: Redis, key_prefix: str, breaker: Breaker | None = None) -> None:
+        super().__init__(app, client=client, key_prefix=key_prefix)
+        self.breaker = breaker or Breaker("session store (Redis)")
+
+    def open_session(self, app: Flask, request: Request) -> ServerSideSession:
+        if not self.breaker.is_open:
+            try:
+                return super().open_session(app, request)
+            except RedisError as error:
+                self.breaker.trip(error)
+        sid = request.cookies.get(self.get_cookie_name(app)) or self._generate_sid(self.sid_length)
+        return StandInSession(sid=sid, permanent=self.permanent)
+
+    def save_session(self, app: Flask, session: ServerSideSession, response: Response) -> None:
+        if getattr(session, "unavailable", False):
+            return  # an empty stand-in must not replace (or delete) what Redis holds
+        if self.breaker.is_open:
+            if session.modified:
+                log.warning("session store down: this request's session changes are not saved")
+            return
+        try:
+            super().save_session(app, session, response)
+        except RedisError as error:
+            self.breaker.trip(error)
+            log.warning("session store down: this request's session changes are not saved")
+
+    def answers(self) -> bool:
+        """Whether Redis answers a PING now (False at once while the breaker is open)."""
+        if self.breaker.is_open:
+            return False
+        try:
+            self.client.ping()
+        except RedisError as error:
+            self.breaker.trip(error)
+            return False
+        self.breaker.succeeded()
+        return True
+
+    # What touches Redis closes the breaker when it answers.
+    def _retrieve_session_data(self, store_id: str) -> dict[str, Any] | None:
+        data = super()._retrieve_session_data(store_id)
+        self.breaker.succeeded()
+        return data
+
+    def _upsert_session(self, session_lifetime: timedelta, session: ServerSideSession, store_id: str) -> None:
+        super()._upsert_session(session_lifetime, session, store_id)
+        self.breaker.succeeded()
+
+    def _delete_session(self, store_id: str) -> None:
+        super()._delete_session(store_id)
+        self.breaker.succeeded()
+
+    def regenerate(self, session: ServerSideSession) -> None:
+        try:
+            super().regenerate(session)
+        except RedisError as error:  # the old id could not be deleted: it expires on its own
+            self.breaker.trip(error)
+            session.sid = self._generate_sid(self.sid_length)
+            session.modified = True

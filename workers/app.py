@@ -13,6 +13,7 @@ from engagement.outbox import CAMPAIGNS, LISTS, TRANSACTIONAL
 
 settings = load_settings()
 
+_amqp = (settings.celery_broker_url or "").startswith(("amqp", "pyamqp"))
 app = Celery("engagement", broker=settings.celery_broker_url or "memory://", include=["workers.tasks"])
 app.conf.update(
     task_serializer="json",
@@ -25,6 +26,15 @@ app.conf.update(
     task_queues=[Queue(name, Exchange(name), routing_key=name) for name in (TRANSACTIONAL, CAMPAIGNS, LISTS)],
     task_default_queue=TRANSACTIONAL,
     broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=None,  # a worker waits out a broker outage however long, then consumes again
+    # A dead broker must not hold a request: a connection attempt gives up after a second, and a
+    # publish retries once at once (the retry reconnects a pooled connection a broker restart closed).
+    # The relay then leaves the row pending and relays it when the broker answers (workers/dispatch.py).
+    broker_connection_timeout=1.0,
+    task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
+    # RabbitMQ confirms every message once stored (about 0.5 ms each): without it, a message taken
+    # just before the broker crashed is lost while its outbox row looks relayed.
+    broker_transport_options={"confirm_publish": True} if _amqp else {},
     task_ignore_result=True,
     # Reminders are found in the database (registrations not yet reminded), so a missed run only
     # delays them to the next one: the schedule itself holds no state worth keeping.

@@ -41,5 +41,7 @@ def send_reminders() -> int:
 
 @app.task(name="engagement.outbox.sweep", acks_late=True)
 def sweep_outbox() -> int:
-    """Relay again the rows still undelivered a while after their commit (their task was lost)."""
+    """Relay again the rows stranded by a broker outage (whatever their age), then those still
+    undelivered a while after their commit (their task was lost); returns how many of those."""
+    CeleryRelay(core().sessions).relay_stranded()
     return relay_pending(core().sessions, core().relay, older_than=SWEEP_AFTER)

@@ -10,7 +10,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse
 
 from engagement.accounts.service import normalize_email
-from web.extensions import limiter
+from web.limits import counted
 
 FAILURES = parse("5 per 10 minutes")
 
@@ -22,9 +22,10 @@ def _keys(email: str) -> list[tuple[str, str]]:
 
 def locked(email: str) -> bool:
     """Whether this address or this client has failed too often lately."""
-    return any(not limiter.limiter.test(FAILURES, *key) for key in _keys(email))
+    keys = _keys(email)
+    return counted(lambda counters: any(not counters.test(FAILURES, *key) for key in keys))
 
 
 def record_failure(email: str) -> None:
-    for key in _keys(email):
-        limiter.limiter.hit(FAILURES, *key)
+    keys = _keys(email)
+    counted(lambda counters: [counters.hit(FAILURES, *key) for key in keys])

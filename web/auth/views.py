@@ -21,6 +21,7 @@ from engagement.workflow.models import WorkflowInstance
 from web.auth import throttle
 from web.db import db, sessions
 from web.extensions import limiter, login_manager
+from web.resilience import needs_session
 from web.safety import safe_next
 from web.wizard.views import SESSION_KEY
 
@@ -104,6 +105,7 @@ def signup() -> Any:
 
 @bp.get("/account/activate/<token>")
 @limiter.limit("20 per minute")
+@needs_session  # the single-use link logs in: never spend it while the session cannot be saved
 def activate(token: str) -> Any:
     """The link of the activation mail: activates the account and logs it in, once."""
     with transaction(sessions()) as dbs:

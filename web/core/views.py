@@ -7,12 +7,13 @@ import logging
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from werkzeug.exceptions import HTTPException
 
 from engagement.workflow.models import WorkflowDefinition
 from web.app import LOCALES, current_core
 from web.db import db
+from web.resilience import probe_all, session_unavailable, unavailable
 from web.safety import safe_next
 
 bp = Blueprint("core", __name__)
@@ -37,30 +38,32 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    settings = current_core().settings
-    probes = {"database": lambda: db().execute(text("SELECT 1"))}
-    if settings.redis_url:
-        probes["redis"] = lambda: _redis_ping(settings.redis_url)
-    if settings.celery_broker_url:
+    """200 when every service answers; else 503 naming those down (each probe has at most a second)."""
+    core = current_core()
+    probes = {"database": lambda: _database_ping(core.engine)}
+    if core.settings.redis_url:
+        probes["redis"] = lambda: _redis_ping(core.settings.redis_url)
+    if core.settings.celery_broker_url:
         from workers.dispatch import check_broker
 
         probes["broker"] = check_broker
-    checks: dict[str, str] = {}
-    for name, probe in probes.items():
-        try:
-            probe()
-            checks[name] = "ok"
-        except Exception:
-            log.warning("readiness: %s unreachable", name, exc_info=True)
-            checks[name] = "down"
+    checks = probe_all(probes)  # side by side, in threads: a probe uses no request state
     down = [name for name, state in checks.items() if state != "ok"]
-    return jsonify(status="down" if down else "ok", checks=checks, down=down), 503 if down else 200
+    headers = {"Cache-Control": "no-store"}
+    return jsonify(status="down" if down else "ok", checks=checks, down=down), 503 if down else 200, headers
+
+
+def _database_ping(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def _redis_ping(url: str) -> None:
     import redis
 
-    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    from web.resilience import redis_options
+
+    client = redis.Redis.from_url(url, **redis_options())
     try:
         client.ping()
     finally:
@@ -79,6 +82,8 @@ def choose_language():
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if session_unavailable():  # the token could not be checked: the session store is down
+            return unavailable()
         message = _("Your session has expired or the form was sent twice. Please try again.")
         return render_template("errors/error.html", code=400, message=message), 400
 

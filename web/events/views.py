@@ -16,6 +16,7 @@ from forms.events import CATEGORY_LABELS
 from web.db import db, sessions
 from web.extensions import csrf
 from web.locale import current_locale
+from web.resilience import needs_session
 from web.wizard.views import open_with
 
 bp = Blueprint("events", __name__)
@@ -70,6 +71,7 @@ def detail(slug: str) -> Any:
 
 
 @bp.get("/events/<slug>/register")
+@needs_session
 def register(slug: str) -> Any:
     """Open the registration workflow for this event (a registration for another event is set aside)."""
     event = event_or_404(slug)

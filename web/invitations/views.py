@@ -12,6 +12,7 @@ from engagement.invitations import links, service
 from engagement.workflow import definitions
 from web.db import db, sessions
 from web.extensions import csrf
+from web.resilience import needs_session
 from web.wizard.views import open_with
 
 bp = Blueprint("invitations", __name__)
@@ -24,6 +25,7 @@ def start() -> Any:
 
 
 @bp.get("/invitation/join/<token>")
+@needs_session
 def join(token: str) -> Any:
     """The friend followed the email's link: the sign-up they now start is credited to the inviter."""
     invitation = service.followed(db(), token)

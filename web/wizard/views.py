@@ -25,6 +25,7 @@ from web.api.views import city_options
 from web.db import db, sessions
 from web.limits import spend
 from web.locale import current_locale
+from web.resilience import needs_session
 from web.wizard.presenter import button_label, error_summary, refusal_message
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
@@ -171,6 +172,7 @@ def _subtitle(flow: CompiledWorkflow, instance: WorkflowInstance, locale: str) -
 
 
 @bp.get("/<workflow_id>")
+@needs_session  # it remembers the visitor's instance there: without it every visit would start a new one
 def show(workflow_id: str) -> Any:
     flow = _active_or_404(workflow_id)
     instance = _current(db(), workflow_id)
