@@ -34,6 +34,17 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def upgrade_sql(url: str, start: str | None, revision: str = "head") -> str:
+    """The SQL that upgrading from ``start`` (None: an empty database) to ``revision`` would run, in
+    the dialect of ``url``, without connecting to it: what an operator reviews before a release."""
+    import io
+
+    config = alembic_config(url)
+    config.output_buffer = io.StringIO()
+    command.upgrade(config, f"{start}:{revision}" if start else revision, sql=True)
+    return config.output_buffer.getvalue()
+
+
 def downgrade(url: str, revision: str) -> None:
     """Migrate the database at ``url`` down to ``revision`` (``base`` empties it)."""
     command.downgrade(alembic_config(url), revision)

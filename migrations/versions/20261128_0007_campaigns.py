@@ -122,6 +122,10 @@ def upgrade() -> None:
 
 def _backfill_departments() -> None:
     """Each member's department from the address already stored, in batches of 1,000."""
+    if op.get_context().as_sql:  # printing the SQL for review: the backfill is Python, it has none
+        op.execute("-- 0007_campaigns: users.department is backfilled in Python from users.address here "
+                   "(engagement/geo/communes.py department_of); `engagement db upgrade` does it")
+        return
     users = sa.table(
         "users", sa.column("id", sa.Integer()), sa.column("address", sa.JSON()), sa.column("department", sa.String(3))
     )
