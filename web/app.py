@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.events.views import bp as events
     from web.invitations.views import bp as invitations
     from web.organizer.views import bp as organizer
+    from web.studio import bp as studio
     from web.unsubscribe.views import bp as unsubscribe
     from web.webhooks.views import bp as webhooks
     from web.wizard.views import bp as wizard
@@ -141,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks)
     app.register_blueprint(committees)
     app.register_blueprint(organizer)
+    app.register_blueprint(studio)
     app.register_blueprint(unsubscribe)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)

@@ -35,8 +35,10 @@ from engagement.workflow.spec import (
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LOCALES = ("fr", "en")
 TOP_KEYS = {"id", "version", "title", "description", "subtitle", "inputs", "access", "initial", "states",
-            "transitions"}
-STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back", "automatic"}
+            "transitions", "migrate_from"}
+STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back", "automatic", "sla"}
+SLA = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")  # `sla: 48h`: an integer and a unit
+SLA_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label", "rate_limit"}
 FIELD_KEYS = {
     "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
@@ -161,6 +163,7 @@ class Checker:
             self.deferred.append((("subtitle",) if locale == "*" else ("subtitle", locale), source, "template"))
         states = self.states(doc.get("states"), ("states",))
         transitions = self.transitions(doc.get("transitions"), ("transitions",), states)
+        migrate_from = self.migrate_from(doc.get("migrate_from"), ("migrate_from",), version, states)
         initial = doc.get("initial")
         if "initial" in doc and initial not in states:
             self.error(("initial",), f"initial state {initial!r} is not a declared state")
@@ -173,8 +176,39 @@ class Checker:
             id=workflow_id, version=version, initial=initial, states=states,
             transitions=tuple(transitions), title=self.text(doc.get("title"), ("title",)),
             description=self.text(doc.get("description"), ("description",)), access=access,
-            subtitle=subtitle, inputs=inputs,
+            subtitle=subtitle, inputs=inputs, migrate_from=migrate_from,
         )
+
+    def migrate_from(self, node: Any, path: Path, version: Any,
+                     states: dict[str, StateSpec]) -> dict[int, dict[str, str]]:
+        """``{old version: {old state: new state}}``: where live instances of older versions move."""
+        if node is None:
+            return {}
+        if not isinstance(node, dict) or not node:
+            self.error(path, "migrate_from must be a mapping {old version: {old state: new state}}")
+            return {}
+        result: dict[int, dict[str, str]] = {}
+        for old, mapping in node.items():
+            number = int(old) if str(old).isdigit() else None
+            if number is None or number < 1 or (isinstance(version, int) and number >= version):
+                self.error((*path, old), f"migrate_from key {old!r} is not an older version "
+                                         f"(a positive integer below version {version})", key=True)
+                continue
+            if not isinstance(mapping, dict) or not mapping:
+                self.error((*path, old), "a migration is a mapping {old state: new state}")
+                continue
+            result[number] = {}
+            for source, dest in mapping.items():
+                if self.name(source, (*path, old, source), "old state", key=True) is None:
+                    continue
+                if not isinstance(dest, str) or dest not in states:
+                    self.error((*path, old, source), f"migration target {dest!r} is not a state of this file")
+                elif states[dest].automatic:
+                    self.error((*path, old, source), f"migration target {dest!r} is automatic: "
+                                                     "an instance cannot wait there")
+                else:
+                    result[number][source] = dest
+        return result
 
     def inputs(self, node: Any, path: Path) -> tuple[str, ...]:
         """Answers the page that opens the workflow provides (an event's slug, say): names only."""
@@ -208,12 +242,26 @@ class Checker:
                 on_exit=self.actions(body.get("on_exit"), (*state_path, "on_exit")),
                 allow_back=self.boolean(body, "allow_back", state_path, True),
                 page=not self.boolean(body, "automatic", state_path, True),
+                sla_seconds=self.sla(body, state_path),
             )
             if states[name].final and fields:
                 self.error((*state_path, "fields"), f"final state {name!r} cannot have fields")
             if "automatic" in body and (fields or states[name].final):
                 self.error((*state_path, "automatic"), "only a state without fields, not final, takes automatic")
+            if "sla" in body and states[name].final:
+                self.error((*state_path, "sla"), f"final state {name!r} cannot have an sla (nobody waits there)")
         return states
+
+    def sla(self, body: dict[str, Any], path: Path) -> int | None:
+        """``sla: 48h``: seconds after which an instance still in the state is stuck (s, m, h or d)."""
+        if "sla" not in body:
+            return None
+        match = SLA.match(body["sla"]) if isinstance(body["sla"], str) else None
+        if match is None:
+            self.error((*path, "sla"), f"sla must be a positive integer and a unit s, m, h or d (like 48h), "
+                                       f"got {body['sla']!r}")
+            return None
+        return int(match[1]) * SLA_UNITS[match[2]]
 
     def fields(self, node: Any, path: Path) -> Iterable[FieldSpec]:
         if node is None:

@@ -69,6 +69,8 @@ def load_files(session: Session, paths: Iterable[Path]) -> tuple[list[Published]
     checked, diagnostics = check_files(paths)
     published = []
     for path, text, spec in checked:
+        if (active_version(session, spec.id) or 0) > spec.version:
+            continue  # a newer version (published from the studio) keeps serving
         try:
             with session.begin_nested():
                 published.append(publish(session, spec, text, path.name))
@@ -76,6 +78,38 @@ def load_files(session: Session, paths: Iterable[Path]) -> tuple[list[Published]
             line, column = load_text(text).where(("version",))
             diagnostics.append(Diagnostic(str(path), line, column, str(exc).split(": ", 1)[-1]))
     return published, diagnostics
+
+
+def active_version(session: Session, workflow_id: str) -> int | None:
+    return session.scalar(select(WorkflowDefinition.version).where(
+        WorkflowDefinition.workflow_id == workflow_id, WorkflowDefinition.is_active.is_(True)))
+
+
+def latest_version(session: Session, workflow_id: str) -> int | None:
+    """The highest version ever published of ``workflow_id`` (active or not)."""
+    return session.scalar(select(func.max(WorkflowDefinition.version)).where(
+        WorkflowDefinition.workflow_id == workflow_id))
+
+
+def unpublish(session: Session, workflow_id: str) -> int | None:
+    """Deactivate the active version; the newest older one serves again (None: nothing serves).
+
+    Instances keep the version they started on: their rows and definitions stay.
+    """
+    current = active_version(session, workflow_id)
+    if current is None:
+        raise DefinitionError(f"{workflow_id!r} has no published version")
+    session.execute(update(WorkflowDefinition).where(WorkflowDefinition.workflow_id == workflow_id)
+                    .values(is_active=False))
+    previous = session.scalar(select(func.max(WorkflowDefinition.version)).where(
+        WorkflowDefinition.workflow_id == workflow_id, WorkflowDefinition.version < current))
+    if previous is not None:
+        session.execute(update(WorkflowDefinition).where(
+            WorkflowDefinition.workflow_id == workflow_id, WorkflowDefinition.version == previous,
+        ).values(is_active=True))
+    session.flush()
+    _ACTIVE.clear()
+    return previous
 
 
 _SPECS: dict[str, WorkflowSpec] = {}
@@ -92,6 +126,11 @@ def _spec(definition: WorkflowDefinition) -> WorkflowSpec:
             raise DefinitionError("; ".join(str(d) for d in diagnostics))
         _SPECS[definition.checksum] = spec
     return spec
+
+
+def spec_of(definition: WorkflowDefinition) -> WorkflowSpec:
+    """The checked spec of one stored version (cached by checksum)."""
+    return _spec(definition)
 
 
 def _compiled(session: Session, key: tuple[int, str]) -> CompiledWorkflow:
@@ -121,15 +160,20 @@ def active(session: Session, workflow_id: str) -> CompiledWorkflow | None:
 
 
 def of_instance(session: Session, instance: WorkflowInstance) -> CompiledWorkflow:
-    """The machine of the version an instance started on (it never moves to a newer one)."""
+    """The machine of the version an instance runs on: the one it started on, unless a publish
+    migrated it (``migrate_from``)."""
+    return of_version(session, instance.workflow_id, instance.version)
+
+
+def of_version(session: Session, workflow_id: str, version: int) -> CompiledWorkflow:
+    """The machine of one published version of ``workflow_id`` (active or not)."""
     now = time.monotonic()
-    cached = _VERSIONS.get((instance.workflow_id, instance.version))
+    cached = _VERSIONS.get((workflow_id, version))
     if cached is None or now - cached[0] > ACTIVE_TTL_SECONDS:
-        key = _key(session, WorkflowDefinition.workflow_id == instance.workflow_id,
-                   WorkflowDefinition.version == instance.version)
+        key = _key(session, WorkflowDefinition.workflow_id == workflow_id, WorkflowDefinition.version == version)
         if key is None:
-            raise DefinitionError(f"version {instance.version} of {instance.workflow_id!r} is gone")
-        cached = _VERSIONS[(instance.workflow_id, instance.version)] = (now, key)
+            raise DefinitionError(f"version {version} of {workflow_id!r} is gone")
+        cached = _VERSIONS[(workflow_id, version)] = (now, key)
     return _compiled(session, cached[1])
 
 

@@ -74,6 +74,7 @@ class StateSpec:
     on_exit: tuple[ActionSpec, ...] = ()
     allow_back: bool = True
     page: bool = False  # `automatic: false`: shown even without fields (its buttons are its triggers)
+    sla_seconds: int | None = None  # `sla: 48h`: an instance here longer than this is stuck
 
     @property
     def automatic(self) -> bool:
@@ -106,6 +107,7 @@ class WorkflowSpec:
     checksum: str = ""
     subtitle: Text = field(default_factory=dict)  # a template over the answers, shown above each step
     inputs: tuple[str, ...] = ()  # answers given by the page that opens it, not by a step
+    migrate_from: dict[int, dict[str, str]] = field(default_factory=dict)  # {old version: {old state: new}}
 
     def triggers_from(self, state: str) -> list[str]:
         """The distinct triggers leaving ``state``, in file order (the step's buttons)."""

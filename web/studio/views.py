@@ -1,0 +1,134 @@
+"""The studio's pages about published workflows: the list, one workflow, its diagram, unpublishing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from engagement.db import transaction
+from engagement.workflow import definitions, migration
+from engagement.workflow.definitions import DefinitionError
+from engagement.workflow.diagram import mermaid
+from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
+from engagement.workflow.spec import WorkflowSpec
+from web.auth.roles import role_required
+from web.db import db, sessions
+from web.locale import current_locale
+
+bp = Blueprint("studio", __name__, url_prefix="/organizer/workflows")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class Version:
+    row: WorkflowDefinition
+    live: int  # instances neither completed nor abandoned
+    total: int
+
+
+@dataclass(frozen=True)
+class Workflow:
+    id: str
+    versions: list[Version]  # newest first
+
+    @property
+    def active(self) -> Version | None:
+        return next((v for v in self.versions if v.row.is_active), None)
+
+    @property
+    def others(self) -> list[Version]:
+        return [v for v in self.versions if not v.row.is_active]
+
+
+def workflows(workflow_id: str | None = None) -> list[Workflow]:
+    """Every stored workflow (or one) with its versions and their instance counts."""
+    query = select(WorkflowDefinition).order_by(WorkflowDefinition.workflow_id, WorkflowDefinition.version.desc())
+    if workflow_id is not None:
+        query = query.where(WorkflowDefinition.workflow_id == workflow_id)
+    totals = _counts(workflow_id, live=False)
+    live = _counts(workflow_id, live=True)
+    grouped: dict[str, list[Version]] = defaultdict(list)
+    for row in db().scalars(query):
+        key = (row.workflow_id, row.version)
+        grouped[row.workflow_id].append(Version(row, live.get(key, 0), totals.get(key, 0)))
+    return [Workflow(name, versions) for name, versions in grouped.items()]
+
+
+def _counts(workflow_id: str | None, live: bool) -> dict[tuple[str, int], int]:
+    query = select(WorkflowInstance.workflow_id, WorkflowInstance.version, func.count()).group_by(
+        WorkflowInstance.workflow_id, WorkflowInstance.version)
+    if workflow_id is not None:
+        query = query.where(WorkflowInstance.workflow_id == workflow_id)
+    if live:
+        query = query.where(WorkflowInstance.is_completed.is_(False), WorkflowInstance.abandoned_at.is_(None))
+    return {(name, version): count for name, version, count in db().execute(query)}
+
+
+@bp.get("/")
+@role_required("organizer")
+def index() -> Any:
+    return render_template("studio/index.html", workflows=workflows()), 200, NO_STORE
+
+
+def _one(workflow_id: str) -> Workflow:
+    found = workflows(workflow_id)
+    if not found:
+        abort(404)
+    return found[0]
+
+
+def _spec(workflow: Workflow, version: int | None) -> tuple[Version, WorkflowSpec | None]:
+    """The asked version (default: the active one, else the newest) and its spec if it still checks."""
+    chosen = next((v for v in workflow.versions if v.row.version == version), None) if version else None
+    chosen = chosen or workflow.active or workflow.versions[0]
+    try:
+        return chosen, definitions.spec_of(chosen.row)
+    except DefinitionError:
+        return chosen, None
+
+
+@bp.get("/<workflow_id>")
+@role_required("organizer")
+def show(workflow_id: str) -> Any:
+    workflow = _one(workflow_id)
+    shown, spec = _spec(workflow, request.args.get("version", type=int))
+    diagram = mermaid(spec, current_locale()) if spec is not None else None
+    live = migration.live_counts(db(), workflow_id)
+    return render_template("studio/show.html", workflow=workflow, shown=shown, spec=spec, diagram=diagram,
+                           live=sorted(live.items())), 200, NO_STORE
+
+
+@bp.get("/<workflow_id>/diagram.mmd")
+@role_required("organizer")
+def diagram(workflow_id: str) -> Any:
+    shown, spec = _spec(_one(workflow_id), request.args.get("version", type=int))
+    if spec is None:
+        abort(404)
+    filename = f"{workflow_id}-v{shown.row.version}.mmd"
+    return Response(mermaid(spec, current_locale()), mimetype="text/plain", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.post("/<workflow_id>/unpublish")
+@role_required("organizer")
+def unpublish(workflow_id: str) -> Any:
+    _one(workflow_id)
+    try:
+        with transaction(sessions()) as session:
+            current = definitions.active_version(session, workflow_id)
+            previous = definitions.unpublish(session, workflow_id)
+    except DefinitionError:
+        flash(_("This workflow has no published version."))
+        return redirect(url_for("studio.show", workflow_id=workflow_id), code=303)
+    if previous is None:
+        flash(_("Version %(version)s is unpublished: the workflow is offline (its address answers 404).",
+                version=current))
+    else:
+        flash(_("Version %(version)s is unpublished: version %(previous)s serves new visitors again.",
+                version=current, previous=previous))
+    return redirect(url_for("studio.show", workflow_id=workflow_id), code=303)
