@@ -119,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
     import web.organizer.campaigns  # campaigns, on the organizer blueprint
     import web.organizer.committees  # committee reviews, on the organizer blueprint
     import web.organizer.events  # noqa: F401 - the organizer's events, on the organizer blueprint
+    from web.admin.views import bp as admin
+    from web.analyst.views import bp as analyst
     from web.api.views import bp as api
     from web.auth.views import bp as auth
     from web.committees.views import bp as committees
@@ -126,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.core.views import register_error_pages
     from web.dev.views import bp as dev
     from web.events.views import bp as events
+    from web.explorer.views import bp as explorer
     from web.invitations.views import bp as invitations
     from web.organizer.views import bp as organizer
     from web.studio import bp as studio
@@ -144,6 +147,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organizer)
     app.register_blueprint(studio)
     app.register_blueprint(unsubscribe)
+    app.register_blueprint(admin)
+    app.register_blueprint(explorer)
+    app.register_blueprint(analyst)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)
     register_error_pages(app)

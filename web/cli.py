@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,15 @@ def workflows_list(as_json: bool) -> None:
         click.echo(f"{row['id']:<24} v{row['version']:<4} {'active' if row['active'] else '':<7} {row['file']}")
 
 
+@workflows.command("alert-stuck")
+def workflows_alert_stuck() -> None:
+    """Mail the organizers the instances newly stuck past their state's sla (without Celery: cron, hourly)."""
+    from engagement.db import utcnow
+    from engagement.workflow.sla import alert_all
+
+    click.echo(f"{alert_all(_core().sessions, utcnow())} stuck instance(s) reported", err=True)
+
+
 @workflows.command("show")
 @click.argument("workflow_id")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "json"]), default="mermaid")
@@ -230,24 +239,68 @@ def workflows_show(workflow_id: str, fmt: str) -> None:
         click.echo(diagram.mermaid(flow.spec), nl=False)
 
 
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
 @main.command()
 @click.argument("workflow_id")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
-def stats(workflow_id: str, as_json: bool, since: datetime | None) -> None:
-    """Per-state counts of a workflow's instances."""
-    from engagement.workflow.stats import compute
+@click.option("--since", type=DAY, default=None, help="instances started on or after this day (UTC)")
+@click.option("--until", type=DAY, default=None, help="instances started before this day (UTC)")
+@click.option("--version", type=int, default=None, help="one version only")
+@click.option("--source", type=click.Choice(["invitation", "direct"]), default=None,
+              help="invitation: opened through an invitation's join link")
+@click.option("--fresh", is_flag=True, help="compute now instead of reading figures stored less than 10 minutes ago")
+def stats(workflow_id: str, as_json: bool, since: datetime | None, until: datetime | None, version: int | None,
+          source: str | None, fresh: bool) -> None:
+    """Per-state counts, funnel, time in state and stuck instances of a workflow (the dashboard's figures)."""
+    from engagement.db import utcnow
+    from engagement.workflow import snapshots
+    from engagement.workflow.analytics import Filters, instance_conditions
+    from engagement.workflow.stats import count_instances
 
+    filters = Filters(version=version, since=since.replace(tzinfo=UTC) if since else None,
+                      until=until.replace(tzinfo=UTC) if until else None, source=source)
     core = _core()
-    with core.sessions() as session:
-        figures = compute(session, workflow_id, since.replace(tzinfo=UTC) if since else None)
+    figures = snapshots.figures(core.sessions, workflow_id, filters, now=utcnow(),
+                                max_age=timedelta(0) if fresh else snapshots.MAX_AGE)
+    if figures is None:  # no published definition: the instances alone
+        with core.sessions() as session:
+            figures = count_instances(session, workflow_id, instance_conditions(workflow_id, filters)).as_dict()
     if as_json:
-        _emit(figures.as_dict())
+        _emit(figures)
         return
-    click.echo(f"{workflow_id}: {figures.started} started, {figures.completed} completed "
-               f"({figures.completion_rate:.1%}), {figures.abandoned} abandoned, {figures.in_progress} in progress")
-    for state, count in sorted(figures.by_state.items(), key=lambda kv: -kv[1]):
-        click.echo(f"  {state:<24} {count}")
+    click.echo(f"{workflow_id}: {figures['started']} started, {figures['completed']} completed "
+               f"({figures['completion_rate']:.1%}), {figures['abandoned']} abandoned, "
+               f"{figures['in_progress']} in progress")
+    if "funnel" in figures:
+        _print_analysis(figures)
+    else:
+        for state, count in sorted(figures["by_state"].items(), key=lambda kv: -kv[1]):
+            click.echo(f"  {state:<24} {count}")
+
+
+def _print_analysis(figures: dict[str, Any]) -> None:
+    """The funnel with time in state and stuck counts, one state a line; then the stuck and the days."""
+    timings = {t["state"]: t for t in figures["time_in_state"]}
+    stuck = {s["state"]: s["count"] for s in figures["stuck"]}
+    click.echo(f"  {'state':<24} {'live':>7} {'reached':>8} {'left':>8} {'dropped':>8} {'drop %':>7} "
+               f"{'p50 s':>9} {'p90 s':>9} {'p99 s':>9} {'stuck':>6}")
+    for step in figures["funnel"]:
+        t = timings.get(step["state"], {})
+        seconds = [f"{t[key] / 1000:.1f}" if t.get(key) is not None else "-" for key in ("p50_ms", "p90_ms", "p99_ms")]
+        click.echo(f"  {step['state']:<24} {figures['by_state'].get(step['state'], 0):>7} {step['reached']:>8} "
+                   f"{step['left']:>8} {step['dropped']:>8} {step['drop_rate']:>7.1%} {seconds[0]:>9} "
+                   f"{seconds[1]:>9} {seconds[2]:>9} {stuck.get(step['state'], '-'):>6}")
+    for row in figures["oldest_stuck"]:
+        since = row["entered_at"][:16].replace("T", " ")
+        click.echo(f"  stuck: instance {row['id']} in {row['state']} since {since} UTC")
+    sources, invitations = figures["by_source"], figures["invitations"]
+    click.echo(f"  sources: invitation {sources['invitation']}, direct {sources['direct']}; "
+               f"invitations sent {invitations['sent']}, joined {invitations['joined']}")
+    for row in figures["per_day"][-14:]:
+        click.echo(f"  {row['day']}  started {row['started']:>7}  completed {row['completed']:>7}")
+    click.echo(f"  figures as of {figures['now'][:19].replace('T', ' ')} UTC")
 
 
 @main.group()
@@ -400,6 +453,41 @@ def users_create(email: str, role: str, password_stdin: bool) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {user_id} created with role {role}", err=True)
+
+
+@users.command("grant")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "organizer", "analyst", "member"]), default=None,
+              help="the new role (default: unchanged)")
+@click.option("--personal-data/--no-personal-data", default=None,
+              help="whether an analyst sees names, emails and answers (default: unchanged)")
+def users_grant(email: str, role: str | None, personal_data: bool | None) -> None:
+    """Change an account's role or personal-data permission (logged, as by the command line)."""
+    from engagement.accounts.roles import RoleError, grant
+    from engagement.accounts.service import find_by_email
+    from engagement.db import transaction, utcnow
+
+    if role is None and personal_data is None:
+        raise click.UsageError("give --role, --personal-data or --no-personal-data")
+    core = _core()
+    try:
+        with transaction(core.sessions) as session:
+            user = find_by_email(session, email)
+            if user is None:
+                raise click.ClickException("no account with this email")
+            before, user_id = (user.role, user.can_see_personal_data), user.id
+            change = grant(session, user, role=role, personal_data=personal_data, actor=None, now=utcnow())
+            after = (user.role, user.can_see_personal_data)
+    except RoleError as exc:
+        raise click.ClickException(str(exc)) from None
+    if change is None:
+        click.echo(f"user {user_id} unchanged: {_grant_label(*after)}", err=True)
+    else:
+        click.echo(f"user {user_id}: {_grant_label(*before)} -> {_grant_label(*after)}", err=True)
+
+
+def _grant_label(role: str, personal_data: bool) -> str:
+    return f"{role} (personal data)" if personal_data else role
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from engagement.core import Core, bootstrap
 from engagement.db import utcnow
 from engagement.events.registration import remind_all
 from engagement.outbox import deliver, relay_pending
+from engagement.workflow import sla, snapshots
 from workers.app import app, settings
 from workers.dispatch import CeleryRelay
 
@@ -45,3 +46,15 @@ def sweep_outbox() -> int:
     undelivered a while after their commit (their task was lost); returns how many of those."""
     CeleryRelay(core().sessions).relay_stranded()
     return relay_pending(core().sessions, core().relay, older_than=SWEEP_AFTER)
+
+
+@app.task(name="engagement.workflow.sla_alerts", acks_late=True)
+def sla_alerts() -> int:
+    """Mail the organizers one digest of the instances newly stuck past their state's sla."""
+    return sla.alert_all(core().sessions, utcnow())
+
+
+@app.task(name="engagement.workflow.refresh_analytics", acks_late=True)
+def refresh_analytics() -> list[str]:
+    """Compute and store the unfiltered figures of every active workflow (the dashboard reads them)."""
+    return snapshots.refresh_active(core().sessions, utcnow())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, String
+from sqlalchemy import JSON, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from engagement.db import Base, utcnow
@@ -22,7 +22,7 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), comment="argon2id")
     first_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
     last_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
-    role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    role: Mapped[str] = mapped_column(String(16), default="member", server_default="member", index=True)
     is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(comment="email confirmed; None: cannot log in yet")
@@ -33,6 +33,14 @@ class User(Base):
                                                    comment="French department of the address (audiences)")
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     has_newsletter: Mapped[bool] = mapped_column(default=False, server_default="0")
+    can_see_personal_data: Mapped[bool] = mapped_column(
+        default=False, server_default="0",
+        comment="an analyst may see names, emails and answers (admins always may); granted by an admin")
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Whether the analysts' pages may show this user names, emails and answer values."""
+        return self.role == "admin" or (self.role == "analyst" and self.can_see_personal_data)
 
     @validates("address")
     def _locate(self, _key: str, address: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -48,3 +56,20 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class RoleChange(Base):
+    """Append-only log of role and personal-data grants: who changed whom, from what to what, when."""
+
+    __tablename__ = "role_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True,
+                                                comment="whose role changed (None once the account is deleted)")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                 comment="the admin who changed it; None: the command line")
+    from_role: Mapped[str] = mapped_column(String(16))
+    to_role: Mapped[str] = mapped_column(String(16))
+    from_personal_data: Mapped[bool] = mapped_column(comment="can_see_personal_data before")
+    to_personal_data: Mapped[bool] = mapped_column(comment="can_see_personal_data after")
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""The admin area: roles and who may see personal data."""
