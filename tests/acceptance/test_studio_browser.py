@@ -43,7 +43,8 @@ def test_an_organizer_uploads_fixes_publishes_and_the_flow_runs(
     summary = page.locator("#diagnostics")
     expect(summary).to_contain_text("unknown state 'nowhere'")
     diagnostic = page.locator('tr.diagnostic[data-line="11"]')
-    expect(diagnostic).to_contain_text("column 40")
+    expect(diagnostic).to_have_attribute("data-column", "40")
+    expect(diagnostic).to_contain_text("40")  # "colonne 40": the page speaks French first
     expect(page.locator("#L11")).to_contain_text("dest: nowhere")
     summary.get_by_role("link").first.click()
     expect(page).to_have_url(page.url.split("#")[0] + "#d0")
