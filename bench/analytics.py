@@ -4,15 +4,21 @@ Targets: ``engagement stats ID --json`` under 2 s, the dashboard's computation a
 The history comes from bench/analytics_data.py (a throwaway database next to ``DATABASE_URL``'s, or
 the local server's, dropped at the end). Median of ``--runs`` runs each of:
 
-- ``cli_fresh``: ``engagement stats bench_funnel --json --fresh`` in a subprocess: every figure
-  computed from the log now (what the beat task does every 5 minutes, and a filter's first view);
+- ``rollup_build`` (once): ``rollup.refresh(full=True)``, the rollup built from the whole log (after
+  the upgrade to 0010, or ``engagement stats --rebuild``);
+- ``rollup_refresh``: 1,000 live instances started in the last 30 days take a step (a log row each,
+  as the engine writes it), then the incremental refresh that the beat runs every minute (the days
+  those instances started on are rebuilt; a change on every day of the year costs ``rollup_build``);
+- ``cli_fresh``: ``engagement stats bench_funnel --json --fresh`` in a subprocess: the rollup
+  refreshed and every figure computed now;
 - ``cli``: the same without ``--fresh``, right after such a computation: the stored figures;
-- ``analyse``: ``analytics.analyse`` in process (the computation alone, no subprocess, no storing);
-- ``analyse_30_days``: the same for the instances started in the last 30 days (a date filter joins
-  the log to its instances);
-- ``page``: ``GET /analyst/workflows/bench_funnel`` as an analyst through the Flask test client,
-  figures stored (the default view, which the beat keeps fresh);
-- ``page_csv``: the same with ``?format=csv``.
+- ``analyse``: ``analytics.analyse`` in process (the computation alone from the rollup, no
+  subprocess, no storing), unfiltered; ``analyse_30_days``, ``analyse_version``, ``analyse_source``:
+  the instances started in the last 30 days, of version 2, through an invitation;
+- ``page_fresh``: ``GET /analyst/workflows/bench_funnel`` as an analyst through the Flask test
+  client with no stored figures (computed for the request); ``page``: figures stored (the default
+  view, which the beat keeps fresh); ``page_filtered``: a 30-day filter's first view (nothing stored);
+- ``page_csv``: the stored figures as CSV.
 
     DATABASE_URL=mysql+pymysql://... python bench/analytics.py [--runs 3] [--instances N] [--transitions M]
         [--quick] [--json out.json]
@@ -38,7 +44,8 @@ from harness import BIN, LOCAL_MYSQL, ROOT, Database, deployment_env, emit, mach
 
 sys.path.insert(0, str(ROOT))
 
-TARGETS_S = {"cli": 2.0, "cli_fresh": 2.0, "analyse": 1.0, "page": 1.0, "page_csv": 1.0}
+TARGETS_S = {"cli": 2.0, "cli_fresh": 2.0, "analyse": 1.0, "analyse_30_days": 1.0, "page_fresh": 1.0,
+             "page_filtered": 1.0, "page": 1.0, "page_csv": 1.0}
 NOW = datetime(2026, 11, 20, tzinfo=UTC)  # the generated history ends the day before
 
 
@@ -76,10 +83,25 @@ def page_client(env: dict[str, str]) -> tuple[Any, Any]:
 
 def measure(url: str, runs: int, instances: int, transitions: int) -> dict[str, Any]:
     from engagement.db import make_engine, make_session_factory
-    from engagement.workflow import snapshots
+    from engagement.workflow import rollup
     from engagement.workflow.analytics import Filters, analyse
 
     result: dict[str, Any] = {"data": populate(url, instances, transitions)}
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    clock = [NOW]
+
+    def later() -> datetime:
+        clock[0] += timedelta(minutes=1)
+        return clock[0]
+
+    result["rollup_build"] = timed(lambda: rollup.refresh(factory, later(), full=True), 1)
+    result["rollup_rows"] = _count(url, "workflow_rollups")
+    refreshes = []
+    for _ in range(runs):
+        _step(url, 1_000, later())  # not timed
+        refreshes.append(timed(lambda: rollup.refresh(factory, clock[0]), 1)["median_s"])
+    result["rollup_refresh"] = {"runs_s": refreshes, "median_s": statistics.median(refreshes)}
     with tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp:
         (Path(tmp) / "workflows").mkdir()
         env = {**deployment_env(Path(tmp), Path(tmp) / "workflows"), "DATABASE_URL": url}
@@ -90,8 +112,6 @@ def measure(url: str, runs: int, instances: int, transitions: int) -> dict[str, 
         result["figures"] = {k: figures[k] for k in ("started", "completed", "completion_rate", "by_state")}
         result["figures"]["time_in_state"] = figures["time_in_state"]
         result["stored_compute_ms"] = _stored_ms(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
 
         def live(filters: Filters) -> None:
             with factory() as session:
@@ -99,16 +119,61 @@ def measure(url: str, runs: int, instances: int, transitions: int) -> dict[str, 
 
         result["analyse"] = timed(lambda: live(Filters()), runs)
         result["analyse_30_days"] = timed(lambda: live(Filters(since=NOW - timedelta(days=30))), runs)
-        snapshots.compute(factory, WORKFLOW, Filters(), now=datetime.now(UTC))  # as the beat task would
+        result["analyse_version"] = timed(lambda: live(Filters(version=2)), runs)
+        result["analyse_source"] = timed(lambda: live(Filters(source="invitation")), runs)
         app, client = page_client(env)
-        for name, query in (("page", ""), ("page_csv", "?format=csv")):
-            def get(query: str = query) -> None:
+        since = (NOW - timedelta(days=30)).date().isoformat()
+        for name, query, forget in (("page_fresh", "", True), ("page_filtered", f"?since={since}", True),
+                                    ("page", "", False), ("page_csv", "?format=csv", False)):
+            def get(query: str = query, forget: bool = forget) -> None:
+                if forget:
+                    _forget_stored(url)
                 response = client.get(f"/analyst/workflows/{WORKFLOW}{query}")
                 assert response.status_code == 200, response.status_code
             result[name] = timed(get, runs)
         app.extensions["engagement"].engine.dispose()
-        engine.dispose()
+    engine.dispose()
     return result
+
+
+def _step(url: str, count: int, now: datetime) -> None:
+    """``count`` live instances of the last 30 days take a step, as the engine writes it: a log row and
+    the instance's new state and times."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        ids = [row[0] for row in conn.execute(text(
+            "SELECT id FROM workflow_instances WHERE is_completed = 0 AND abandoned_at IS NULL "
+            "AND state <> 'done' AND started_at >= :recent ORDER BY RAND() LIMIT :n"),
+            {"n": count, "recent": NOW - timedelta(days=30)})]
+        for ident in ids:
+            conn.execute(text(
+                "INSERT INTO workflow_transitions (instance_id, workflow_id, version, source, dest, `trigger`, at, "
+                "duration_ms) SELECT id, workflow_id, version, state, state, 'save', :now, 1000 "
+                "FROM workflow_instances WHERE id = :id"), {"id": ident, "now": now})
+            conn.execute(text("UPDATE workflow_instances SET entered_at = :now, updated_at = :now WHERE id = :id"),
+                         {"id": ident, "now": now})
+    engine.dispose()
+
+
+def _count(url: str, table: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
+    engine.dispose()
+    return int(value or 0)
+
+
+def _forget_stored(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM workflow_analytics_snapshots"))
+    engine.dispose()
 
 
 def _stored_ms(url: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -250,20 +250,23 @@ DAY = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--version", type=int, default=None, help="one version only")
 @click.option("--source", type=click.Choice(["invitation", "direct"]), default=None,
               help="invitation: opened through an invitation's join link")
-@click.option("--fresh", is_flag=True, help="compute now instead of reading figures stored less than 10 minutes ago")
+@click.option("--fresh", is_flag=True, help="refresh the rollup and compute now instead of reading figures "
+                                            "stored less than a minute ago")
+@click.option("--rebuild", is_flag=True, help="rebuild the whole rollup from the log first (after a restore)")
 def stats(workflow_id: str, as_json: bool, since: datetime | None, until: datetime | None, version: int | None,
-          source: str | None, fresh: bool) -> None:
+          source: str | None, fresh: bool, rebuild: bool) -> None:
     """Per-state counts, funnel, time in state and stuck instances of a workflow (the dashboard's figures)."""
     from engagement.db import utcnow
-    from engagement.workflow import snapshots
+    from engagement.workflow import rollup, snapshots
     from engagement.workflow.analytics import Filters, instance_conditions
     from engagement.workflow.stats import count_instances
 
     filters = Filters(version=version, since=since.replace(tzinfo=UTC) if since else None,
                       until=until.replace(tzinfo=UTC) if until else None, source=source)
     core = _core()
-    figures = snapshots.figures(core.sessions, workflow_id, filters, now=utcnow(),
-                                max_age=timedelta(0) if fresh else snapshots.MAX_AGE)
+    if rebuild:
+        rollup.refresh(core.sessions, utcnow(), full=True)
+    figures = snapshots.figures(core.sessions, workflow_id, filters, now=utcnow(), fresh=fresh or rebuild)
     if figures is None:  # no published definition: the instances alone
         with core.sessions() as session:
             figures = count_instances(session, workflow_id, instance_conditions(workflow_id, filters)).as_dict()

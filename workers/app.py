@@ -44,8 +44,9 @@ app.conf.update(
         "outbox-sweep": {"task": "engagement.outbox.sweep", "schedule": 60.0},
         # Instances stuck past their state's sla: one digest to the organizers (each entry once).
         "workflow-sla-alerts": {"task": "engagement.workflow.sla_alerts", "schedule": 3600.0},
-        # The analyst dashboard's unfiltered figures of every active workflow, ready when asked.
-        "workflow-analytics": {"task": "engagement.workflow.refresh_analytics", "schedule": 300.0},
+        # The analytics rollup (the days whose instances moved), then the analyst dashboard's
+        # unfiltered figures of every active workflow, ready when asked.
+        "workflow-analytics": {"task": "engagement.workflow.refresh_analytics", "schedule": 60.0},
     },
     beat_schedule_filename=str(Path(tempfile.gettempdir()) / "engagement-celerybeat-schedule"),
 )

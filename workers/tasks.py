@@ -56,5 +56,6 @@ def sla_alerts() -> int:
 
 @app.task(name="engagement.workflow.refresh_analytics", acks_late=True)
 def refresh_analytics() -> list[str]:
-    """Compute and store the unfiltered figures of every active workflow (the dashboard reads them)."""
+    """Refresh the analytics rollup, then compute and store the unfiltered figures of every active
+    workflow (the dashboard reads them)."""
     return snapshots.refresh_active(core().sessions, utcnow())

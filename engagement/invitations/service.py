@@ -21,14 +21,13 @@ from engagement.accounts.models import User
 from engagement.accounts.service import normalize_email
 from engagement.invitations import content, links
 from engagement.invitations.compose import compose
-from engagement.invitations.models import Invitation, InvitationOptOut
+from engagement.invitations.models import INVITED_BY, Invitation, InvitationOptOut
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.registry import REGISTRY, ActionContext
 
 SENDER_LIMIT = 10  # invitations an hour per sender
 REPEAT_WINDOW = timedelta(days=7)
 RECIPIENT_LIMIT = 3  # invitations a day to one address, all senders together
-INVITED_BY = "invited_by"  # the sign-up instance's answer naming the invitation followed
 ANSWER_KEYS = ("friend_age", "friend_gender", "friend_position", "friend_project", "friend_interests",
                "self_reasons")
 

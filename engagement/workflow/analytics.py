@@ -18,23 +18,25 @@ Counts only, never answers. Definitions (docs/analytics.md says the same for ana
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engagement.invitations.models import Invitation
-from engagement.invitations.service import INVITED_BY  # the answer an invitation's join link leaves
-from engagement.workflow import definitions
-from engagement.workflow.models import WorkflowDefinition, WorkflowInstance, WorkflowTransition
+from engagement.invitations.models import INVITED_BY, Invitation
+from engagement.workflow import definitions, rollup
+from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
 from engagement.workflow.spec import WorkflowSpec
-from engagement.workflow.stats import WorkflowStats, count_instances, grouped_percentiles, percentiles, ranked
+from engagement.workflow.stats import PERCENTILES, WorkflowStats, nearest_rank
 
 SOURCES = ("invitation", "direct")
 OLDEST_STUCK = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -159,41 +161,34 @@ def instance_conditions(workflow_id: str, filters: Filters) -> list[Any]:
     return where
 
 
-def _log(workflow_id: str, filters: Filters, *columns: Any) -> Select[Any]:
-    """A query over the transition log of the instances ``filters`` select.
-
-    Narrowed to some instances (dates, source), the query starts from them (the started_at index)
-    and reaches their transitions by instance: MariaDB would otherwise walk the workflow's whole
-    log and look each instance up (STRAIGHT_JOIN keeps the order written).
-    """
-    T = WorkflowTransition
-    query = select(*columns)
-    if filters.narrows_instances:
-        query = (query.select_from(WorkflowInstance).join(T, T.instance_id == WorkflowInstance.id)
-                 .where(*instance_conditions(workflow_id, filters)).prefix_with("STRAIGHT_JOIN", dialect="mysql"))
-    query = query.where(T.workflow_id == workflow_id)
-    if filters.version is not None:
-        query = query.where(T.version == filters.version)
-    return query
-
-
 def analyse(session: Session, workflow_id: str, filters: Filters, *, now: datetime) -> Analysis | None:
-    """Every figure of ``workflow_id`` for the instances ``filters`` select (None: no such workflow)."""
+    """Every figure of ``workflow_id`` for the instances ``filters`` select (None: no such workflow).
+
+    Everything but the invitations comes from the rollup, as of its last refresh (rollup.refresh
+    first for figures of this instant).
+    """
     spec = published_spec(session, workflow_id, filters.version) or published_spec(session, workflow_id)
     if spec is None:
         return None
-    where = instance_conditions(workflow_id, filters)
+    every_source = rollup.select_rows(session, workflow_id, version=filters.version, since=_day(filters.since),
+                                      until=_day(filters.until))
+    cells = [c for c in every_source if filters.source in (None, c.source)]
     states = funnel_order(spec)
-    analysis = Analysis(workflow_id, filters, now, _versions(session, workflow_id), states,
-                        count_instances(session, workflow_id, where))
+    analysis = Analysis(workflow_id, filters, now, _versions(session, workflow_id), states, _count(workflow_id, cells))
     analysis.edges = list(dict.fromkeys((source, t.dest) for t in spec.transitions for source in t.sources))
-    _funnel(session, analysis, spec)
-    analysis.time_in_state = _time_in_state(session, workflow_id, filters, states)
-    _stuck(session, analysis, spec, where)
-    analysis.per_day = _per_day(session, where)
-    analysis.by_source = _by_source(session, workflow_id, filters)
+    _funnel(analysis, spec, cells)
+    analysis.time_in_state = _time_in_state(cells, states)
+    where = instance_conditions(workflow_id, filters)
+    _stuck(analysis, spec, cells)
+    analysis.per_day = _per_day(cells)
+    analysis.by_source = _by_source(every_source, filters.source)
     analysis.invitations = _invitations(session, where)
     return analysis
+
+
+def _day(moment: datetime | None) -> date | None:
+    """A filter's bound as a UTC day (the form and the command give midnights)."""
+    return moment.astimezone(UTC).date() if moment is not None else None
 
 
 def _versions(session: Session, workflow_id: str) -> list[int]:
@@ -201,13 +196,29 @@ def _versions(session: Session, workflow_id: str) -> list[int]:
         WorkflowDefinition.workflow_id == workflow_id).order_by(WorkflowDefinition.version)))
 
 
-def _funnel(session: Session, analysis: Analysis, spec: WorkflowSpec) -> None:
-    """Entering needs the log (distinct instances per dest); stopping is where instances stand now,
-    so "left" costs nothing more: reached - stopped."""
-    T = WorkflowTransition
-    reached: dict[str, int] = dict(session.execute(
-        _log(analysis.workflow_id, analysis.filters, T.dest, func.count(T.instance_id.distinct()))
-        .group_by(T.dest)).all())
+def _count(workflow_id: str, cells: Sequence[Any]) -> WorkflowStats:
+    stats = WorkflowStats(workflow_id)
+    for c in cells:
+        standing = c.live + c.abandoned + c.completed
+        if not standing:
+            continue
+        stats.started += standing
+        stats.completed += c.completed
+        stats.abandoned += c.abandoned
+        stats.in_progress += c.live
+        stats.by_version[c.version] = stats.by_version.get(c.version, 0) + standing
+        stats.ended_in[c.state] = stats.ended_in.get(c.state, 0) + standing
+        if c.live:
+            stats.by_state[c.state] = stats.by_state.get(c.state, 0) + c.live
+    return stats
+
+
+def _funnel(analysis: Analysis, spec: WorkflowSpec, cells: Sequence[Any]) -> None:
+    """Entering is the log's (distinct instances per state, kept by the rollup); stopping is where
+    instances stand now, so "left" is reached - stopped."""
+    reached: dict[str, int] = defaultdict(int)
+    for c in cells:
+        reached[c.state] += c.reached
     reached[spec.initial] = analysis.stats.started
     for name in analysis.states:
         final = spec.states[name].final
@@ -217,50 +228,68 @@ def _funnel(session: Session, analysis: Analysis, spec: WorkflowSpec) -> None:
                                     round(dropped / into, 4) if into else 0.0, final))
 
 
-def _time_in_state(session: Session, workflow_id: str, filters: Filters, states: list[str]) -> list[TimeInState]:
-    """Whole log: count per state, then each percentile read off the (workflow_id, source, duration_ms)
-    index; narrowed to some instances: one window-function pass over their transitions."""
-    T = WorkflowTransition
-    found: dict[str, tuple[int, dict[int, Any]]]
-    if filters.narrows_instances:
-        found = grouped_percentiles(session, ranked(_log(workflow_id, filters), T.source, T.duration_ms))
-    else:
-        counts = session.execute(_log(workflow_id, filters, T.source, func.count()).group_by(T.source)).all()
-        found = {state: (count, percentiles(session, _log(workflow_id, filters, T.duration_ms)
-                                            .where(T.source == state), T.duration_ms, count))
-                 for state, count in counts if state in states}
-    return [TimeInState(s, found[s][0], found[s][1].get(50), found[s][1].get(90), found[s][1].get(99))
-            for s in states if s in found]
+def _time_in_state(cells: Sequence[Any], states: list[str]) -> list[TimeInState]:
+    """Exact nearest-rank percentiles: the selected days' sorted durations merged, then the ranks
+    picked out (a partial sort)."""
+    blobs: dict[str, list[Any]] = defaultdict(list)
+    for c in cells:
+        if c.exits:
+            blobs[c.state].append(rollup.decode(c.durations))
+    result = []
+    for state in states:
+        if state not in blobs:
+            continue
+        values = np.concatenate(blobs[state])
+        ranks = {p: nearest_rank(p, len(values)) for p in PERCENTILES}
+        picked = np.partition(values, sorted({rank - 1 for rank in ranks.values()}))
+        found = {p: int(picked[rank - 1]) for p, rank in ranks.items()}
+        result.append(TimeInState(state, len(values), found[50], found[90], found[99]))
+    return result
 
 
-def _stuck(session: Session, analysis: Analysis, spec: WorkflowSpec, where: list[Any]) -> None:
-    """Counts per state in one query; the oldest by state on the (state, abandoned_at, entered_at) index,
-    or, narrowed to some instances, in one query over them."""
-    I = WorkflowInstance  # noqa: E741
+def _stuck(analysis: Analysis, spec: WorkflowSpec, cells: Sequence[Any]) -> None:
+    """From the rollup, which keeps when each live instance entered its state: the count per state
+    and the OLDEST_STUCK oldest (each cell's first ones, merged)."""
     slas = {name: sla for name in analysis.states if (sla := spec.states[name].sla_seconds) is not None}
     if not slas:
         return
-    # Only non-final states have an sla: no instance there is completed (the index covers this).
-    late = {name: and_(I.state == name, I.entered_at < analysis.now - timedelta(seconds=sla))
-            for name, sla in slas.items()}
-    stuck = [*where, I.abandoned_at.is_(None), or_(*late.values())]
-    counts = dict(session.execute(select(I.state, func.count()).where(*stuck).group_by(I.state)).all())
+    before = {name: int((analysis.now - timedelta(seconds=sla) - EPOCH).total_seconds()) for name, sla in slas.items()}
+    counts: dict[str, int] = defaultdict(int)
+    oldest: list[tuple[int, int, str]] = []  # (entered, instance, state), at most OLDEST_STUCK once sorted
+    for c in sorted(cells, key=lambda cell: cell.day):
+        if c.state not in before or not c.live:
+            continue
+        seconds = rollup.decode(c.live_since)
+        late = int(np.searchsorted(seconds, before[c.state], side="left"))
+        if not late:
+            continue
+        counts[c.state] += late
+        # A day's instances entered their state that day or later: once OLDEST_STUCK are older than
+        # this day began, its own cannot be among them.
+        if len(oldest) >= OLDEST_STUCK and oldest[OLDEST_STUCK - 1][0] < _seconds(c.day):
+            continue
+        first = min(late, OLDEST_STUCK)
+        ids = rollup.decode_ids(c.live_ids)[:first].tolist()
+        oldest = sorted([*oldest, *zip(seconds[:first].tolist(), ids, [c.state] * first, strict=True)])
+        oldest = oldest[:OLDEST_STUCK]
     analysis.stuck = [Stuck(name, sla, counts.get(name, 0)) for name, sla in slas.items()]
-    oldest = select(I.id, I.state, I.entered_at).order_by(I.entered_at, I.id).limit(OLDEST_STUCK)
-    if analysis.filters.narrows_instances:
-        rows = list(session.execute(oldest.where(*stuck)))
-    else:
-        rows = [row for name in slas if counts.get(name)
-                for row in session.execute(oldest.where(*where, I.abandoned_at.is_(None), late[name]))]
-    analysis.oldest_stuck = [{"id": i, "state": state, "entered_at": at}
-                             for i, state, at in sorted(rows, key=lambda r: (r[2], r[0]))[:OLDEST_STUCK]]
+    analysis.oldest_stuck = [{"id": ident, "state": state, "entered_at": EPOCH + timedelta(seconds=at)}
+                             for at, ident, state in oldest]
 
 
-def _per_day(session: Session, where: list[Any]) -> list[dict[str, Any]]:
+def _seconds(day: date) -> int:
+    return int((datetime.combine(day, datetime.min.time(), UTC) - EPOCH).total_seconds())
+
+
+def _per_day(cells: Sequence[Any]) -> list[dict[str, Any]]:
     """Started and completed per UTC day, every day from the first to the last (zeros included)."""
-    I = WorkflowInstance  # noqa: E741
-    started = _daily(session, func.date(I.started_at), where)
-    completed = _daily(session, func.date(I.completed_at), [*where, I.completed_at.is_not(None)])
+    started: dict[date, int] = defaultdict(int)
+    completed: dict[date, int] = defaultdict(int)
+    for c in cells:
+        if c.live + c.abandoned + c.completed:
+            started[c.day] += c.live + c.abandoned + c.completed
+        for day, count in (c.completed_on or {}).items():
+            completed[date.fromisoformat(day)] += count
     days = sorted({*started, *completed})
     if not days:
         return []
@@ -269,20 +298,12 @@ def _per_day(session: Session, where: list[Any]) -> list[dict[str, Any]]:
     return [{"day": d.isoformat(), "started": started.get(d, 0), "completed": completed.get(d, 0)} for d in span]
 
 
-def _daily(session: Session, day: Any, where: list[Any]) -> dict[date, int]:
-    rows = session.execute(select(day, func.count()).select_from(WorkflowInstance).where(*where).group_by(day))
-    return {value if isinstance(value, date) else date.fromisoformat(str(value)): count for value, count in rows}
-
-
-def _by_source(session: Session, workflow_id: str, filters: Filters) -> dict[str, int]:
-    invited = WorkflowInstance.data[INVITED_BY].as_integer().is_not(None)
-    where = instance_conditions(workflow_id, Filters(filters.version, filters.since, filters.until))
-    found: dict[bool, int] = dict(session.execute(select(invited, func.count()).where(*where).group_by(invited)).all())
-    result = {"invitation": 0, "direct": 0}
-    for is_invited, count in found.items():
-        result["invitation" if is_invited else "direct"] += count
-    if filters.source is not None:
-        result = {key: value if key == filters.source else 0 for key, value in result.items()}
+def _by_source(cells: Sequence[Any], source: str | None) -> dict[str, int]:
+    result = dict.fromkeys(SOURCES, 0)
+    for c in cells:
+        result[c.source] += c.live + c.abandoned + c.completed
+    if source is not None:
+        result = {key: value if key == source else 0 for key, value in result.items()}
     return result
 
 

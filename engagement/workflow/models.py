@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +40,8 @@ class WorkflowInstance(Base):
         Index("ix_workflow_instances_started", "workflow_id", "started_at"),  # the explorer's date range
         # Stuck past a state's sla: live ones (abandoned_at NULL) by state, oldest entry first.
         Index("ix_workflow_instances_entered", "workflow_id", "state", "abandoned_at", "entered_at"),
+        # The analytics rollup finds the days whose instances changed since its last refresh.
+        Index("ix_workflow_instances_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
@@ -64,13 +66,7 @@ class WorkflowTransition(Base):
     """Append-only log: one row per fired transition (automatic hops included)."""
 
     __tablename__ = "workflow_transitions"
-    __table_args__ = (
-        Index("ix_workflow_transitions_instance", "instance_id", "id"),
-        # Analytics: percentiles of time in state walk this index (ORDER BY duration_ms LIMIT 1 OFFSET k);
-        # the funnel counts the instances that entered each state on the second.
-        Index("ix_workflow_transitions_source", "workflow_id", "source", "duration_ms"),
-        Index("ix_workflow_transitions_dest", "workflow_id", "dest", "instance_id"),
-    )
+    __table_args__ = (Index("ix_workflow_transitions_instance", "instance_id", "id"),)
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id", ondelete="CASCADE"))
@@ -110,3 +106,44 @@ class WorkflowAnalyticsSnapshot(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(comment="Analysis.as_dict()")
     computed_at: Mapped[datetime]
     compute_ms: Mapped[int] = mapped_column(comment="how long computing took")
+
+
+class WorkflowRollup(Base):
+    """What the instances of one workflow started on one UTC day, of one version and one source, did
+    in one state: the analyst dashboard sums these rows instead of reading the whole log (rollup.py)."""
+
+    __tablename__ = "workflow_rollups"
+    __table_args__ = (UniqueConstraint("workflow_id", "day", "version", "source", "state",
+                                       name="uq_workflow_rollups_key"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(comment="the instances' start day (UTC)")
+    version: Mapped[int] = mapped_column(comment="the instances' current version")
+    source: Mapped[str] = mapped_column(String(16), comment="invitation or direct")
+    state: Mapped[str] = mapped_column(String(64))
+    live: Mapped[int] = mapped_column(comment="instances in progress standing in this state")
+    abandoned: Mapped[int] = mapped_column(comment="abandoned instances that stood in this state")
+    completed: Mapped[int] = mapped_column(comment="completed instances ending in this state")
+    reached: Mapped[int] = mapped_column(comment="instances that entered this state at least once (by the log)")
+    exits: Mapped[int] = mapped_column(comment="logged transitions out of this state")
+    durations: Mapped[bytes | None] = mapped_column(
+        LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"),
+        comment="the exits' durations in ms, sorted, as zlib-compressed int64 deltas")
+    live_since: Mapped[bytes | None] = mapped_column(
+        LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"),
+        comment="when the live instances entered the state, in seconds since 1970, encoded the same way")
+    live_ids: Mapped[bytes | None] = mapped_column(
+        LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"),
+        comment="those instances' numbers in the same order (oldest entry first), as zlib-compressed int64")
+    completed_on: Mapped[dict[str, Any] | None] = mapped_column(comment="completions per UTC day, for final states")
+
+
+class WorkflowRollupMark(Base):
+    """How far the rollup has read (one row): the newest ``updated_at`` of the instances it covered."""
+
+    __tablename__ = "workflow_rollup_marks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    through: Mapped[datetime | None] = mapped_column(comment="instances updated up to then are counted")
+    refreshed_at: Mapped[datetime | None]

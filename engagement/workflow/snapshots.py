@@ -1,10 +1,10 @@
 """Stored analyses: the dashboard and ``engagement stats`` read figures computed at most MAX_AGE ago.
 
-Computing a workflow's figures reads its whole transition log (the distinct instances entering
-each state, the transitions out of each, the percentiles' walks): seconds for millions of rows.
-So the result is kept per (workflow, filters) in ``workflow_analytics_snapshots``. The beat task
-refreshes the unfiltered figures of every active workflow every REFRESH_SECONDS, so the default
-view is always ready; other filters are computed on first demand and kept MAX_AGE.
+Figures are computed from the rollup (rollup.py), refreshed first when it is older than its own
+MAX_AGE: a fraction of a second, even for a million instances. The result is kept per (workflow,
+filters) in ``workflow_analytics_snapshots`` so that a crowd of analysts reloading the page costs
+one computation a minute. The beat task refreshes the rollup and the unfiltered figures of every
+active workflow every REFRESH_SECONDS; other filters are computed on first demand.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction
+from engagement.workflow import rollup
 from engagement.workflow.analytics import Filters, analyse
 from engagement.workflow.models import WorkflowAnalyticsSnapshot, WorkflowDefinition
 
-REFRESH_SECONDS = 300.0
-MAX_AGE = timedelta(minutes=10)
+REFRESH_SECONDS = 60.0
+MAX_AGE = timedelta(minutes=1)
 KEEP = timedelta(days=1)
 
 
@@ -39,12 +40,17 @@ def stored(session: Session, workflow_id: str, filters: Filters) -> WorkflowAnal
 
 
 def compute(factory: sessionmaker[Session], workflow_id: str, filters: Filters, *,
-            now: datetime) -> dict[str, Any] | None:
-    """Compute the figures now (a read-only session: writers are never held) and store them.
+            now: datetime, fresh: bool = False) -> dict[str, Any] | None:
+    """Compute the figures now (a read-only session: writers are never held) and store them; the
+    rollup is refreshed first when older than its MAX_AGE, or always when ``fresh``.
 
     None: no such workflow.
     """
     started = time.perf_counter()
+    if fresh:
+        rollup.refresh(factory, now)
+    else:
+        rollup.refresh_if_stale(factory, now)
     with factory() as session:
         analysis = analyse(session, workflow_id, filters, now=now)
     if analysis is None:
@@ -70,18 +76,21 @@ def store(session: Session, workflow_id: str, filters: Filters, figures: dict[st
 
 
 def figures(factory: sessionmaker[Session], workflow_id: str, filters: Filters, *, now: datetime,
-            max_age: timedelta = MAX_AGE) -> dict[str, Any] | None:
-    """The stored figures when computed within ``max_age``, else computed now and stored."""
-    with factory() as session:
-        row = stored(session, workflow_id, filters)
-        if row is not None and now - row.computed_at < max_age:
-            return row.figures
-    return compute(factory, workflow_id, filters, now=now)
+            fresh: bool = False) -> dict[str, Any] | None:
+    """The stored figures when computed within MAX_AGE, else computed now and stored; ``fresh``:
+    computed now from a rollup refreshed now."""
+    if not fresh:
+        with factory() as session:
+            row = stored(session, workflow_id, filters)
+            if row is not None and timedelta(0) <= now - row.computed_at < MAX_AGE:
+                return row.figures
+    return compute(factory, workflow_id, filters, now=now, fresh=fresh)
 
 
 def refresh_active(factory: sessionmaker[Session], now: datetime) -> list[str]:
-    """The beat task: the unfiltered figures of every active workflow, one transaction each; figures
-    older than KEEP (filters nobody asked for since) are deleted."""
+    """The beat task: the rollup, then the unfiltered figures of every active workflow, one transaction
+    each; figures older than KEEP (filters nobody asked for since) are deleted."""
+    rollup.refresh(factory, now)
     with transaction(factory) as session:
         session.execute(delete(WorkflowAnalyticsSnapshot).where(WorkflowAnalyticsSnapshot.computed_at < now - KEEP))
     with factory() as session:

@@ -1,4 +1,4 @@
-"""Where everyone stands: counts per state, and exact percentiles read off an index.
+"""Where everyone stands: counts per state, and the nearest-rank definition of a percentile.
 
 The analyst dashboard and ``engagement stats`` build on these figures (see analytics.py).
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engagement.workflow.models import WorkflowInstance
@@ -73,43 +73,3 @@ def nearest_rank(percent: int, count: int) -> int:
     """The 1-based rank of the ``percent``-th percentile among ``count`` sorted values (nearest-rank
     definition: the smallest value with at least ``percent`` % of the values at or below it)."""
     return max(1, -(-percent * count // 100))
-
-
-def nth_value(session: Session, query: Select[Any], column: Any, count: int, rank: int) -> Any:
-    """The ``rank``-th smallest of ``count`` values of ``column`` selected by ``query`` (1-based).
-
-    One ``ORDER BY column LIMIT 1 OFFSET k`` walking the index from the nearer end: at most half
-    of the state's entries are stepped over, and p99 only 1 %.
-    """
-    if rank <= (count + 1) // 2:
-        ordered = query.order_by(column).offset(rank - 1)
-    else:
-        ordered = query.order_by(column.desc()).offset(count - rank)
-    return session.scalar(ordered.limit(1))
-
-
-def percentiles(session: Session, query: Select[Any], column: Any, count: int) -> dict[int, Any]:
-    """p50, p90 and p99 (nearest rank) of ``column`` over the ``count`` rows ``query`` selects."""
-    if count == 0:
-        return {}
-    return {p: nth_value(session, query, column, count, nearest_rank(p, count)) for p in PERCENTILES}
-
-
-def ranked(query: Select[Any], key: Any, value: Any) -> Subquery:
-    """``query``'s rows as (k, v, rn, n): the value's 1-based rank within its key, and the key's count."""
-    return query.add_columns(key.label("k"), value.label("v"),
-                             func.row_number().over(partition_by=key, order_by=value).label("rn"),
-                             func.count().over(partition_by=key).label("n")).subquery()
-
-
-def grouped_percentiles(session: Session, rows: Subquery) -> dict[Any, tuple[int, dict[int, Any]]]:
-    """Per key of ``ranked`` rows: (count, {p: value}) for p50, p90, p99, in one sorting pass (window
-    functions): for a few hundred thousand rows joined from elsewhere, where no index gives the order."""
-    c = rows.c
-    # rn is the nearest rank of p when rn * 100 >= p * n > (rn - 1) * 100: integers only, any dialect.
-    wanted = or_(*(and_(c.rn * 100 >= p * c.n, (c.rn - 1) * 100 < p * c.n) for p in PERCENTILES))
-    result: dict[Any, tuple[int, dict[int, Any]]] = {}
-    for key, count, rank, value in session.execute(select(c.k, c.n, c.rn, c.v).where(wanted)):
-        values = result.setdefault(key, (count, {}))[1]
-        values.update({p: value for p in PERCENTILES if nearest_rank(p, count) == rank})
-    return result
