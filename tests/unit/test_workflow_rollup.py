@@ -235,8 +235,9 @@ def test_stuck_counts_equal_the_brute_force_ones(factory, history, filters, day)
     assert analysis is not None
     assert {s.state: s.count for s in analysis.stuck} == expected
     # The rollup keeps entries to the second: ties within a second go to the lower instance number.
-    oldest = sorted((int(entered(i).timestamp()), i["id"]) for i in chosen if i["state"] in slas and i["completed_at"] is None
-                    and i["abandoned_at"] is None and entered(i) < now - slas[i["state"]])[:20]
+    late = [i for i in chosen if i["state"] in slas and i["completed_at"] is None and i["abandoned_at"] is None
+            and entered(i) < now - slas[i["state"]]]
+    oldest = sorted((int(entered(i).timestamp()), i["id"]) for i in late)[:20]
     assert [row["id"] for row in analysis.oldest_stuck] == [ident for _, ident in oldest]
 
 
