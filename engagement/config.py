@@ -39,6 +39,7 @@ class Settings:
     algolia_app_id: str | None
     algolia_api_key: str | None
     algolia_hosts: tuple[str, ...]
+    algolia_index: str  # one index holds committees, events and pages (a facet tells them apart)
     workflows_dir: Path
     default_locale: str
     site_url: str
@@ -116,6 +117,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     ):
         raise ConfigError("MAIL_BACKEND=mailjet needs MAILJET_API_KEY and MAILJET_API_SECRET")
     hosts = tuple(h.strip() for h in env.get("ALGOLIA_HOSTS", "").split(",") if h.strip())
+    if _optional(env, "ALGOLIA_APP_ID") and not _optional(env, "ALGOLIA_API_KEY"):
+        raise ConfigError("ALGOLIA_APP_ID needs ALGOLIA_API_KEY (unset both for the local search)")
     return Settings(
         env=app_env,
         instance_dir=instance_dir,
@@ -134,6 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         algolia_app_id=_optional(env, "ALGOLIA_APP_ID"),
         algolia_api_key=_optional(env, "ALGOLIA_API_KEY"),
         algolia_hosts=hosts,
+        algolia_index=env.get("ALGOLIA_INDEX", "").strip() or "engagement",
         workflows_dir=Path(env.get("ENGAGEMENT_WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
         default_locale=_choice(env, "ENGAGEMENT_DEFAULT_LOCALE", ("fr", "en"), "fr"),
         site_url=(env.get("SITE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),

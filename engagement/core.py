@@ -15,6 +15,7 @@ from engagement.config import Settings
 from engagement.db import import_models, make_engine, make_session_factory
 from engagement.mail import service as mail
 from engagement.outbox import InProcessRelay, Relay, relay_after_commit
+from engagement.search import service as search
 from engagement.workflow.registry import REGISTRY
 
 RelayFactory = Callable[[sessionmaker[Session]], Relay]
@@ -52,4 +53,12 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     relay = relay_factory(sessions)
     relay_after_commit(sessions, relay)
     lists.track(sessions)  # membership changes mark audience lists dirty, in their transaction
+    if settings.algolia_app_id and settings.algolia_api_key:
+        from engagement.search.algolia import AlgoliaIndex  # a second of imports: only when configured
+
+        search.configure(AlgoliaIndex(settings.algolia_app_id, settings.algolia_api_key, settings.algolia_index,
+                                      settings.algolia_hosts))
+    else:
+        search.configure(None)
+    search.track(sessions)  # committees, events and pages changed are indexed after commit
     return Core(settings, engine, sessions, relay)

@@ -16,6 +16,7 @@ from engagement.committees.models import Committee, CommitteeMembership
 from engagement.db import transaction, utcnow
 from engagement.geo.communes import department_of
 from engagement.invitations import content
+from engagement.pages import service as pages
 from engagement.workflow.definitions import load_files, workflow_files
 
 
@@ -26,6 +27,7 @@ def load(sessions: sessionmaker[Session], workflows_dir: Path, members: int = 0)
         published, diagnostics = load_files(session, workflow_files(workflows_dir))
         seeded = content.seed(session)
         activity = demo_events.load(session, utcnow())
+        activity += pages.load_demo(session, utcnow())
     lines.extend(str(d) for d in diagnostics)
     lines.append(f"invitation content: {seeded} pieces added" if seeded else "invitation content: unchanged")
     for item in published:

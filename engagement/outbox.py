@@ -25,6 +25,7 @@ SelfManaged = Callable[[sessionmaker[Session], dict[str, Any]], None]
 TRANSACTIONAL = "transactional"  # the default queue: account mail, confirmations (never behind a campaign)
 CAMPAIGNS = "campaigns"  # bulk work: expanding and sending campaigns
 LISTS = "lists"  # rebuilding audience lists after membership changes
+SEARCH = "search"  # keeping the search indexes in step with committees, events and pages
 
 
 class Relay(Protocol):

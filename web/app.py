@@ -131,6 +131,8 @@ def _register_blueprints(app: Flask) -> None:
     from web.explorer.views import bp as explorer
     from web.invitations.views import bp as invitations
     from web.organizer.views import bp as organizer
+    from web.pages.views import bp as pages
+    from web.search.views import bp as search
     from web.studio import bp as studio
     from web.unsubscribe.views import bp as unsubscribe
     from web.webhooks.views import bp as webhooks
@@ -150,6 +152,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin)
     app.register_blueprint(explorer)
     app.register_blueprint(analyst)
+    app.register_blueprint(search)
+    app.register_blueprint(pages)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)
     register_error_pages(app)

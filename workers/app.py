@@ -9,7 +9,7 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from engagement.config import load_settings
-from engagement.outbox import CAMPAIGNS, LISTS, TRANSACTIONAL
+from engagement.outbox import CAMPAIGNS, LISTS, SEARCH, TRANSACTIONAL
 
 settings = load_settings()
 
@@ -22,8 +22,9 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=4,
     # Separate queues, so that a campaign never delays an activation mail: give each its own workers
-    # (`engagement worker --queues campaigns`, `--queues lists`); a worker without --queues serves all.
-    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in (TRANSACTIONAL, CAMPAIGNS, LISTS)],
+    # (`engagement worker --queues campaigns`, `--queues lists`, `--queues search`); a worker without --queues
+    # serves all.
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in (TRANSACTIONAL, CAMPAIGNS, LISTS, SEARCH)],
     task_default_queue=TRANSACTIONAL,
     broker_connection_retry_on_startup=True,
     broker_connection_max_retries=None,  # a worker waits out a broker outage however long, then consumes again

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from engagement.outbox import CAMPAIGNS, LISTS, TRANSACTIONAL
+from engagement.outbox import CAMPAIGNS, LISTS, SEARCH, TRANSACTIONAL
 from tests.deploy.chart import (
     CHART,
     OLDEST_KUBERNETES,
@@ -28,7 +28,7 @@ from tests.deploy.chart import (
 )
 
 Objects = list[dict[str, Any]]
-WORKERS = {f"worker-{q}": q for q in (TRANSACTIONAL, CAMPAIGNS, LISTS)}
+WORKERS = {f"worker-{q}": q for q in (TRANSACTIONAL, CAMPAIGNS, LISTS, SEARCH)}
 
 
 def _kubernetes_versions() -> list[str]:
@@ -84,7 +84,7 @@ def test_helm_lint_reports_no_warning(values_file: Path | None) -> None:
 
 def test_one_deployment_per_component(default_objects: Objects) -> None:
     assert set(deployments(default_objects)) == {"web", "beat", *WORKERS}
-    assert set(WORKERS.values()) == {TRANSACTIONAL, CAMPAIGNS, LISTS}  # every queue Celery declares
+    assert set(WORKERS.values()) == {TRANSACTIONAL, CAMPAIGNS, LISTS, SEARCH}  # every queue Celery declares
 
 
 def test_one_image_runs_each_component_by_its_command(default_objects: Objects, production_objects: Objects) -> None:

@@ -1,0 +1,168 @@
+"""The local engine: SQLite FTS5 on the embedded database, a FULLTEXT index on MySQL/MariaDB.
+
+Records are stored with their words folded (``text.indexed_text``) and queries folded the same
+way, so accents and case never matter on either database; every term is searched as a prefix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from engagement.db import transaction, utcnow
+from engagement.search.models import SearchRecord
+from engagement.search.port import Query, Results
+from engagement.search.records import NEVER, Record
+from engagement.search.text import indexed_text, query_terms
+
+MYSQL_MIN_TOKEN = 3  # innodb_ft_min_token_size: shorter words are not in a FULLTEXT index
+DELETE_CHUNK = 500
+RANK_AT_MOST = 1000  # matches ranked by relevance; beyond, title matches first (see _sqlite)
+
+
+def _row(record: Record, now: datetime) -> dict[str, Any]:
+    expires = record.get("expires_at")
+    return {"object_id": record["objectID"], "kind": record["kind"], "department": record.get("department"),
+            "title": indexed_text(record.get("title")),
+            "words": indexed_text(record.get("city"), record.get("postal_code"), record.get("summary")),
+            "record": record, "updated_at": now,
+            "expires_at": datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) and expires < NEVER
+            else None}
+
+
+def sqlite_match(query: Query) -> str | None:
+    """The FTS5 expression: each folded term as a prefix of a word, and the filters as column matches."""
+    parts = [f'{{title words}} : "{term}" *' for term in query_terms(query.text)]  # letters and digits only
+    if query.kind:
+        parts.append(f'kind : "{query.kind}"')
+    if query.department:
+        parts.append(f'department : "{query.department}"')
+    return " AND ".join(parts) or None
+
+
+def mysql_against(query: Query) -> str:
+    """BOOLEAN MODE: every term required, as a prefix; short words before the last are left out (too
+    short to be indexed, "de", "la"), the last is kept (the word being typed: ``pa*`` finds Paris)."""
+    terms = query_terms(query.text)
+    kept = [t for i, t in enumerate(terms) if len(t) >= MYSQL_MIN_TOKEN or i == len(terms) - 1]
+    return " ".join(f"+{term}*" for term in kept)
+
+
+class LocalIndex:
+    """Records in ``search_records`` of the platform's own database."""
+
+    name = "local"
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def save(self, records: list[Record]) -> None:
+        if records:
+            with transaction(self.factory) as session:
+                self._upsert(session, records, utcnow())
+
+    def delete(self, object_ids: list[str]) -> None:
+        if object_ids:
+            with transaction(self.factory) as session:
+                session.execute(delete(SearchRecord).where(SearchRecord.object_id.in_(object_ids)))
+
+    def rebuild(self, batches: Iterable[list[Record]]) -> int:
+        """Upsert batch by batch (each its own short transaction), then drop what no batch held."""
+        seen: set[str] = set()
+        for batch in batches:
+            self.save(batch)
+            seen.update(record["objectID"] for record in batch)
+        with self.factory() as session:
+            stale = [row_id for row_id, object_id in session.execute(select(SearchRecord.id, SearchRecord.object_id))
+                     if object_id not in seen]
+        for start in range(0, len(stale), DELETE_CHUNK):
+            with transaction(self.factory) as session:
+                session.execute(delete(SearchRecord).where(SearchRecord.id.in_(stale[start:start + DELETE_CHUNK])))
+        return len(seen)
+
+    def _upsert(self, session: Session, records: list[Record], now: datetime) -> None:
+        """Insert the new records and update the changed ones (an unchanged record is not rewritten, so a
+        reindex over an index in step writes almost nothing)."""
+        rows = {record["objectID"]: _row(record, now) for record in records}
+        existing = session.execute(select(SearchRecord.id, SearchRecord.object_id, SearchRecord.record,
+                                          SearchRecord.expires_at).where(SearchRecord.object_id.in_(list(rows))))
+        changed = []
+        for row_id, object_id, record, expires_at in existing:  # the words follow from the record
+            row = rows.pop(object_id)
+            if (record, expires_at) != (row["record"], row["expires_at"]):
+                changed.append({"id": row_id, **row})
+        if rows:
+            session.execute(insert(SearchRecord), list(rows.values()))
+        if changed:
+            session.execute(update(SearchRecord), changed)
+
+    def search(self, query: Query) -> Results:
+        with self.factory() as session:
+            dialect = session.get_bind().dialect.name
+            found = self._sqlite(session, query) if dialect == "sqlite" else self._mysql(session, query)
+        return Results(hits=found[:query.limit], has_more=len(found) > query.limit, engine=self.name)
+
+    def _sqlite(self, session: Session, query: Query) -> list[Record]:
+        """Ranked by bm25 (a title match weighs 8 times a word of the place or summary) when the matches
+        are few enough to rank in a few milliseconds; else (the first letters typed match much of the
+        index) title matches first, newest first, which FTS5 reads in rowid order and stops early."""
+        match = sqlite_match(query)
+        if match is None:
+            return []
+        wanted = query.offset + query.limit + 1
+        probe = text("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :match LIMIT :most)")
+        many = session.execute(probe, {"match": match, "most": RANK_AT_MOST}).scalar_one() >= RANK_AT_MOST
+        if not many:
+            ids = self._ids(session, match, query, "bm25(search_fts, 8.0, 1.0, 0.0, 0.0), search_fts.rowid", wanted)
+        else:
+            in_title = match.replace("{title words} :", "title :")
+            ids = self._ids(session, in_title, query, "search_fts.rowid DESC", wanted)
+            if len(ids) < wanted:
+                seen = set(ids)
+                ids += [i for i in self._ids(session, match, query, "search_fts.rowid DESC", wanted + len(ids))
+                        if i not in seen]
+        page = ids[query.offset:wanted]
+        rows = session.execute(select(SearchRecord.id, SearchRecord.record).where(SearchRecord.id.in_(page)))
+        stored = {row.id: row.record for row in rows}
+        return [_json(stored[i]) for i in page if i in stored]
+
+    @staticmethod
+    def _ids(session: Session, match: str, query: Query, order: str, limit: int) -> list[int]:
+        sql = ("SELECT search_fts.rowid FROM search_fts JOIN search_records AS r ON r.id = search_fts.rowid "
+               "WHERE search_fts MATCH :match AND (r.expires_at IS NULL OR r.expires_at > :now) ORDER BY ")
+        statement = text(sql + order + " LIMIT :limit")  # ``order`` is one of two constants of _sqlite
+        return list(session.scalars(statement, {"match": match, "now": _naive(query.now), "limit": limit}))
+
+    def _mysql(self, session: Session, query: Query) -> list[Record]:
+        against = mysql_against(query)
+        if not against and query.text.strip():
+            return []  # nothing searchable was typed (punctuation only)
+        where = ["(expires_at IS NULL OR expires_at > :now)"]
+        params: dict[str, Any] = {"now": _naive(query.now), "limit": query.limit + 1, "offset": query.offset}
+        if query.kind:
+            where.append("kind = :kind")
+            params["kind"] = query.kind
+        if query.department:
+            where.append("department = :department")
+            params["department"] = query.department
+        order = "id"
+        if against:
+            where.append("MATCH (title, words) AGAINST (:against IN BOOLEAN MODE)")
+            order = "MATCH (title, words) AGAINST (:against IN BOOLEAN MODE) DESC, id"
+            params["against"] = against
+        statement = text(f"SELECT record FROM search_records WHERE {' AND '.join(where)} "  # noqa: S608 - fixed parts
+                         f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+        return [_json(record) for (record,) in session.execute(statement, params)]
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)  # as UTCDateTime stores it
+
+
+def _json(value: Any) -> Record:
+    return json.loads(value) if isinstance(value, str | bytes) else value
