@@ -7,7 +7,7 @@ way, so accents and case never matter on either database; every term is searched
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,14 +15,21 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction, utcnow
-from engagement.search.models import SearchRecord
+from engagement.search.models import INSERT_TRIGGER, SQLITE_CREATE, SearchRecord
 from engagement.search.port import Query, Results
 from engagement.search.records import NEVER, Record
 from engagement.search.text import indexed_text, query_terms
 
 MYSQL_MIN_TOKEN = 3  # innodb_ft_min_token_size: shorter words are not in a FULLTEXT index
 DELETE_CHUNK = 500
-RANK_AT_MOST = 1000  # matches ranked by relevance; beyond, title matches first (see _sqlite)
+TITLE_WINDOW = 60  # among the newest this many matches, those matching in their title come first
+INDEXED_PREFIX = 3  # the FTS5 table keeps prefixes of 2 and 3 letters as words of their own (prefix='2 3')
+EXPAND_AT_MOST = 16  # a longer prefix naming at most this many indexed words is searched as those words
+SQLITE_IDS = text("SELECT search_fts.rowid FROM search_fts JOIN search_records AS r ON r.id = search_fts.rowid "
+                  "WHERE search_fts MATCH :match AND (r.expires_at IS NULL OR r.expires_at > :now) "
+                  "ORDER BY search_fts.rowid DESC LIMIT :limit")
+VOCAB_LOOKUP = text("SELECT term FROM search_fts_vocab WHERE term >= :first AND term < :after "
+                    "ORDER BY term LIMIT :most")
 
 
 def _row(record: Record, now: datetime) -> dict[str, Any]:
@@ -35,9 +42,23 @@ def _row(record: Record, now: datetime) -> dict[str, Any]:
             else None}
 
 
-def sqlite_match(query: Query) -> str | None:
-    """The FTS5 expression: each folded term as a prefix of a word, and the filters as column matches."""
-    parts = [f'{{title words}} : "{term}" *' for term in query_terms(query.text)]  # letters and digits only
+def sqlite_match(query: Query, expand: Callable[[str], list[str] | None] = lambda term: None) -> str | None:
+    """The FTS5 expression: each folded term as a prefix of a word, and the filters as column matches.
+
+    ``expand(term)``: the indexed words a term longer than INDEXED_PREFIX begins, when they are few
+    (None: too many, searched as a prefix). FTS5 reads a prefix's matches whole before it can join
+    them, but walks words lazily: ``"transition"`` stops at the 21st result, ``"transi" *`` does not.
+    An empty expansion (no such word) matches nothing: "" is returned.
+    """
+    parts = []
+    for term in query_terms(query.text):  # letters and digits only
+        named = expand(term) if len(term) > INDEXED_PREFIX else None
+        if named is None:
+            parts.append(f'{{title words}} : "{term}" *')
+        elif not named:
+            return ""
+        else:
+            parts.append("{title words} : (" + " OR ".join(f'"{word}"' for word in named) + ")")
     if query.kind:
         parts.append(f'kind : "{query.kind}"')
     if query.department:
@@ -72,7 +93,13 @@ class LocalIndex:
                 session.execute(delete(SearchRecord).where(SearchRecord.object_id.in_(object_ids)))
 
     def rebuild(self, batches: Iterable[list[Record]]) -> int:
-        """Upsert batch by batch (each its own short transaction), then drop what no batch held."""
+        """Upsert batch by batch (each its own short transaction), then drop what no batch held; into an
+        empty SQLite index, one bulk load instead (``_load_empty``)."""
+        with self.factory() as session:
+            empty = session.scalar(select(SearchRecord.id).limit(1)) is None
+            sqlite = session.get_bind().dialect.name == "sqlite"
+        if empty and sqlite:
+            return self._load_empty(batches)
         seen: set[str] = set()
         for batch in batches:
             self.save(batch)
@@ -84,6 +111,20 @@ class LocalIndex:
             with transaction(self.factory) as session:
                 session.execute(delete(SearchRecord).where(SearchRecord.id.in_(stale[start:start + DELETE_CHUNK])))
         return len(seen)
+
+    def _load_empty(self, batches: Iterable[list[Record]]) -> int:
+        """Fill an empty index in one transaction: the rows without the FTS trigger (FTS5 indexing row
+        by row is most of a reindex's time), then one FTS5 'rebuild' from them, the trigger restored
+        in the same transaction (no other writer can come between: SQLite has one)."""
+        count, now = 0, utcnow()
+        with transaction(self.factory) as session:
+            session.execute(text(f"DROP TRIGGER IF EXISTS {INSERT_TRIGGER}"))
+            for batch in batches:
+                session.execute(insert(SearchRecord), [_row(record, now) for record in batch])
+                count += len(batch)
+            session.execute(text(next(sql for sql in SQLITE_CREATE if INSERT_TRIGGER in sql)))
+            session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+        return count
 
     def _upsert(self, session: Session, records: list[Record], now: datetime) -> None:
         """Insert the new records and update the changed ones (an unchanged record is not rewritten, so a
@@ -108,35 +149,37 @@ class LocalIndex:
         return Results(hits=found[:query.limit], has_more=len(found) > query.limit, engine=self.name)
 
     def _sqlite(self, session: Session, query: Query) -> list[Record]:
-        """Ranked by bm25 (a title match weighs 8 times a word of the place or summary) when the matches
-        are few enough to rank in a few milliseconds; else (the first letters typed match much of the
-        index) title matches first, newest first, which FTS5 reads in rowid order and stops early."""
-        match = sqlite_match(query)
-        if match is None:
+        """The newest TITLE_WINDOW matches, those whose title holds every term first, then the next
+        ones newest first. FTS5 reads its matches in rowid order and stops at the LIMIT: a few
+        milliseconds whatever the number of matches, which ranking every match (bm25) was not."""
+        match = sqlite_match(query, lambda term: self._expand(session, term))
+        if not match:
             return []
         wanted = query.offset + query.limit + 1
-        probe = text("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :match LIMIT :most)")
-        many = session.execute(probe, {"match": match, "most": RANK_AT_MOST}).scalar_one() >= RANK_AT_MOST
-        if not many:
-            ids = self._ids(session, match, query, "bm25(search_fts, 8.0, 1.0, 0.0, 0.0), search_fts.rowid", wanted)
-        else:
-            in_title = match.replace("{title words} :", "title :")
-            ids = self._ids(session, in_title, query, "search_fts.rowid DESC", wanted)
-            if len(ids) < wanted:
-                seen = set(ids)
-                ids += [i for i in self._ids(session, match, query, "search_fts.rowid DESC", wanted + len(ids))
-                        if i not in seen]
-        page = ids[query.offset:wanted]
+        ids = self._ids(session, match, query, max(wanted, TITLE_WINDOW))
+        terms = query_terms(query.text)
+        titles = dict(session.execute(select(SearchRecord.id, SearchRecord.title)
+                                      .where(SearchRecord.id.in_(ids[:TITLE_WINDOW]))).all())
+
+        def in_title(ident: int) -> bool:
+            title = titles.get(ident)
+            return title is not None and all(any(word.startswith(term) for word in title.split()) for term in terms)
+
+        ordered = sorted(ids[:TITLE_WINDOW], key=lambda ident: not in_title(ident)) + ids[TITLE_WINDOW:]
+        page = ordered[query.offset:wanted]
         rows = session.execute(select(SearchRecord.id, SearchRecord.record).where(SearchRecord.id.in_(page)))
         stored = {row.id: row.record for row in rows}
         return [_json(stored[i]) for i in page if i in stored]
 
     @staticmethod
-    def _ids(session: Session, match: str, query: Query, order: str, limit: int) -> list[int]:
-        sql = ("SELECT search_fts.rowid FROM search_fts JOIN search_records AS r ON r.id = search_fts.rowid "
-               "WHERE search_fts MATCH :match AND (r.expires_at IS NULL OR r.expires_at > :now) ORDER BY ")
-        statement = text(sql + order + " LIMIT :limit")  # ``order`` is one of two constants of _sqlite
-        return list(session.scalars(statement, {"match": match, "now": _naive(query.now), "limit": limit}))
+    def _expand(session: Session, term: str) -> list[str] | None:
+        after = term[:-1] + chr(ord(term[-1]) + 1)
+        named = list(session.scalars(VOCAB_LOOKUP, {"first": term, "after": after, "most": EXPAND_AT_MOST + 1}))
+        return None if len(named) > EXPAND_AT_MOST else named
+
+    @staticmethod
+    def _ids(session: Session, match: str, query: Query, limit: int) -> list[int]:
+        return list(session.scalars(SQLITE_IDS, {"match": match, "now": _naive(query.now), "limit": limit}))
 
     def _mysql(self, session: Session, query: Query) -> list[Record]:
         against = mysql_against(query)

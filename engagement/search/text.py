@@ -44,5 +44,6 @@ def indexed_text(*parts: str | None) -> str:
 
 def query_terms(query: str) -> list[str]:
     """The terms of what a supporter typed, folded, at most ``MAX_TERMS`` (each searched as a prefix)."""
-    terms = [term[:MAX_TERM_LENGTH] for term in words(query)[:MAX_TERMS]]
-    return [] if len(terms) == 1 and len(terms[0]) < MIN_PREFIX else terms  # one letter matches nearly all
+    terms = list(dict.fromkeys(term[:MAX_TERM_LENGTH] for term in words(query)[:MAX_TERMS]))
+    # One letter matches nearly everything and says nothing beside other words ("porte-à-porte").
+    return [term for term in terms if len(term) >= MIN_PREFIX]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engagement.committees.models import Committee
 from engagement.config import load_settings
@@ -216,3 +217,29 @@ def test_reindex_rebuilds_both_engines_and_drops_what_is_gone(deployment: Deploy
         assert "committee-999" not in deployment.in_algolia() and len(deployment.in_algolia()) == 5
         assert deployment.fake.settings("engagement")["attributesForFaceting"] == ["filterOnly(kind)",
                                                                                    "filterOnly(department)"]
+
+
+def test_a_reindex_into_an_empty_index_leaves_it_in_step_with_later_changes(deployment: Deployment) -> None:
+    # Into an empty SQLite index the rows are loaded in bulk and FTS5 rebuilt from them (its insert
+    # trigger is dropped meanwhile): afterwards, inserts, updates and deletes must be indexed again.
+    sessions = deployment.sessions
+    with transaction(sessions) as session:  # behind the hooks' back: nothing indexed yet
+        session.execute(Committee.__table__.insert(), [
+            {"slug": f"c{n}", "name": f"Comité Écologie {n}", "description": "", "address": LYON,
+             "postal_code": "69001", "department": "69", "status": "approved", "created_at": utcnow()}
+            for n in range(3)])
+    assert found(sessions, "ecologie") == []
+    assert service.reindex(sessions, batch=2)["local"] == 3
+    assert sorted(found(sessions, "ecol")) == [f"Comité Écologie {n}" for n in range(3)]
+    commit(sessions, lambda session: session.add(committee("Comité Transition")))
+    assert found(sessions, "transition") == ["Comité Transition"]  # the insert trigger is back
+
+    def rename(session: Session) -> None:
+        row = session.scalar(select(Committee).where(Committee.slug == "c0"))
+        row.name = "Comité Solidarité"
+
+    commit(sessions, rename)
+    assert sorted(found(sessions, "ecologie")) == ["Comité Écologie 1", "Comité Écologie 2"]
+    assert found(sessions, "solidarite") == ["Comité Solidarité"]
+    commit(sessions, lambda session: session.delete(session.scalar(select(Committee).where(Committee.slug == "c1"))))
+    assert found(sessions, "ecologie") == ["Comité Écologie 2"]
