@@ -18,19 +18,10 @@ from engagement.invitations import content
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
 from web.extensions import babel, csrf, limiter, login_manager
+from web.relays import relay_factory
 
 LOCALES = ("fr", "en")
 log = logging.getLogger(__name__)
-
-
-def _relay_factory(settings: Settings) -> Any:
-    if settings.celery_broker_url:
-        from workers.dispatch import CeleryRelay  # the broker path: ids go to Celery, not tasks
-
-        return CeleryRelay
-    from engagement.outbox import InProcessRelay
-
-    return InProcessRelay
 
 
 def select_locale() -> str:
@@ -52,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"),
                 instance_path=str(settings.instance_dir or PROJECT_ROOT / "instance"))
-    core = bootstrap(settings, _relay_factory(settings))
+    core = bootstrap(settings, relay_factory(settings))
     app.extensions["engagement"] = core
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -23,10 +23,10 @@ def _settings():
 
 def _core():
     from engagement.core import bootstrap
-    from web.app import _relay_factory
+    from web.relays import relay_factory
 
     settings = _settings()
-    return bootstrap(settings, _relay_factory(settings))
+    return bootstrap(settings, relay_factory(settings))
 
 
 def _emit(data: object) -> None:

@@ -1,0 +1,20 @@
+"""Which relay hands committed outbox rows on: Celery when a broker is configured, else in process.
+
+Kept apart from ``web.app`` so that the command line gets it without importing Flask and every view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engagement.config import Settings
+
+
+def relay_factory(settings: Settings) -> Any:
+    if settings.celery_broker_url:
+        from workers.dispatch import CeleryRelay  # the broker path: ids go to Celery, not tasks
+
+        return CeleryRelay
+    from engagement.outbox import InProcessRelay
+
+    return InProcessRelay
