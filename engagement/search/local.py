@@ -25,7 +25,8 @@ DELETE_CHUNK = 500
 TITLE_WINDOW = 60  # among the newest this many matches, those matching in their title come first
 INDEXED_PREFIX = 3  # the FTS5 table keeps prefixes of 2 and 3 letters as words of their own (prefix='2 3')
 EXPAND_AT_MOST = 16  # a longer prefix naming at most this many indexed words is searched as those words
-SQLITE_IDS = text("SELECT search_fts.rowid FROM search_fts JOIN search_records AS r ON r.id = search_fts.rowid "
+SQLITE_MATCHES = text("SELECT search_fts.rowid, r.title, r.record FROM search_fts "
+                  "JOIN search_records AS r ON r.id = search_fts.rowid "
                   "WHERE search_fts MATCH :match AND (r.expires_at IS NULL OR r.expires_at > :now) "
                   "ORDER BY search_fts.rowid DESC LIMIT :limit")
 VOCAB_LOOKUP = text("SELECT term FROM search_fts_vocab WHERE term >= :first AND term < :after "
@@ -156,20 +157,14 @@ class LocalIndex:
         if not match:
             return []
         wanted = query.offset + query.limit + 1
-        ids = self._ids(session, match, query, max(wanted, TITLE_WINDOW))
+        found = self._matches(session, match, query, max(wanted, TITLE_WINDOW))  # newest first
         terms = query_terms(query.text)
-        titles = dict(session.execute(select(SearchRecord.id, SearchRecord.title)
-                                      .where(SearchRecord.id.in_(ids[:TITLE_WINDOW]))).all())
 
-        def in_title(ident: int) -> bool:
-            title = titles.get(ident)
-            return title is not None and all(any(word.startswith(term) for word in title.split()) for term in terms)
+        def in_title(title: str) -> bool:
+            return all(any(word.startswith(term) for word in title.split()) for term in terms)
 
-        ordered = sorted(ids[:TITLE_WINDOW], key=lambda ident: not in_title(ident)) + ids[TITLE_WINDOW:]
-        page = ordered[query.offset:wanted]
-        rows = session.execute(select(SearchRecord.id, SearchRecord.record).where(SearchRecord.id.in_(page)))
-        stored = {row.id: row.record for row in rows}
-        return [_json(stored[i]) for i in page if i in stored]
+        ordered = sorted(found[:TITLE_WINDOW], key=lambda row: not in_title(row[0])) + found[TITLE_WINDOW:]
+        return [_json(record) for _, record in ordered[query.offset:wanted]]
 
     @staticmethod
     def _expand(session: Session, term: str) -> list[str] | None:
@@ -178,8 +173,10 @@ class LocalIndex:
         return None if len(named) > EXPAND_AT_MOST else named
 
     @staticmethod
-    def _ids(session: Session, match: str, query: Query, limit: int) -> list[int]:
-        return list(session.scalars(SQLITE_IDS, {"match": match, "now": _naive(query.now), "limit": limit}))
+    def _matches(session: Session, match: str, query: Query, limit: int) -> list[tuple[str, Any]]:
+        """(folded title, stored record) of the newest ``limit`` matches, newest first."""
+        return [(title, record) for _, title, record in session.execute(
+            SQLITE_MATCHES, {"match": match, "now": _naive(query.now), "limit": limit})]
 
     def _mysql(self, session: Session, query: Query) -> list[Record]:
         against = mysql_against(query)
