@@ -25,6 +25,7 @@ SQLITE_CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, words, kind, department, "
     "content='search_records', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3', "
     "detail='column')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts_vocab USING fts5vocab(search_fts, 'row')",
     "CREATE TRIGGER IF NOT EXISTS search_records_fts_insert AFTER INSERT ON search_records BEGIN "
     "INSERT INTO search_fts(rowid, title, words, kind, department) "
     "VALUES (new.id, new.title, new.words, new.kind, new.department); "
@@ -43,6 +44,7 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS search_records_fts_update",
     "DROP TRIGGER IF EXISTS search_records_fts_delete",
     "DROP TRIGGER IF EXISTS search_records_fts_insert",
+    "DROP TABLE IF EXISTS search_fts_vocab",
     "DROP TABLE IF EXISTS search_fts",
 )
 MYSQL_CREATE = ("CREATE FULLTEXT INDEX ix_search_records_words_fulltext ON search_records (title, words)",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,10 @@ from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import make_url
 
 from engagement import migrate
-from engagement.db import Base, import_models
+from engagement.db import Base, import_models, make_engine, make_session_factory
+from engagement.search.local import LocalIndex
 from engagement.search.models import is_unmapped
+from engagement.search.port import Query
 
 MARIADB_SKIP = "set DATABASE_URL=mysql+pymysql://... to run migrations on MariaDB"
 
@@ -53,7 +56,14 @@ def test_migrations_round_trip_on_sqlite(tmp_path: Path) -> None:
 def test_the_search_full_text_table_comes_and_goes_with_its_migration(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fts.db'}"
     migrate.upgrade(url)
-    assert "search_fts" in _all_tables(url)
+    assert {"search_fts", "search_fts_vocab"} <= _all_tables(url)
+    engine = make_engine(url)
+    index = LocalIndex(make_session_factory(engine))  # what `make run` searches: a migrated database
+    index.save([{"objectID": "committee-1", "kind": "committee", "title": "Comité Écologie de Lyon",
+                 "expires_at": 4102444800}])
+    assert [hit["title"] for hit in index.search(Query("ecologi", datetime.now(UTC))).hits] == [
+        "Comité Écologie de Lyon"]
+    engine.dispose()
     migrate.downgrade(url, "0010_workflow_rollup")
     assert {name for name in _all_tables(url) if name.startswith("search")} == set()
 
