@@ -36,6 +36,7 @@ messages: $(DEV_STAMP)
 run: $(STAMP) $(MO)
 	$(BIN)/engagement db upgrade
 	$(BIN)/engagement demo load
+	$(BIN)/engagement outbox relay  # what the demo queued and the command left (search indexing, audience lists)
 	$(BIN)/engagement serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the Playwright browser tests (they are skipped, with the reason, without it).
