@@ -21,7 +21,7 @@ the local server's, dropped at the end). Median of ``--runs`` runs each of:
 - ``page_csv``: the stored figures as CSV.
 
     DATABASE_URL=mysql+pymysql://... python bench/analytics.py [--runs 3] [--instances N] [--transitions M]
-        [--quick] [--json out.json]
+        [--quick] [--json out.json] [--keep]
 """
 
 from __future__ import annotations
@@ -193,11 +193,12 @@ def main() -> None:
     parser.add_argument("--transitions", type=int, default=5_000_000)
     parser.add_argument("--quick", action="store_true", help="100,000 instances, 500,000 transitions, one run")
     parser.add_argument("--json")
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end (its URL on stderr)")
     args = parser.parse_args()
     if args.quick:
         args.instances, args.transitions, args.runs = 100_000, 500_000, 1
     given = os.environ.get("DATABASE_URL", "")
-    with Database(given if given.startswith("mysql") else LOCAL_MYSQL) as database:
+    with Database(given if given.startswith("mysql") else LOCAL_MYSQL, keep=args.keep) as database:
         result = measure(database.url, args.runs, args.instances, args.transitions)
     result["machine"] = machine()
     result["targets"] = {name: {"target_s": target, "median_s": result[name]["median_s"],

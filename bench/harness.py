@@ -66,12 +66,13 @@ def create_tables(database_url: str) -> None:
 class Database:
     """A throwaway MariaDB database beside DATABASE_URL's."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, keep: bool = False) -> None:
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
         self.base = make_url(base_url)
         self.name = f"engagement_bench_{uuid.uuid4().hex[:8]}"
+        self.keep = keep  # left in place at the end, to look into a result (dropped by hand)
         admin = create_engine(self.base)
         with admin.begin() as conn:
             conn.execute(text(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
@@ -83,6 +84,9 @@ class Database:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        if self.keep:
+            print(f"kept: {self.url}", file=sys.stderr)
+            return
         self.drop()
 
     def drop(self) -> None:

@@ -257,19 +257,23 @@ def stats(workflow_id: str, as_json: bool, since: datetime | None, until: dateti
           source: str | None, fresh: bool, rebuild: bool) -> None:
     """Per-state counts, funnel, time in state and stuck instances of a workflow (the dashboard's figures)."""
     from engagement.db import utcnow
-    from engagement.workflow import rollup, snapshots
-    from engagement.workflow.analytics import Filters, instance_conditions
-    from engagement.workflow.stats import count_instances
+    from engagement.workflow import snapshots
+    from engagement.workflow.stats import Filters, count_instances
 
     filters = Filters(version=version, since=since.replace(tzinfo=UTC) if since else None,
                       until=until.replace(tzinfo=UTC) if until else None, source=source)
-    core = _core()
-    if rebuild:
-        rollup.refresh(core.sessions, utcnow(), full=True)
-    figures = snapshots.figures(core.sessions, workflow_id, filters, now=utcnow(), fresh=fresh or rebuild)
-    if figures is None:  # no published definition: the instances alone
-        with core.sessions() as session:
-            figures = count_instances(session, workflow_id, instance_conditions(workflow_id, filters)).as_dict()
+    figures = None if fresh or rebuild else _stored_figures(workflow_id, filters)
+    if figures is None:
+        from engagement.workflow import rollup
+        from engagement.workflow.analytics import instance_conditions
+
+        core = _core()
+        if rebuild:
+            rollup.refresh(core.sessions, utcnow(), full=True)
+        figures = snapshots.figures(core.sessions, workflow_id, filters, now=utcnow(), fresh=fresh or rebuild)
+        if figures is None:  # no published definition: the instances alone
+            with core.sessions() as session:
+                figures = count_instances(session, workflow_id, instance_conditions(workflow_id, filters)).as_dict()
     if as_json:
         _emit(figures)
         return
@@ -281,6 +285,20 @@ def stats(workflow_id: str, as_json: bool, since: datetime | None, until: dateti
     else:
         for state, count in sorted(figures["by_state"].items(), key=lambda kv: -kv[1]):
             click.echo(f"  {state:<24} {count}")
+
+
+def _stored_figures(workflow_id: str, filters: Any) -> dict[str, Any] | None:
+    """Figures stored less than a minute ago, read without building the core (no mail, no definitions,
+    no numpy): the common case of ``engagement stats`` answers in the time of one query."""
+    from engagement.db import import_models, make_engine, make_session_factory, utcnow
+    from engagement.workflow import snapshots
+
+    import_models()
+    engine = make_engine(_settings().database_url)
+    try:
+        return snapshots.recent(make_session_factory(engine), workflow_id, filters, utcnow())
+    finally:
+        engine.dispose()
 
 
 def _print_analysis(figures: dict[str, Any]) -> None:

@@ -32,26 +32,11 @@ from engagement.invitations.models import INVITED_BY, Invitation
 from engagement.workflow import definitions, rollup
 from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
 from engagement.workflow.spec import WorkflowSpec
-from engagement.workflow.stats import PERCENTILES, WorkflowStats, nearest_rank
+from engagement.workflow.stats import PERCENTILES, Filters, WorkflowStats, nearest_rank
 
 SOURCES = ("invitation", "direct")
 OLDEST_STUCK = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which instances to count; None means any."""
-
-    version: int | None = None
-    since: datetime | None = None  # started at or after (aware UTC)
-    until: datetime | None = None  # started before
-    source: str | None = None  # one of SOURCES
-
-    @property
-    def narrows_instances(self) -> bool:
-        """Whether the transition log must be joined to its instances (the version is on both)."""
-        return self.since is not None or self.until is not None or self.source is not None
 
 
 @dataclass

@@ -18,9 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction
-from engagement.workflow import rollup
-from engagement.workflow.analytics import Filters, analyse
 from engagement.workflow.models import WorkflowAnalyticsSnapshot, WorkflowDefinition
+from engagement.workflow.stats import Filters
 
 REFRESH_SECONDS = 60.0
 MAX_AGE = timedelta(minutes=1)
@@ -46,6 +45,9 @@ def compute(factory: sessionmaker[Session], workflow_id: str, filters: Filters, 
 
     None: no such workflow.
     """
+    from engagement.workflow import rollup  # numpy and the definitions: not for reading stored figures
+    from engagement.workflow.analytics import analyse
+
     started = time.perf_counter()
     if fresh:
         rollup.refresh(factory, now)
@@ -75,21 +77,27 @@ def store(session: Session, workflow_id: str, filters: Filters, figures: dict[st
         pass
 
 
+def recent(factory: sessionmaker[Session], workflow_id: str, filters: Filters, now: datetime) -> dict[str, Any] | None:
+    """The stored figures when computed within MAX_AGE, else None."""
+    with factory() as session:
+        row = stored(session, workflow_id, filters)
+        return row.figures if row is not None and timedelta(0) <= now - row.computed_at < MAX_AGE else None
+
+
 def figures(factory: sessionmaker[Session], workflow_id: str, filters: Filters, *, now: datetime,
             fresh: bool = False) -> dict[str, Any] | None:
     """The stored figures when computed within MAX_AGE, else computed now and stored; ``fresh``:
     computed now from a rollup refreshed now."""
-    if not fresh:
-        with factory() as session:
-            row = stored(session, workflow_id, filters)
-            if row is not None and timedelta(0) <= now - row.computed_at < MAX_AGE:
-                return row.figures
+    if not fresh and (found := recent(factory, workflow_id, filters, now)) is not None:
+        return found
     return compute(factory, workflow_id, filters, now=now, fresh=fresh)
 
 
 def refresh_active(factory: sessionmaker[Session], now: datetime) -> list[str]:
     """The beat task: the rollup, then the unfiltered figures of every active workflow, one transaction
     each; figures older than KEEP (filters nobody asked for since) are deleted."""
+    from engagement.workflow import rollup
+
     rollup.refresh(factory, now)
     with transaction(factory) as session:
         session.execute(delete(WorkflowAnalyticsSnapshot).where(WorkflowAnalyticsSnapshot.computed_at < now - KEEP))

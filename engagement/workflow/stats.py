@@ -18,6 +18,21 @@ from engagement.workflow.models import WorkflowInstance
 PERCENTILES = (50, 90, 99)
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Which instances to count; None means any."""
+
+    version: int | None = None
+    since: datetime | None = None  # started at or after (aware UTC)
+    until: datetime | None = None  # started before
+    source: str | None = None  # one of analytics.SOURCES
+
+    @property
+    def narrows_instances(self) -> bool:
+        """Whether the transition log must be joined to its instances (the version is on both)."""
+        return self.since is not None or self.until is not None or self.source is not None
+
+
 @dataclass
 class WorkflowStats:
     workflow_id: str

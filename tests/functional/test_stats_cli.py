@@ -100,6 +100,19 @@ def test_stats_reads_stored_figures_until_asked_for_fresh_ones(cli, survey, fact
     assert [(r.workflow_id, r.filters_key, r.figures["started"]) for r in rows] == [("survey", "|||", 11)]
 
 
+def test_stored_figures_are_read_without_building_the_core(cli, survey, monkeypatch):
+    """The common case answers in the time of one query: no mail, no definitions, no numpy."""
+    assert stats(cli)["started"] == 10  # computed and stored
+
+    def no_core() -> None:
+        raise AssertionError("the core was built to read stored figures")
+
+    monkeypatch.setattr("web.cli._core", no_core)
+    assert stats(cli)["started"] == 10
+    with pytest.raises(AssertionError, match="core was built"):
+        stats(cli, "--fresh")
+
+
 def test_stats_refuses_a_malformed_date(cli, survey):
     result = cli("stats", "survey", "--since", "yesterday")
     assert result.exit_code == 2
