@@ -1,4 +1,4 @@
-"""The French commune directory: which communes carry a postal code, by official INSEE code."""
+"""The French commune directory: which communes carry a postal code, by official INSEE code, and where they lie."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "communes-fr.tsv.gz"
 POSTAL_CODE = re.compile(r"^[0-9]{5}$")  # ASCII only: \d also matches fullwidth and Arabic-Indic digits
+# How a commune's point was found, finest first (tools/build_geo_data.py): its own GeoNames place, or the
+# mean of the matched communes of its postal codes, or of its department.
+PRECISIONS = ("commune", "postal_code", "department")
+_SHARED = {precision: precision for precision in PRECISIONS}  # one string object for 35,000 communes
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +23,24 @@ class Commune:
     code: str  # INSEE code (2A004, 75101 ...)
     name: str
     department: str
+    lat: float | None = None  # WGS 84; None only for the uninhabited ones (984 Southern Lands, 989 Clipperton)
+    lng: float | None = None
+    precision: str | None = None  # one of PRECISIONS
+
+    @property
+    def location(self) -> Location | None:
+        if self.lat is None or self.lng is None or self.precision is None:
+            return None
+        return Location(self.lat, self.lng, self.precision)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point and how near it is to the place it stands for (``PRECISIONS``)."""
+
+    lat: float
+    lng: float
+    precision: str
 
 
 class CommuneDirectory:
@@ -29,8 +52,9 @@ class CommuneDirectory:
         grouped: dict[str, list[Commune]] = {}
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             for line in lines:
-                code, name, department, postal_codes = line.rstrip("\n").split("\t")
-                commune = Commune(code, name, department)
+                code, name, department, postal_codes, lat, lng, precision = line.rstrip("\n").split("\t")
+                commune = (Commune(code, name, department, float(lat), float(lng), _SHARED[precision]) if lat
+                           else Commune(code, name, department))
                 self.by_code[code] = commune
                 for postal_code in postal_codes.split(",") if postal_codes else ():
                     grouped.setdefault(postal_code, []).append(commune)
@@ -46,6 +70,25 @@ class CommuneDirectory:
     def name_of(self, code: str) -> str | None:
         found = self.by_code.get(code)
         return found.name if found else None
+
+    def locate(self, code: str, postal_code: str) -> Location | None:
+        """Where a French address lies: at its commune (INSEE code), else amid the communes of its postal code."""
+        found = self.by_code.get(code.strip().upper())
+        if found is not None and found.location is not None:
+            return found.location
+        return _amid(self.cities(postal_code))
+
+
+def _amid(communes: tuple[Commune, ...]) -> Location | None:
+    """The mean point of communes sharing a postal code: of those with their own place when some have one
+    (precision ``postal_code``), else of all (as approximate as the coarsest); one commune: its own point."""
+    placed = [location for commune in communes if (location := commune.location) is not None]
+    if len(placed) <= 1:
+        return placed[0] if placed else None
+    chosen = [location for location in placed if location.precision == "commune"] or placed
+    precision = max(["postal_code", *(location.precision for location in chosen)], key=PRECISIONS.index)
+    return Location(round(sum(location.lat for location in chosen) / len(chosen), 4),  # as stored: about 11 m
+                    round(sum(location.lng for location in chosen) / len(chosen), 4), precision)
 
 
 def _french_order(commune: Commune) -> tuple[str, str]:
@@ -73,3 +116,11 @@ def department_of(address: dict[str, str] | None) -> str | None:
     if len(postal) == 5 and postal.isdigit() and not postal.startswith("20"):
         return postal[:3] if postal.startswith("97") else postal[:2]
     return None
+
+
+def location_of(address: dict[str, Any] | None) -> Location | None:
+    """Where a French address lies, from the shipped data: None abroad, or when neither its commune (INSEE
+    code) nor its postal code is known."""
+    if not address or address.get("country", "FR") != "FR":
+        return None
+    return directory().locate(str(address.get("city") or ""), str(address.get("postal_code") or ""))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engagement.committees.models import Committee
 from engagement.events.models import Event
+from engagement.geo.communes import location_of
 from engagement.pages.models import ContentPage
 
 Record = dict[str, Any]
@@ -39,12 +40,15 @@ def _summary(text: str) -> str:
 
 
 def _place(address: dict[str, Any] | None) -> dict[str, Any]:
-    """City, postal code and, when the address carries coordinates, Algolia's ``_geoloc``."""
+    """City, postal code and Algolia's ``_geoloc``: the address's own ``lat``/``lng``, else where its French
+    commune or postal code lies; ``geo_precision`` says which (``address``, or ``communes.PRECISIONS``)."""
     address = address or {}
     place: dict[str, Any] = {"city": address.get("city_name") or "", "postal_code": address.get("postal_code") or ""}
     lat, lng = address.get("lat"), address.get("lng")
     if isinstance(lat, int | float) and isinstance(lng, int | float):
-        place["_geoloc"] = {"lat": float(lat), "lng": float(lng)}
+        place["_geoloc"], place["geo_precision"] = {"lat": float(lat), "lng": float(lng)}, "address"
+    elif (found := location_of(address)) is not None:
+        place["_geoloc"], place["geo_precision"] = {"lat": found.lat, "lng": found.lng}, found.precision
     return place
 
 

@@ -1,4 +1,5 @@
-"""The shipped geographic data: French communes by postal code (INSEE codes) and the UN member states."""
+"""The shipped geographic data: French communes by postal code (INSEE codes), where they lie, and the UN
+member states."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import unicodedata
 
 import pytest
 
-from engagement.geo.communes import CommuneDirectory, directory
+from engagement.geo.communes import PRECISIONS, CommuneDirectory, Location, directory, location_of
 from engagement.geo.countries import country_choices, un_member_codes
 
 ARRONDISSEMENTS = {"75": range(75101, 75121), "69": range(69381, 69390), "13": range(13201, 13217)}
+METROPOLITAN = (41.0, 51.2, -5.3, 9.7)  # mainland France and Corsica: lat from, to; lng from, to
+OVERSEAS = {"971": (15.8, 16.6, -61.9, -61.0), "972": (14.3, 15.0, -61.3, -60.7), "973": (2.0, 6.0, -54.7, -51.5),
+            "974": (-21.5, -20.8, 55.2, 55.9), "975": (46.7, 47.2, -56.5, -56.1), "976": (-13.1, -12.6, 44.9, 45.4),
+            "977": (17.8, 18.0, -62.95, -62.75), "978": (18.0, 18.15, -63.2, -62.95),
+            "986": (-14.4, -13.1, -178.3, -176.1), "987": (-28.0, -7.0, -155.0, -134.0),
+            "988": (-23.0, -19.5, 163.5, 168.5)}
+UNINHABITED = {"984", "989"}  # Southern and Antarctic Lands (no postal code), Clipperton: no GeoNames place
 
 
 def cities(postal_code: str) -> list[tuple[str, str]]:
@@ -110,6 +118,86 @@ def test_every_row_of_the_data_is_well_formed():
 def test_directory_is_read_once_per_process():
     assert directory() is directory()
     assert isinstance(directory(), CommuneDirectory)
+
+
+def mean_of(points: list[tuple[float | None, float | None]]) -> tuple[float, float]:
+    return sum(lat or 0.0 for lat, _ in points) / len(points), sum(lng or 0.0 for _, lng in points) / len(points)
+
+
+def test_every_inhabited_commune_has_a_point_within_its_territory():
+    for commune in directory().by_code.values():
+        if commune.department in UNINHABITED:
+            assert commune.location is None, commune
+            continue
+        assert isinstance(commune.lat, float) and isinstance(commune.lng, float), commune
+        south, north, west, east = OVERSEAS.get(commune.department, METROPOLITAN)
+        assert south <= commune.lat <= north and west <= commune.lng <= east, commune
+        assert commune.precision in PRECISIONS, commune
+
+
+def test_about_8600_communes_have_a_geonames_place_and_every_department_some():
+    placed = [c for c in directory().by_code.values() if c.precision == "commune"]
+    assert 8_000 < len(placed) < 9_500  # GeoNames' places of 1,000 inhabitants and more, and seats
+    assert {c.department for c in placed} >= {f"{n:02}" for n in range(1, 96) if n != 20} | {"2A", "2B"}
+
+
+@pytest.mark.parametrize(("code", "lat", "lng"), [
+    ("75115", 48.84, 2.30),  # Paris 15e, as GeoNames' "Paris 15 Vaugirard"
+    ("69383", 45.76, 4.85),  # Lyon 3e, as "Lyon 03"
+    ("13201", 43.30, 5.38),  # Marseille 1er, as "Marseille 01"
+    ("2A004", 41.92, 8.74),  # Ajaccio
+    ("97411", -20.88, 55.45),  # Saint-Denis, La Réunion (GeoNames country RE)
+    ("98731", -8.91, -140.10),  # Nuku-Hiva, French Polynesia: by the INSEE code its places carry
+    ("01033", 46.11, 5.83),  # Valserhône, a new commune GeoNames knows by its seat, Bellegarde-sur-Valserine
+])
+def test_a_commune_with_its_own_geonames_place_lies_there(code, lat, lng):
+    commune = directory().by_code[code]
+    assert commune.precision == "commune"
+    assert commune.lat == pytest.approx(lat, abs=0.02) and commune.lng == pytest.approx(lng, abs=0.02)
+
+
+def test_a_commune_without_a_place_lies_amid_the_placed_communes_of_its_postal_code():
+    commune = directory().by_code["01001"]  # L'Abergement-Clémenciat, 01400: about 5 km from the mean
+    placed = [(c.lat, c.lng) for c in directory().cities("01400") if c.precision == "commune"]
+    assert commune.precision == "postal_code" and len(placed) == 2  # Châtillon-sur-Chalaronne, Neuville-les-Dames
+    assert (commune.lat, commune.lng) == pytest.approx(mean_of(placed), abs=2e-4)
+    assert (commune.lat, commune.lng) == pytest.approx((46.157, 4.921), abs=0.07)  # where the village is
+
+
+def test_a_commune_with_no_placed_neighbour_lies_at_the_mean_of_its_department():
+    commune = directory().by_code["01081"]  # Champfromier: no commune of 01410 has a GeoNames place
+    placed = [(c.lat, c.lng) for c in directory().by_code.values() if c.department == "01" and c.precision == "commune"]
+    assert commune.precision == "department"
+    assert (commune.lat, commune.lng) == pytest.approx(mean_of(placed), abs=2e-4)
+
+
+def test_an_address_lies_at_its_commune_first():
+    paris = location_of({"street": "31 rue Péclet", "postal_code": "75015", "city": "75115",
+                         "city_name": "Paris 15e Arrondissement", "country": "FR"})
+    assert isinstance(paris, Location) and paris == directory().by_code["75115"].location
+    assert paris.precision == "commune" and (paris.lat, paris.lng) == pytest.approx((48.84, 2.30), abs=0.01)
+    assert location_of({"postal_code": "20200", "city": "2a004"}) == directory().by_code["2A004"].location
+
+
+def test_an_address_without_a_known_commune_lies_amid_its_postal_code():
+    placed = [(c.lat, c.lng) for c in directory().cities("01400") if c.precision == "commune"]
+    found = location_of({"postal_code": "01400", "city": "", "city_name": "", "country": "FR"})
+    assert found is not None and found.precision == "postal_code"
+    assert (found.lat, found.lng) == pytest.approx(mean_of(placed), abs=1e-4)
+    assert location_of({"postal_code": " 94320 ", "city": "99999"}) == directory().by_code["94073"].location  # Thiais
+    rural = location_of({"postal_code": "01410"})  # none of its communes has a place of its own
+    assert rural is not None and rural.precision == "department"
+
+
+@pytest.mark.parametrize("address", [
+    {"street": "Grand-Place 1", "postal_code": "1000", "city": "", "city_name": "Bruxelles", "country": "BE"},
+    {"street": "Rue de Lausanne 1", "postal_code": "75015", "city": "75115", "city_name": "Genève", "country": "CH"},
+    {"postal_code": "99999", "city": "", "country": "FR"},
+    {"postal_code": "98799", "city": "98901", "country": "FR"},  # Clipperton: no coordinates
+    {}, None,
+])
+def test_foreign_unknown_and_empty_addresses_lie_nowhere(address):
+    assert location_of(address) is None
 
 
 def test_there_are_exactly_193_un_member_states():

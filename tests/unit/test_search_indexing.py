@@ -70,6 +70,20 @@ def test_an_approved_committee_is_found_after_commit_whatever_the_accents(deploy
         assert service.search(sessions, Query("evenement", utcnow())).engine == "algolia"
 
 
+def test_a_found_record_says_where_it_lies(deployment: Deployment) -> None:
+    sessions = deployment.sessions
+    rows = [committee("Comité Terreaux", address=LYON), event("Réunion Rivoli", address=PARIS),
+            event("Réunion en ligne", online=True)]
+    commit(sessions, lambda s: s.add_all(rows))
+    hits = {hit["title"]: hit for kind in ("committee", "event")
+            for hit in service.search(sessions, Query("", utcnow(), kind=kind)).hits}
+    assert set(hits) == {"Comité Terreaux", "Réunion Rivoli", "Réunion en ligne"}
+    assert hits["Comité Terreaux"]["_geoloc"] == pytest.approx({"lat": 45.77, "lng": 4.83}, abs=0.01)
+    assert hits["Réunion Rivoli"]["_geoloc"] == pytest.approx({"lat": 48.86, "lng": 2.35}, abs=0.01)
+    assert hits["Comité Terreaux"]["geo_precision"] == hits["Réunion Rivoli"]["geo_precision"] == "commune"
+    assert "_geoloc" not in hits["Réunion en ligne"] and "geo_precision" not in hits["Réunion en ligne"]
+
+
 def test_a_pending_committee_is_indexed_when_approved_and_leaves_when_refused(deployment: Deployment) -> None:
     sessions = deployment.sessions
     committee_id = commit(sessions, lambda s: s.add(row := committee("Comité Croix-Rousse", status="pending")) or row)
