@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from engagement import PROJECT_ROOT
 
 ENVIRONMENTS = ("development", "production", "test")
 MAIL_BACKENDS = ("outbox", "mailjet")
+MEDIA_BUCKET_SCHEMES = ("s3", "gs", "gcs", "memory")  # fsspec's; memory:// only for tests
 
 
 class ConfigError(ValueError):
@@ -43,6 +45,8 @@ class Settings:
     workflows_dir: Path
     default_locale: str
     site_url: str
+    media_storage_url: str | None  # file:///dir or s3://bucket/prefix; None: uploads refused (docs/media.md)
+    media_cache_dir: Path  # resized variants, one file each (a cache: may be emptied at any time)
 
     @property
     def is_production(self) -> bool:
@@ -106,6 +110,31 @@ def _database_url(env: Mapping[str, str], instance_dir: Path | None) -> str:
     return f"sqlite:///{instance_dir / 'engagement.db'}"
 
 
+def _media_storage_url(env: Mapping[str, str], instance_dir: Path | None) -> str | None:
+    value = _optional(env, "MEDIA_STORAGE_URL")
+    if value is None:
+        return (instance_dir / "media").as_uri() if instance_dir is not None else None
+    if value.startswith("/"):
+        return Path(value).as_uri()
+    scheme, _, rest = value.partition("://")
+    if scheme == "file" and rest.startswith("/"):
+        return value.rstrip("/")
+    if scheme in MEDIA_BUCKET_SCHEMES and rest.strip("/"):
+        return value.rstrip("/")
+    raise ConfigError("MEDIA_STORAGE_URL must be an absolute path, file:///path, s3://bucket/prefix or "
+                      f"gs://bucket/prefix, not {value!r}")
+
+
+def _media_cache_dir(env: Mapping[str, str], instance_dir: Path | None) -> Path:
+    if value := _optional(env, "MEDIA_CACHE_DIR"):
+        if not value.startswith("/"):
+            raise ConfigError("MEDIA_CACHE_DIR must be an absolute path")
+        return Path(value)
+    if instance_dir is not None:
+        return instance_dir / "cache" / "media"
+    return Path(tempfile.gettempdir()) / "engagement-media"  # $TMPDIR: /tmp, the container's only writable place
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the environment (``os.environ`` by default)."""
     env = os.environ if env is None else env
@@ -141,4 +170,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workflows_dir=Path(env.get("ENGAGEMENT_WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
         default_locale=_choice(env, "ENGAGEMENT_DEFAULT_LOCALE", ("fr", "en"), "fr"),
         site_url=(env.get("SITE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
+        media_storage_url=_media_storage_url(env, instance_dir),
+        media_cache_dir=_media_cache_dir(env, instance_dir),
     )

@@ -14,6 +14,7 @@ from engagement.campaigns import lists
 from engagement.config import Settings
 from engagement.db import import_models, make_engine, make_session_factory
 from engagement.mail import service as mail
+from engagement.media import service as media
 from engagement.outbox import InProcessRelay, Relay, relay_after_commit
 from engagement.search import service as search
 from engagement.workflow.registry import REGISTRY
@@ -49,6 +50,7 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url, mailjet,
                    lease=timedelta(seconds=settings.mail_claim_lease))
     signing.configure(settings.secret_key)
+    media.configure(settings)  # MEDIA_STORAGE_URL: nothing is opened until an image is stored or read
     register_builtins()
     relay = relay_factory(sessions)
     relay_after_commit(sessions, relay)

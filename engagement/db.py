@@ -163,6 +163,7 @@ def import_models() -> None:
     from engagement.events import models as _events  # noqa: F401
     from engagement.invitations import models as _invitations  # noqa: F401
     from engagement.mail import models as _mail  # noqa: F401
+    from engagement.media import models as _media  # noqa: F401
     from engagement.pages import models as _pages  # noqa: F401
     from engagement.search import models as _search  # noqa: F401
     from engagement.sessions import models as _sessions  # noqa: F401

@@ -18,6 +18,7 @@ from engagement.invitations import content
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
 from web.extensions import babel, csrf, limiter, login_manager
+from web.media import mount as mount_media
 from web.relays import relay_factory
 
 LOCALES = ("fr", "en")
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     _register_blueprints(app)
+    mount_media(app)  # /media/: images, served without session or database (docs/media.md)
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
     app.teardown_appcontext(_close_db)

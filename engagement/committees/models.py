@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.db import Base, utcnow
+from engagement.media.models import Media
 
 STATUSES = ("pending", "approved", "refused")
 ROLES = ("host", "follower")
@@ -29,6 +30,8 @@ class Committee(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(comment="when an organizer approved or refused it")
+    cover_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    cover: Mapped[Media | None] = relationship(lazy="joined")
 
 
 class CommitteeMembership(Base):

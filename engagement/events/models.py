@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.db import Base, utcnow
+from engagement.media.models import Media
 
 CATEGORIES = ("meeting", "canvassing", "debate", "training", "conference", "convivial", "online")
 STATUSES = ("scheduled", "cancelled")
@@ -45,6 +46,8 @@ class Event(Base):
     sequence: Mapped[int] = mapped_column(default=0, server_default="0", comment="iCalendar SEQUENCE: +1 a change")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
+    cover_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    cover: Mapped[Media | None] = relationship(lazy="joined")
 
     @property
     def is_full(self) -> bool:

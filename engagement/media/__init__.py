@@ -1,0 +1,1 @@
+"""The media library: uploaded images, checked and re-encoded, their storage and their resized variants."""
