@@ -28,6 +28,7 @@ def load(sessions: sessionmaker[Session], workflows_dir: Path, members: int = 0)
         seeded = content.seed(session)
         activity = demo_events.load(session, utcnow())
         activity += pages.load_demo(session, utcnow())
+        activity += demo_events.load_covers(session)
     lines.extend(str(d) for d in diagnostics)
     lines.append(f"invitation content: {seeded} pieces added" if seeded else "invitation content: unchanged")
     for item in published:

@@ -21,6 +21,7 @@ from engagement.events.models import CATEGORIES, MAX_DURATION_DAYS, Event
 from engagement.events.service import EventError, EventInput
 from forms import address
 from forms.address import AddressField, CityLookup
+from forms.media import CoverField
 from forms.messages import DEFAULT_MESSAGES
 
 INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]  # the first renders the value
@@ -125,6 +126,7 @@ class EventForm(FlaskForm):
                             description=_l("Leave empty for no limit. Past the limit, people join the waitlist."),
                             render_kw={"min": 1, "inputmode": "numeric"})
     committee = SelectField(_l("Committee"), validate_choice=False, default="", validators=[_offered])
+    cover = CoverField()
 
     def bind(self, locale: str, cities: CityLookup, committees: Sequence[tuple[int, str]]) -> EventForm:
         """Set the request's choices: labels in ``locale``, communes, the committees offered (id, name)."""
@@ -166,6 +168,7 @@ def initial(event: Event) -> dict[str, Any]:
         "ends": event.ends_at.astimezone(zone).replace(tzinfo=None), "timezone": event.timezone,
         "online_url": event.online_url or "", "address": event.address or {"country": "FR"},
         "capacity": event.capacity, "committee": str(event.committee_id) if event.committee_id else "",
+        "cover": str(event.cover_media_id) if event.cover_media_id else "",
     }
 
 

@@ -10,13 +10,21 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine, select, text
 from werkzeug.exceptions import HTTPException
 
+from engagement.committees.service import approved
+from engagement.db import utcnow
+from engagement.events.service import upcoming, when
 from engagement.workflow.models import WorkflowDefinition
 from web.app import LOCALES, current_core
+from web.core import images
 from web.db import db
+from web.locale import current_locale
 from web.resilience import probe_all, session_unavailable, unavailable
 from web.safety import safe_next
 
 bp = Blueprint("core", __name__)
+HOME_EVENTS = 8  # the next ones, as cards with their cover
+HOME_COMMITTEES = 4
+images.register(bp)
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +36,9 @@ def home() -> str:
 
     flows = [flow.spec for row in rows if (flow := active(db(), row.workflow_id))
              and flow.spec.access == "public" and not flow.spec.inputs]  # those with inputs open from their page
-    return render_template("core/home.html", flows=flows)
+    locale = current_locale()
+    return render_template("core/home.html", flows=flows, events=upcoming(db(), utcnow(), limit=HOME_EVENTS),
+                           committees=approved(db(), limit=HOME_COMMITTEES), when=lambda e: when(e, locale))
 
 
 @bp.get("/healthz")

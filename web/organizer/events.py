@@ -24,6 +24,7 @@ from web.events.views import event_or_404
 from web.extensions import limiter
 from web.locale import current_locale
 from web.organizer import export
+from web.organizer.covers import CoverGone, apply_cover, bind_cover, report_gone
 from web.organizer.views import NO_STORE, bp
 
 LIST_LIMIT = 200  # per section; older events stay reachable by their address
@@ -57,13 +58,16 @@ def _waitlist_counts(event_ids: list[int]) -> dict[int, int]:
     return {event_id: int(n) for event_id, n in rows}
 
 
-def _bound(form: EventForm, current_committee: int | None = None) -> EventForm:
-    """The form with this request's choices: approved committees (and the event's own, whatever its state)."""
+def _bound(form: EventForm, event: Event | None = None) -> EventForm:
+    """The form with this request's choices: approved committees (and the event's own, whatever its state),
+    the media library for the cover."""
     offered = [(c.id, c.name) for c in committees.approved(db(), limit=1000)]
+    current_committee = event.committee_id if event is not None else None
     if current_committee is not None and current_committee not in {i for i, _name in offered}:
         row = db().get(Committee, current_committee)
         if row is not None:
             offered.append((row.id, row.name))
+    bind_cover(form.cover, event.cover_media_id if event is not None else None)
     return form.bind(current_locale(), city_options, offered)
 
 
@@ -74,9 +78,11 @@ def event_new() -> Any:
     if form.validate_on_submit():
         try:
             with transaction(sessions()) as dbs:
-                service.create(dbs, form.to_input(), current_user.id, utcnow())
+                apply_cover(dbs, service.create(dbs, form.to_input(), current_user.id, utcnow()), form.cover.media_id)
         except EventError as error:
             form.report(error)
+        except CoverGone:
+            report_gone(form.cover)
         else:
             flash(str(_l("Event created.")))
             return redirect(url_for("organizer.events"), code=303)
@@ -90,15 +96,18 @@ def event_edit(slug: str) -> Any:
     if event.status == "cancelled":
         flash(str(_l("A cancelled event can no longer be edited.")))
         return redirect(url_for("organizer.events"), code=303)
-    form = _bound(EventForm(data=initial(event)), event.committee_id)
+    form = _bound(EventForm(data=initial(event)), event)
     if form.validate_on_submit():
         try:
             with transaction(sessions()) as dbs:
                 before = _waitlisted(dbs, event.id)
-                service.update(dbs, event, form.to_input(), utcnow(), current_locale())
+                saved = service.update(dbs, event, form.to_input(), utcnow(), current_locale())
+                apply_cover(dbs, saved, form.cover.media_id)
                 promoted = before - _waitlisted(dbs, event.id)
         except EventError as error:
             form.report(error)
+        except CoverGone:
+            report_gone(form.cover)
         else:
             flash(str(_l("Event saved.")))
             if promoted:

@@ -122,3 +122,6 @@ def _report(form: Any, error: content.ContentError) -> None:
     message = str(PROBLEMS[error.code]) % {"limit": error.limit}
     target = form._fields.get(error.field, form.label_fr)
     target.errors = [*target.errors, message]
+
+
+from web.organizer import covers, media  # noqa: E402, F401 - their views, on this blueprint
