@@ -43,6 +43,7 @@ class Settings:
     workflows_dir: Path
     default_locale: str
     site_url: str
+    trusted_proxies: int  # proxies in front whose X-Forwarded-* headers are believed (0: none, the headers are ignored)
 
     @property
     def is_production(self) -> bool:
@@ -71,6 +72,15 @@ def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> i
         return default
     if not value.isdigit() or int(value) < minimum:
         raise ConfigError(f"{name} must be a whole number of seconds, at least {minimum}")
+    return int(value)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) > maximum:
+        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}")
     return int(value)
 
 
@@ -141,4 +151,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workflows_dir=Path(env.get("ENGAGEMENT_WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
         default_locale=_choice(env, "ENGAGEMENT_DEFAULT_LOCALE", ("fr", "en"), "fr"),
         site_url=(env.get("SITE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
+        trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, maximum=5),
     )
