@@ -14,7 +14,7 @@ from tests.functional.test_signup import AGREEMENT, HOME, IDENTITY, PASSWORD, TO
 
 KNOWN, UNKNOWN = "camille.martin@example.org", "lucien.bernard@example.org"
 assert len(KNOWN) == len(UNKNOWN)
-CLOCK_DEPENDENT = {"Set-Cookie", "X-RateLimit-Reset"}  # (cookies compared apart); the reset follows the clock
+CLOCK_DEPENDENT = {"Set-Cookie", "X-RateLimit-Reset", "Retry-After"}  # (cookies compared apart); the rest: the clock
 
 
 def blanked(page: str, *emails: str) -> str:
@@ -25,11 +25,13 @@ def blanked(page: str, *emails: str) -> str:
 
 
 def answer(response: Any, *emails: str) -> tuple[int, str, dict[str, str], list[str]]:
-    """(status, blanked page, headers but Set-Cookie, each Set-Cookie without its value)."""
+    """(status, blanked page, headers but those following the clock, each Set-Cookie without its value
+    and expiry date)."""
     headers = {name: value for name, value in response.headers.items() if name not in CLOCK_DEPENDENT}
     if "Location" in headers:
         headers["Location"] = blanked(headers["Location"], *emails)
-    cookies = [re.sub(r"^([^=]+)=[^;]*", r"\1=…", value) for value in response.headers.getlist("Set-Cookie")]
+    cookies = [re.sub(r"Expires=[^;]*", "Expires=…", re.sub(r"^([^=]+)=[^;]*", r"\1=…", value))
+               for value in response.headers.getlist("Set-Cookie")]
     return response.status_code, blanked(response.get_data(as_text=True), *emails), headers, cookies
 
 
