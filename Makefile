@@ -49,6 +49,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r engagement web workers forms
 
 test: $(DEV_STAMP) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

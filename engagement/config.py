@@ -47,6 +47,7 @@ class Settings:
     site_url: str
     media_storage_url: str | None  # file:///dir or s3://bucket/prefix; None: uploads refused (docs/media.md)
     media_cache_dir: Path  # resized variants, one file each (a cache: may be emptied at any time)
+    trusted_proxies: int  # proxies in front whose X-Forwarded-* headers are believed (0: none, the headers are ignored)
 
     @property
     def is_production(self) -> bool:
@@ -75,6 +76,15 @@ def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> i
         return default
     if not value.isdigit() or int(value) < minimum:
         raise ConfigError(f"{name} must be a whole number of seconds, at least {minimum}")
+    return int(value)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) > maximum:
+        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}")
     return int(value)
 
 
@@ -172,4 +182,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         site_url=(env.get("SITE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
         media_storage_url=_media_storage_url(env, instance_dir),
         media_cache_dir=_media_cache_dir(env, instance_dir),
+        trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, maximum=5),
     )

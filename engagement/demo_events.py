@@ -120,7 +120,7 @@ def cover_image(number: int) -> bytes:
     xyz = pyvips.Image.xyz(width, height)
     gradient = (xyz[0] + xyz[1]) / (width + height)
     image = (gradient * [b - a for a, b in zip(start, end, strict=True)] + list(start)).copy_memory()
-    draw = random.Random(number)  # noqa: S311 - shapes of a picture, not a secret
+    draw = random.Random(number)  # noqa: S311 - shapes of a picture, not a secret  # nosec B311
     for _ in range(3 + number % 4):
         image = image.draw_circle([draw.randrange(256) for _ in range(3)], draw.randrange(width),
                                   draw.randrange(height), draw.randrange(60, 300), fill=True)

@@ -17,6 +17,7 @@ from engagement.db import transaction
 from engagement.invitations import content
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
+from web import headers, shield
 from web.extensions import babel, csrf, limiter, login_manager
 from web.media import mount as mount_media
 from web.relays import relay_factory
@@ -52,10 +53,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
+        # Flask-Login's "remember me" cookie (not offered today) would carry the same protections.
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.is_production,
         PERMANENT_SESSION_LIFETIME=timedelta(days=14),
         SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+        # Request sizes (docs/security.md): a whole body, the form fields kept in memory (the studio's
+        # 256 KiB workflow text fits), and the number of fields and files of one form.
         MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=512 * 1024,
+        MAX_FORM_PARTS=300,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
@@ -77,6 +86,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
     app.teardown_appcontext(_close_db)
+    headers.init_app(app, production=settings.is_production)
+    # Outermost: pingback floods are refused before Flask builds a request (web/shield.py).
+    app.wsgi_app = shield.wrap(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     _load_data(core)
     return app
 

@@ -30,7 +30,7 @@ def deliver_outbox(self, outbox_id: int) -> bool:
         return deliver(core().sessions, outbox_id)
     except Exception as exc:
         # Full jitter: a provider's 429 storm is not answered by every worker in the same second.
-        countdown = random.uniform(0.5, 1.0) * min(600, 2 ** self.request.retries)  # noqa: S311 - not crypto
+        countdown = random.uniform(0.5, 1.0) * min(600, 2 ** self.request.retries)  # noqa: S311 - not crypto  # nosec B311
         raise self.retry(exc=exc, countdown=countdown) from None
 
 

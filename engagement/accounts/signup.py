@@ -11,7 +11,6 @@ from engagement.accounts.models import User
 from engagement.accounts.service import find_by_email, normalize_email
 from engagement.mail import service as mail
 from engagement.workflow import definitions
-from engagement.workflow.errors import WorkflowError
 from engagement.workflow.registry import REGISTRY, ActionContext
 from engagement.workflow.spec import Text
 
@@ -27,11 +26,15 @@ def topics(session: Session) -> list[tuple[str, Text]]:
 
 @REGISTRY.action("accounts.create_member")
 def create_member(context: ActionContext) -> None:
-    """Create the (not yet activated) account from the answers and mail its activation link."""
+    """Create the (not yet activated) account from the answers and mail its activation link.
+
+    An address that already has an account gets a notice instead (how to log in or reset the password),
+    and the visitor sees the same page either way: nobody learns from sign-up who is a member."""
     data = context.data
     email = normalize_email(data["email"])
-    if find_by_email(context.session, email) is not None:  # registered while this visitor was filling in
-        raise WorkflowError("email_taken", "an account already uses this email address")
+    if (existing := find_by_email(context.session, email)) is not None:
+        send_account_exists(context.session, existing, context.locale)
+        return
     address = data.get("address") or None
     user = User(
         email=email, password_hash=data["password"], first_name=data["first_name"], last_name=data["last_name"],
@@ -50,6 +53,12 @@ def send_activation(session: Session, user: User, now: datetime, locale: str) ->
     mail.compose(session, template="account_activation", to=[user.email], locale=locale,
                  context={"user": user, "link": mail.absolute(f"/account/activate/{token}"),
                           "valid_hours": int(tokens.PURPOSES["activation"].total_seconds() // 3600)})
+
+
+def send_account_exists(session: Session, user: User, locale: str) -> None:
+    mail.compose(session, template="account_exists", to=[user.email], locale=locale,
+                 context={"user": user, "login_link": mail.absolute("/login"),
+                          "reset_link": mail.absolute("/password/reset")})
 
 
 def activate(session: Session, token: str, now: datetime) -> User | None:

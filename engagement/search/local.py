@@ -195,8 +195,9 @@ class LocalIndex:
             where.append("MATCH (title, words) AGAINST (:against IN BOOLEAN MODE)")
             order = "MATCH (title, words) AGAINST (:against IN BOOLEAN MODE) DESC, id"
             params["against"] = against
-        statement = text(f"SELECT record FROM search_records WHERE {' AND '.join(where)} "  # noqa: S608 - fixed parts
-                         f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+        # Only the fixed fragments above are joined in; every value is a bound parameter.
+        sql = "SELECT record FROM search_records WHERE " + " AND ".join(where)  # noqa: S608  # nosec B608
+        statement = text(f"{sql} ORDER BY {order} LIMIT :limit OFFSET :offset")
         return [_json(record) for (record,) in session.execute(statement, params)]
 
 

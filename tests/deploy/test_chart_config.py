@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engagement.config import ConfigError, load_settings
-from tests.deploy.chart import PROCESS_KNOBS, config_variables, container_env, of_kind, one, pod_specs
+from tests.deploy.chart import PROCESS_KNOBS, config_variables, container_env, of_kind, one, pod_specs, render
 
 Objects = list[dict[str, Any]]
 CONNECTION_URLS = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}  # they carry passwords
@@ -124,3 +124,18 @@ def test_without_secrets_the_pods_refuse_to_start(default_objects: Objects) -> N
     env.update(dict.fromkeys(one(default_objects, "Secret")["data"], ""))
     with pytest.raises(ConfigError):
         load_settings(env)
+
+
+def test_forwarded_addresses_are_trusted_from_the_ingress_only_when_there_is_one(
+        default_objects: Objects, production_objects: Objects, plain_objects: Objects) -> None:
+    assert one(default_objects, "ConfigMap")["data"]["TRUSTED_PROXIES"] == "0"  # no ingress: nobody is believed
+    assert one(production_objects, "ConfigMap")["data"]["TRUSTED_PROXIES"] == "1"
+    assert one(plain_objects, "ConfigMap")["data"]["TRUSTED_PROXIES"] == "1"
+    assert load_settings(_production_env(production_objects)).trusted_proxies == 1
+
+
+def test_an_explicit_count_of_trusted_proxies_wins() -> None:
+    objects = render({"ingress": {"enabled": True}, "config": {"TRUSTED_PROXIES": "2"}})
+    assert one(objects, "ConfigMap")["data"]["TRUSTED_PROXIES"] == "2"
+    objects = render({"ingress": {"enabled": True}, "config": {"TRUSTED_PROXIES": "0"}})
+    assert one(objects, "ConfigMap")["data"]["TRUSTED_PROXIES"] == "0"

@@ -8,7 +8,7 @@ from datetime import date
 from engagement.accounts.models import User
 from engagement.accounts.service import create_user
 from engagement.db import transaction
-from tests.functional.helpers import count, field_error, instances, mails, state_of, text
+from tests.functional.helpers import count, field_error, instances, mails, text
 
 URL = "/w/signup"
 PASSWORD = "une phrase de passe solide"
@@ -89,26 +89,27 @@ def test_login_before_activation_says_so_and_after_activation_works(client, new_
     assert other.post("/login", {"email": "CAMILLE.MARTIN@example.org", "password": PASSWORD}).status_code == 303
 
 
-def test_an_email_already_registered_is_refused_at_the_first_step(client, app, read):
+def test_an_email_already_registered_goes_through_and_its_owner_is_told_instead(client, app, read):
     with transaction(app.extensions["engagement"].sessions) as session:
-        create_user(session, "camille.martin@example.org")
+        create_user(session, "camille.martin@example.org").first_name = "Camille"
+    join(client)
     client.get(URL)
-    response = client.post(URL, {**IDENTITY, "trigger": "next"})
-    assert response.status_code == 422
-    assert "Un compte utilise déjà cette adresse e-mail" in field_error(client.last_html, "email")
+    assert "Vérifiez votre boîte mail" in text(client.last_html)  # the page of a new member, word for word
     assert count(read(), User) == 1
+    [message] = mails(read())
+    assert message.to == ["camille.martin@example.org"] and "Vous avez déjà un compte" in message.subject
+    assert "/password/reset" in message.text_body and "/account/activate/" not in message.text_body
 
 
-def test_an_account_registered_meanwhile_refuses_the_last_step_and_sends_nothing(client, app, read):
+def test_an_account_registered_meanwhile_gets_the_notice_and_no_second_account(client, app, read):
     for data in (IDENTITY, HOME, TOPICS):
         step(client, data)
     with transaction(app.extensions["engagement"].sessions) as session:
         create_user(session, "camille.martin@example.org")
-    client.get(URL)
-    response = client.post(URL, {**AGREEMENT, "trigger": "join"})
-    assert response.status_code == 422 and "Un compte utilise déjà cette adresse e-mail" in text(client.last_html)
-    assert count(read(), User) == 1 and mails(read()) == []
-    assert state_of(client.last_html) == "agreement"
+    step(client, AGREEMENT, "join")
+    assert count(read(), User) == 1
+    assert [m.subject.startswith("Vous avez déjà un compte") for m in mails(read())] == [True]
+    assert instances(read(), "signup")[0].is_completed
 
 
 def test_too_young_to_join(client, read):

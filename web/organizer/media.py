@@ -49,16 +49,25 @@ def media() -> Any:
 
 
 @bp.post("/media")
-@csrf.exempt  # checked below, once the body may be as large as an image (the app-wide limit is 1 MiB)
-@role_required("organizer")
+@csrf.exempt  # checked first thing below, once the body may be as large as an image (the app-wide limit is 1 MiB)
 def media_upload() -> Any:
     request.max_content_length = service.MAX_BYTES + BODY_MARGIN
     try:
-        csrf.protect()
+        csrf.protect()  # before the role, as CSRFProtect does for every other route: a bad token is a 400
     except RequestEntityTooLarge:  # far over the limit: the body was not read, so neither was the alt text
-        form = UploadForm(formdata=None)
-        form.report(MediaRefused("too_large", "the request body is over the limit"))
-        return _library(form, 413)
+        return _too_large()
+    return _upload()
+
+
+@role_required("organizer")
+def _too_large() -> Any:
+    form = UploadForm(formdata=None)
+    form.report(MediaRefused("too_large", "the request body is over the limit"))
+    return _library(form, 413)
+
+
+@role_required("organizer")
+def _upload() -> Any:
     form = UploadForm()
     if not form.validate_on_submit():
         return _library(form, 422)

@@ -18,6 +18,7 @@ from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
 from engagement.workflow.spec import WorkflowSpec
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.headers import csp
 from web.locale import current_locale
 
 bp = Blueprint("studio", __name__, url_prefix="/organizer/workflows")
@@ -93,6 +94,7 @@ def _spec(workflow: Workflow, version: int | None) -> tuple[Version, WorkflowSpe
 
 
 @bp.get("/<workflow_id>")
+@csp(style_src="'self' 'unsafe-inline'")  # Mermaid styles the SVG it draws with a <style> element and attributes
 @role_required("organizer")
 def show(workflow_id: str) -> Any:
     workflow = _one(workflow_id)
