@@ -13,9 +13,10 @@ from engagement.mail import service as mail
 
 
 def request_reset(session: Session, email: str, now: datetime, locale: str) -> None:
-    """Mail a reset link when an active account uses ``email``; the caller answers the same either way."""
+    """Mail a reset link when an active account uses ``email`` (at most tokens.PER_ADDRESS_HOURLY an hour); the
+    caller answers the same either way."""
     user = find_by_email(session, email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not tokens.may_issue(session, user, "reset", now):
         return
     token = tokens.issue(session, user, "reset", now)
     mail.compose(session, template="password_reset", to=[user.email], locale=locale,

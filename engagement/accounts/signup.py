@@ -33,7 +33,7 @@ def create_member(context: ActionContext) -> None:
     data = context.data
     email = normalize_email(data["email"])
     if (existing := find_by_email(context.session, email)) is not None:
-        send_account_exists(context.session, existing, context.locale)
+        send_account_exists(context.session, existing, context.now, context.locale)
         return
     address = data.get("address") or None
     user = User(
@@ -55,10 +55,16 @@ def send_activation(session: Session, user: User, now: datetime, locale: str) ->
                           "valid_hours": int(tokens.PURPOSES["activation"].total_seconds() // 3600)})
 
 
-def send_account_exists(session: Session, user: User, locale: str) -> None:
+def send_account_exists(session: Session, user: User, now: datetime, locale: str) -> None:
+    """The notice to an address that already has an account, with a password reset link of its own (so that
+    notices count against the same hourly cap per address as reset links: sign-up cannot flood a member)."""
+    if not tokens.may_issue(session, user, "reset", now):
+        return
+    token = tokens.issue(session, user, "reset", now)
     mail.compose(session, template="account_exists", to=[user.email], locale=locale,
                  context={"user": user, "login_link": mail.absolute("/login"),
-                          "reset_link": mail.absolute("/password/reset")})
+                          "reset_link": mail.absolute(f"/password/reset/{token}"),
+                          "valid_hours": int(tokens.PURPOSES["reset"].total_seconds() // 3600)})
 
 
 def activate(session: Session, token: str, now: datetime) -> User | None:
@@ -70,7 +76,9 @@ def activate(session: Session, token: str, now: datetime) -> User | None:
 
 
 def resend_activation(session: Session, email: str, now: datetime, locale: str) -> None:
-    """A new activation link when an account awaits activation at ``email``; silent otherwise."""
+    """A new activation link when an account awaits activation at ``email`` (at most tokens.PER_ADDRESS_HOURLY
+    an hour); silent otherwise."""
     user = find_by_email(session, email)
-    if user is not None and user.is_active and user.activated_at is None:
+    if (user is not None and user.is_active and user.activated_at is None
+            and tokens.may_issue(session, user, "activation", now)):
         send_activation(session, user, now, locale)

@@ -9,13 +9,16 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy import ForeignKey, Index, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engagement.accounts.models import User
 from engagement.db import Base, utcnow
 
 PURPOSES = {"activation": timedelta(hours=48), "reset": timedelta(hours=2)}
+# Links mailed to one address in an hour, per purpose: whoever asks (a form anyone may fill in), an address
+# is not flooded; past it the request is answered the same and nothing is sent.
+PER_ADDRESS_HOURLY = 3
 
 
 class AccountToken(Base):
@@ -41,6 +44,14 @@ def issue(session: Session, user: User, purpose: str, now: datetime) -> str:
     session.add(AccountToken(user_id=user.id, purpose=purpose, token_hash=_digest(token),
                              created_at=now, expires_at=now + PURPOSES[purpose]))
     return token
+
+
+def may_issue(session: Session, user: User, purpose: str, now: datetime) -> bool:
+    """Whether another ``purpose`` link may be mailed to ``user`` now (PER_ADDRESS_HOURLY)."""
+    recent = session.scalar(select(func.count()).select_from(AccountToken).where(
+        AccountToken.user_id == user.id, AccountToken.purpose == purpose,
+        AccountToken.created_at > now - timedelta(hours=1)))
+    return (recent or 0) < PER_ADDRESS_HOURLY
 
 
 def consume(session: Session, token: str, purpose: str, now: datetime) -> User | None:

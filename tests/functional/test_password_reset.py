@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engagement.accounts import service
+from engagement.accounts import service, tokens
 from engagement.accounts.models import User
 from engagement.db import transaction
 from tests.functional.helpers import mails, text
@@ -88,3 +88,10 @@ def test_a_reset_also_activates_an_account_not_yet_activated(client, new_client,
     visitor.post(link, {"password": NEW, "confirm": NEW})
     assert read().query(User).one().activated_at is not None
     assert logs_in(new_client, "lou@example.org", NEW)
+
+
+def test_reset_links_are_capped_per_address_with_the_same_answer(client, new_client, app, read):
+    make_user(app)
+    answers = [neutral(ask(new_client(), "lou@example.org").get_data(as_text=True)) for _ in range(5)]
+    assert len(set(answers)) == 1  # the fourth and fifth asks look exactly like the first
+    assert len(mails(read())) == tokens.PER_ADDRESS_HOURLY == 3

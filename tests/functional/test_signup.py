@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from engagement.accounts import tokens
 from engagement.accounts.models import User
 from engagement.accounts.service import create_user
 from engagement.db import transaction
@@ -139,3 +140,29 @@ def test_a_new_activation_link_can_be_asked_for_with_a_neutral_answer(client, ne
     again.get("/account/activate/resend")
     again.post("/account/activate/resend", {"email": "camille.martin@example.org"})
     assert len(mails(read())) == 2  # an active account gets no more activation links
+
+
+def test_sign_up_cannot_flood_a_member_with_notices(client, new_client, app, read):
+    """Whoever fills the form in, an address gets at most tokens.PER_ADDRESS_HOURLY notices an hour; past it
+    the visitor sees the same page and nothing is sent."""
+    with transaction(app.extensions["engagement"].sessions) as session:
+        create_user(session, "camille.martin@example.org").first_name = "Camille"
+    for visitor in [client, *(new_client() for _ in range(4))]:
+        join(visitor)
+        visitor.get(URL)
+        assert "Vérifiez votre boîte mail" in text(visitor.last_html)
+    notices = mails(read())
+    assert len(notices) == tokens.PER_ADDRESS_HOURLY == 3
+    assert all(m.to == ["camille.martin@example.org"] for m in notices)
+    link = re.search(r"/password/reset/[A-Za-z0-9_\-]+", notices[0].text_body)
+    assert link and new_client().get(link.group(0)).status_code == 200  # a working reset link of its own
+    assert count(read(), User) == 1
+
+
+def test_activation_links_are_capped_per_address(client, new_client, read):
+    join(client)  # the first activation link
+    for _ in range(4):
+        visitor = new_client()
+        visitor.get("/account/activate/resend")
+        assert visitor.post("/account/activate/resend", {"email": "camille.martin@example.org"}).status_code == 200
+    assert len(mails(read())) == tokens.PER_ADDRESS_HOURLY == 3
