@@ -10,3 +10,6 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+#: The JSON endpoints pages call as a visitor types (search, cities): per client; generous, as a rally's
+#: visitors may share one network.
+JSON_API_LIMIT = "120 per minute; 2000 per hour"

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from engagement.geo.communes import POSTAL_CODE, directory
+from web.extensions import JSON_API_LIMIT, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,6 +18,7 @@ def city_options(postal_code: str) -> list[tuple[str, str]]:
 
 
 @bp.get("/cities")
+@limiter.limit(JSON_API_LIMIT)
 def cities() -> Any:
     """``{"postal_code": "94320", "cities": [{"code": "94073", "name": "Thiais"}]}``."""
     postal_code = request.args.get("postal_code", "").strip()

@@ -107,6 +107,8 @@ def register_error_pages(app: Flask) -> None:
             429: _("Too many attempts. Please wait a moment before trying again."),
         }
         message = messages.get(error.code or 500, _("The request could not be handled."))
+        if request.path.startswith("/api/"):  # what a page's script reads (Retry-After rides along on a 429)
+            return jsonify(error=error.name, message=str(message)), error.code
         return render_template("errors/error.html", code=error.code, message=message), error.code
 
     @app.errorhandler(Exception)

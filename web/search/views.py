@@ -21,13 +21,12 @@ from engagement.search.port import PAGE_SIZE, Query, Results
 from engagement.search.records import Record
 from web.app import LOCALES, current_core
 from web.db import sessions
-from web.extensions import limiter
+from web.extensions import JSON_API_LIMIT, limiter
 from web.locale import current_locale
 
 bp = Blueprint("search", __name__)
 MAX_QUERY = 100
 MAX_PAGE = 50
-API_LIMIT = "120 per minute; 2000 per hour"  # a supporter typing fires a request every few keystrokes
 KIND_LABELS = {"event": _l("Event"), "committee": _l("Committee"), "page": _l("Page")}
 
 
@@ -99,7 +98,7 @@ def index() -> Any:
 
 
 @bp.get("/api/search")
-@limiter.limit(API_LIMIT)
+@limiter.limit(JSON_API_LIMIT)  # a supporter typing fires a request every few keystrokes
 def api() -> Any:
     """``{"query", "type", "department", "page", "status", "results": [...], "has_more"}``; the text is in
     ``?lang=`` (not the visitor's session), so that the answer depends on its URL only and may be cached."""
