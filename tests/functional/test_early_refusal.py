@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -17,6 +18,7 @@ from web.shield import Shield, is_pingback
 PINGBACK = "WordPress/6.4.2; https://blog.example.org; verifying pingback from 203.0.113.9"
 
 
+@contextmanager
 def counting(app):
     """[Flask dispatches, database connections checked out] seen while the block runs."""
     seen = [0, 0]
@@ -30,8 +32,11 @@ def counting(app):
 
     request_started.connect(dispatched, app)
     event.listen(core.engine, "checkout", checked_out)
-    return seen, lambda: (request_started.disconnect(dispatched, app),
-                          event.remove(core.engine, "checkout", checked_out))
+    try:
+        yield seen
+    finally:
+        request_started.disconnect(dispatched, app)
+        event.remove(core.engine, "checkout", checked_out)
 
 
 @pytest.mark.parametrize("agent", [
@@ -40,11 +45,8 @@ def counting(app):
     "WordPress/3.5.1; http://blog.example.com; verifying pingback from 192.0.2.1",
 ])
 def test_a_pingback_user_agent_is_refused_before_flask(app, agent):
-    seen, stop = counting(app)
-    try:
+    with counting(app) as seen:
         response = app.test_client().get("/", headers={"User-Agent": agent})
-    finally:
-        stop()
     assert response.status_code == 403 and response.data == b"Forbidden\n"
     assert response.headers["Connection"] == "close" and "Set-Cookie" not in response.headers
     assert seen == [0, 0]
@@ -52,11 +54,8 @@ def test_a_pingback_user_agent_is_refused_before_flask(app, agent):
 
 
 def test_a_relayed_pingback_header_is_refused_whatever_the_agent(app):
-    seen, stop = counting(app)
-    try:
+    with counting(app) as seen:
         response = app.test_client().post("/login", headers={"X-Pingback-Forwarded-For": "198.51.100.7"})
-    finally:
-        stop()
     assert response.status_code == 403 and seen == [0, 0]
 
 
@@ -67,30 +66,24 @@ def test_a_relayed_pingback_header_is_refused_whatever_the_agent(app):
     "",
 ])
 def test_other_visitors_are_served(app, agent):
-    seen, stop = counting(app)
-    try:
+    with counting(app) as seen:
         response = app.test_client().get("/", headers={"User-Agent": agent})
-    finally:
-        stop()
     assert response.status_code == 200 and seen[0] == 1
     assert app.wsgi_app.refused == 0
     assert not is_pingback({"HTTP_USER_AGENT": agent})
 
 
 def test_a_flood_of_pingbacks_never_reaches_flask_while_pages_are_served(app):
-    seen, stop = counting(app)
     client = app.test_client
 
     def pingback(_):
         return client().get("/events", headers={"User-Agent": PINGBACK}).status_code
 
-    try:
+    with counting(app) as seen:
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(pingback, range(3000)))
         assert seen == [0, 0]
         assert app.test_client().get("/healthz").status_code == 200
-    finally:
-        stop()
     assert statuses == [403] * 3000 and app.wsgi_app.refused == 3000
     assert seen[0] == 1
 
