@@ -109,9 +109,11 @@ class WrkResult:
 
 
 def run_wrk(server: Server, url: str, *, threads: int, connections: int, seconds: int,
-            script: Path | None = None) -> WrkResult:
+            script: Path | None = None, headers: tuple[str, ...] = ()) -> WrkResult:
     """One wrk run with ``--latency``; CPU of the server's workers and of wrk itself measured around it."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
     if script is not None:
         command += ["-s", str(script)]
     cpu_server = server.worker_cpu_seconds()

@@ -155,7 +155,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def import_models() -> None:
     """Import every module that declares tables, so that metadata (and Alembic) sees them all."""
-    from engagement import outbox  # noqa: F401
+    from engagement import outbox, switches  # noqa: F401
     from engagement.accounts import models as _accounts  # noqa: F401
     from engagement.accounts import tokens as _tokens  # noqa: F401
     from engagement.campaigns import models as _campaigns  # noqa: F401

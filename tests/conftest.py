@@ -135,9 +135,10 @@ class FormClient:
         return found.group(1)
 
     def post(self, url: str, data: dict[str, Any] | None = None, page: str | None = None, **kwargs: Any) -> Any:
-        """POST with the CSRF token (and step token, unless given) of the page last fetched from ``page``."""
+        """POST with the CSRF token (and step token, unless given) of the page last fetched from ``page``, as a
+        browser would: a page without one (a 404, a form exempt from CSRF) sends none."""
         html = self.get(page).get_data(as_text=True) if page else self.last_html
-        payload = {"csrf_token": self.hidden("csrf_token", html)}
+        payload = {"csrf_token": self.hidden("csrf_token", html)} if 'name="csrf_token"' in html else {}
         if 'name="step"' in html:
             payload["step"] = self.hidden("step", html)
         payload.update(data or {})

@@ -6,8 +6,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
 from flask_babel import get_locale
+from flask_caching import Cache
 from sqlalchemy.exc import IntegrityError
 
 from engagement import PROJECT_ROOT
@@ -17,9 +18,10 @@ from engagement.db import transaction
 from engagement.invitations import content
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
-from web import headers, shield
+from web import headers, pagecache, shield
 from web.extensions import babel, csrf, limiter, login_manager
 from web.media import mount as mount_media
+from web.pagecache import LANG_COOKIE, choose_locale
 from web.relays import relay_factory
 
 LOCALES = ("fr", "en")
@@ -27,10 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def select_locale() -> str:
-    chosen = session.get("lang") if session else None
-    if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES, default=current_core().settings.default_locale)
+    """The visitor's choice (a cookie, not the session: pages stay cacheable), else the browser's."""
+    return choose_locale(request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language"), LOCALES,
+                         current_core().settings.default_locale)
 
 
 def current_core() -> Core:
@@ -87,10 +88,31 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
     app.teardown_appcontext(_close_db)
     headers.init_app(app, production=settings.is_production)
-    # Outermost: pingback floods are refused before Flask builds a request (web/shield.py).
-    app.wsgi_app = shield.wrap(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
+    pagecache.mark_responses(app)
+    # Outermost: pingback floods are refused before Flask builds a request (web/shield.py); then the page
+    # cache and the under-attack switch (web/pagecache.py), before any session is opened.
+    app.wsgi_app = shield.wrap(_page_cache(app, core), settings.trusted_proxies)  # type: ignore[method-assign]
     _load_data(core)
     return app
+
+
+def _page_cache(app: Flask, core: Core) -> pagecache.PageCache:
+    from web.underattack import Closed, SwitchReader
+
+    settings = core.settings
+    if settings.redis_url:
+        from web.resilience import redis_options
+
+        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
+                  "CACHE_KEY_PREFIX": f"{settings.redis_prefix}page:", "CACHE_OPTIONS": redis_options()}
+    else:  # one process (make run): its memory, at most a thousand pages
+        config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 1000}
+    store = pagecache.Store(Cache(app, config=config), app)
+    cache = pagecache.PageCache(app.wsgi_app, app, store, locales=LOCALES, default_locale=settings.default_locale,
+                                session_cookie=app.config["SESSION_COOKIE_NAME"], switch=SwitchReader(core.engine),
+                                closed=Closed(app))
+    app.extensions["page_cache"] = cache
+    return cache
 
 
 def _limit_storage_options(settings: Settings) -> dict[str, Any]:
@@ -118,6 +140,7 @@ def _init_sessions(app: Flask, core: Core) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import web.admin.protection  # the under-attack switch, on the admin blueprint
     import web.auth.account
     import web.auth.reset  # password reset and activation resend, on the auth blueprint
     import web.organizer.audiences  # audience lists, on the organizer blueprint

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSession, RedisSessionInterface
 from redis import Redis
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction, utcnow
 from engagement.sessions import models
+from web.pagecache import UNDER_ATTACK
 from web.resilience import Breaker
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
     def _upsert_session(self, session_lifetime: timedelta, session: ServerSideSession, store_id: str) -> None:
         with transaction(self.sessions) as db:
             models.save(db, store_id, self.serializer.encode(session), utcnow() + session_lifetime)
+
+    def _cleanup_n_requests(self) -> None:
+        if not request.environ.get(UNDER_ATTACK):  # under attack nothing writes to the database
+            super()._cleanup_n_requests()
 
     def _delete_expired_sessions(self) -> None:
         with transaction(self.sessions) as session:

@@ -21,6 +21,7 @@ from web.api.views import city_options
 from web.db import db, sessions
 from web.extensions import limiter
 from web.locale import current_locale
+from web.pagecache import public
 
 bp = Blueprint("committees", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -35,6 +36,7 @@ REFUSALS = {
 
 
 @bp.get("/committees")
+@public(args=("department",))
 def listing() -> Any:
     department = (request.args.get("department") or "").strip().upper()[:3]
     invalid = bool(department) and not DEPARTMENT.match(department)
@@ -45,6 +47,7 @@ def listing() -> Any:
 
 
 @bp.get("/committees/<slug>")
+@public()
 def detail(slug: str) -> Any:
     committee = _visible_or_404(db(), slug)
     mine = service.membership(db(), committee, current_user.id) if current_user.is_authenticated else None
@@ -52,7 +55,7 @@ def detail(slug: str) -> Any:
     events = upcoming(db(), utcnow(), committee_id=committee.id, limit=20)
     return render_template("committees/detail.html", committee=committee, membership=mine,
                            followers=service.followers_count(db(), committee), events=events,
-                           when=lambda event: when(event, locale)), 200, NO_STORE
+                           when=lambda event: when(event, locale))
 
 
 def _visible_or_404(session: Session, slug: str) -> Committee:

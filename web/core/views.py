@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine, select, text
@@ -17,18 +17,22 @@ from engagement.workflow.models import WorkflowDefinition
 from web.app import LOCALES, current_core
 from web.core import images
 from web.db import db
+from web.extensions import csrf
 from web.locale import current_locale
+from web.pagecache import LANG_COOKIE, public
 from web.resilience import probe_all, session_unavailable, unavailable
 from web.safety import safe_next
 
 bp = Blueprint("core", __name__)
 HOME_EVENTS = 8  # the next ones, as cards with their cover
 HOME_COMMITTEES = 4
+LANG_COOKIE_SECONDS = 365 * 86400
 images.register(bp)
 log = logging.getLogger(__name__)
 
 
 @bp.get("/")
+@public()
 def home() -> str:
     rows = db().scalars(select(WorkflowDefinition).where(WorkflowDefinition.is_active.is_(True))
                         .order_by(WorkflowDefinition.workflow_id))
@@ -81,12 +85,16 @@ def _redis_ping(url: str) -> None:
 
 
 @bp.post("/lang")
+@csrf.exempt  # it sets the language cookie and nothing else: a forged one changes a page's language
 def choose_language():
+    """The visitor's language, in a cookie of its own: the session stays empty and pages cacheable."""
     lang = request.form.get("lang")
     if lang not in LOCALES:
         abort(400)
-    session["lang"] = lang
-    return redirect(safe_next(request.form.get("next"), url_for("core.home")), code=303)
+    response = redirect(safe_next(request.form.get("next"), url_for("core.home")), code=303)
+    response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_SECONDS, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 def register_error_pages(app: Flask) -> None:

@@ -16,6 +16,7 @@ from forms.events import CATEGORY_LABELS
 from web.db import db, sessions
 from web.extensions import csrf
 from web.locale import current_locale
+from web.pagecache import public
 from web.resilience import needs_session
 from web.wizard.views import open_with
 
@@ -33,6 +34,7 @@ def event_or_404(slug: str) -> Event:
 
 
 @bp.get("/events")
+@public(args=("postal_code", "department", "committee", "page"))
 def listing() -> Any:
     args = request.args
     postal_code = (args.get("postal_code") or "").strip()[:10] or None
@@ -61,6 +63,7 @@ def calendar(slug: str) -> Any:
 
 
 @bp.get("/events/<slug>")
+@public()
 def detail(slug: str) -> Any:
     event = event_or_404(slug)
     locale, now = current_locale(), utcnow()

@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from engagement.pages.models import ContentPage
 from web.db import db
+from web.pagecache import public
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/pages/<slug>")
+@public()
 def show(slug: str) -> Any:
     page = db().scalar(select(ContentPage).where(ContentPage.slug == slug, ContentPage.is_published.is_(True)))
     if page is None:

@@ -23,6 +23,7 @@ from web.app import LOCALES, current_core
 from web.db import sessions
 from web.extensions import JSON_API_LIMIT, limiter
 from web.locale import current_locale
+from web.pagecache import public
 
 bp = Blueprint("search", __name__)
 MAX_QUERY = 100
@@ -89,6 +90,7 @@ def status(search: Asked, results: Results) -> str:
 
 
 @bp.get("/search")
+@public(args=("type", "department", "page"), unless=("q",))
 def index() -> Any:
     search = asked()
     results = service.search(sessions(), search.query())

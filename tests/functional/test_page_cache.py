@@ -1,0 +1,143 @@
+"""Public pages are cacheable for anonymous visitors and served again without Flask or the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from tests.functional.invitation_steps import log_in, make_user
+from tests.functional.test_committees import committee
+
+PUBLIC_PAGES = ["/", "/events", "/committees", "/search", "/events?page=2", "/search?type=event"]
+PRIVATE_PAGES = ["/login", "/signup", "/w/volunteer", "/password/reset", "/search?q=paris"]
+
+
+@contextmanager
+def statements(app: Any) -> Iterator[list[str]]:
+    """The SQL the app sends meanwhile (the switch's own poll left out: it is not the page's)."""
+    seen: list[str] = []
+    engine = app.extensions["engagement"].engine
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if "site_switches" not in sql:
+            seen.append(sql)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_a_public_page_is_public_for_an_anonymous_visitor(app, path):
+    response = app.test_client().get(path)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert {"Cookie", "Accept-Language"} <= {v.strip() for v in response.headers["Vary"].split(",")}
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize("path", PRIVATE_PAGES)
+def test_pages_with_forms_stay_private(app, path):
+    response = app.test_client().get(path, follow_redirects=True)
+    assert response.status_code == 200
+    assert "public" not in response.headers["Cache-Control"]
+    assert "private" in response.headers["Cache-Control"] or "no-store" in response.headers["Cache-Control"]
+
+
+def test_the_second_visit_comes_from_the_cache_without_the_database(app):
+    first = app.test_client().get("/events")
+    with statements(app) as sql:
+        second = app.test_client().get("/events")
+    assert second.headers["X-Page-Cache"] == "hit" and "X-Page-Cache" not in first.headers
+    assert sql == []
+    assert second.get_data() == first.get_data()
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert int(second.headers["Age"]) >= 0 and second.headers["ETag"]
+
+
+def test_a_known_etag_answers_304(app):
+    client = app.test_client()
+    client.get("/committees")
+    etag = client.get("/committees").headers["ETag"]
+    response = client.get("/committees", headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response.get_data() == b""
+
+
+def test_head_is_served_from_the_cache_without_a_body(app):
+    app.test_client().get("/")
+    response = app.test_client().head("/")
+    assert response.status_code == 200 and response.get_data() == b""
+    assert response.headers["X-Page-Cache"] == "hit" and int(response.headers["Content-Length"]) > 1000
+
+
+def test_each_language_has_its_own_copy(app):
+    french = app.test_client().get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    english = app.test_client().get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    again = app.test_client().get("/", headers={"Accept-Language": "en"})
+    assert '<html lang="fr">' in french.get_data(as_text=True)
+    assert '<html lang="en">' in english.get_data(as_text=True)
+    assert again.headers["X-Page-Cache"] == "hit" and '<html lang="en">' in again.get_data(as_text=True)
+
+
+def test_the_language_choice_is_a_cookie_and_pages_stay_cacheable(app):
+    client = app.test_client()
+    chosen = client.post("/lang", data={"lang": "en", "next": "/events"})
+    assert chosen.status_code == 303 and chosen.headers["Location"] == "/events"
+    cookies = chosen.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1 and cookies[0].startswith("lang=en;") and "HttpOnly" in cookies[0]
+    page = client.get("/events", headers={"Accept-Language": "fr"})
+    assert '<html lang="en">' in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"].startswith("public") and "Set-Cookie" not in page.headers
+
+
+def test_arguments_a_page_does_not_declare_are_dropped_before_it_renders(app):
+    probe = "zz-not-in-any-page"
+    response = app.test_client().get(f"/events?page=1&utm_source={probe}")
+    assert probe not in response.get_data(as_text=True)
+    again = app.test_client().get(f"/events?utm_source=other&page=1&{probe}=1")
+    assert again.headers["X-Page-Cache"] == "hit"
+
+
+def test_a_signed_in_visitor_never_gets_the_anonymous_copy(app, client):
+    make_user(app, "member@example.org")
+    app.test_client().get("/")
+    assert app.test_client().get("/").headers["X-Page-Cache"] == "hit"  # the anonymous copy is kept
+    log_in(client, "member@example.org")
+    response = client.get("/")
+    assert "X-Page-Cache" not in response.headers and response.headers["Cache-Control"] == "private, no-cache"
+    assert 'action="/logout"' in response.get_data(as_text=True)
+
+
+def test_a_change_shows_once_the_copy_expires(app):
+    host = make_user(app, "host@example.org")
+    app.test_client().get("/committees")
+    slug = committee(app, "Lyon Presqu'île", host)
+    assert slug not in app.test_client().get("/committees").get_data(as_text=True)  # the kept copy, for 60 s
+    app.extensions["page_cache"].store.clear()  # what the 60 seconds do
+    assert slug in app.test_client().get("/committees").get_data(as_text=True)
+
+
+def test_the_cache_failing_renders_the_page(app, monkeypatch):
+    store = app.extensions["page_cache"].store
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(store.backend, "get", broken)
+    monkeypatch.setattr(store.backend, "set", broken)
+    response = app.test_client().get("/events")
+    assert response.status_code == 200 and "X-Page-Cache" not in response.headers
+    assert store.breaker.is_open
+
+
+def test_a_visitor_with_a_session_gets_a_private_page(app):
+    client = app.test_client()
+    client.get("/w/volunteer")  # a session now exists
+    response = client.get("/events")
+    assert "X-Page-Cache" not in response.headers and response.headers["Cache-Control"] == "private, no-cache"

@@ -1,0 +1,316 @@
+"""Cacheable public pages and the full-page cache in front of Flask (docs/security.md).
+
+A view marked ``@public(args=...)`` is the same for every anonymous visitor of a language. To such a
+visitor (no session cookie) Flask answers it ``Cache-Control: public, max-age=0, s-maxage=60`` with
+``Vary: Cookie, Accept-Language`` and no ``Set-Cookie``, so that a CDN may keep it; every other page
+stays ``private``. `PageCache`, plain WSGI in front of Flask, keeps those answers in Flask-Caching's
+store (Redis when configured) and serves them again without Flask: no session, no database, no
+template. The key is the path, the arguments the view declared (any other is dropped before the page
+renders, so a random ``?x=`` can neither miss the cache nor be reflected in a kept page) and the
+language.
+
+While the "under attack" switch is on (`web.underattack`), the same cache serves every visitor, with
+cookies ignored; what it cannot serve answers a static 503.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+from flask import Flask, Response, request, session
+from flask_caching import Cache
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header, parse_cookie
+from werkzeug.routing import RequestRedirect
+
+from web.resilience import Breaker
+from web.underattack import ATTACK_SECONDS, OPEN_ENDPOINTS, PASS_ENDPOINTS, Budget, Closed
+
+F = TypeVar("F", bound=Callable[..., Any])
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+log = logging.getLogger(__name__)
+
+PAGE_SECONDS = 60  # how long a CDN (and this cache) may keep a public page in normal times
+KEEP_SECONDS = 86400  # how long an entry stays in the store: under attack, a stale page beats a closed one
+LANG_COOKIE = "lang"  # the visitor's language choice (POST /lang): "fr" or "en", nothing else
+VARY = "Cookie, Accept-Language"
+PASS_PREFIXES = ("/media/",)  # images: served beside Flask, with no session whatever the switch says
+UNDER_ATTACK = "engagement.under_attack"  # set in the WSGI environ of what Flask renders under attack
+_POLICY = "_public_page"
+# Headers of a kept answer that are computed again each time it is served.
+_RECOMPUTED = {"cache-control", "vary", "age", "etag", "content-length", "date", "set-cookie", "x-page-cache"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A public page: the query arguments it depends on, and those that make it private when present."""
+
+    args: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    s_maxage: int = PAGE_SECONDS
+
+
+def public(*, args: tuple[str, ...] = (), unless: tuple[str, ...] = (), s_maxage: int = PAGE_SECONDS
+           ) -> Callable[[F], F]:
+    """Mark a GET view as a public page: ``@public(args=("page",), unless=("q",))``."""
+
+    def mark(view: F) -> F:
+        setattr(view, _POLICY, Policy(args, unless, s_maxage))
+        return view
+
+    return mark
+
+
+def policies(app: Flask) -> dict[str, Policy]:
+    """The public pages of ``app``, by endpoint."""
+    return {endpoint: policy for endpoint, view in app.view_functions.items()
+            if (policy := getattr(view, _POLICY, None)) is not None}
+
+
+def choose_locale(cookie: str | None, accept_language: str | None, locales: tuple[str, ...], default: str) -> str:
+    """The page's language: the visitor's choice, else the browser's preference (Flask-Babel and the cache)."""
+    if cookie in locales:
+        return str(cookie)
+    return str(parse_accept_header(accept_language, LanguageAccept).best_match(locales, default=default))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A kept answer: what Flask sent, minus what is computed again when it is served."""
+
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    stored_at: float
+    s_maxage: int
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.blake2b(self.body, digest_size=12).hexdigest() + '"'
+
+    def age(self, now: float) -> int:
+        return max(0, int(now - self.stored_at))
+
+
+class Store:
+    """Flask-Caching's backend, where an error counts as a miss (Redis down: pages render again)."""
+
+    def __init__(self, cache: Cache, app: Flask) -> None:
+        self.backend = app.extensions["cache"][cache]
+        self.breaker = Breaker("page cache (Redis)")
+
+    def get(self, key: str) -> Entry | None:
+        if self.breaker.is_open:
+            return None
+        try:
+            entry = self.backend.get(key)
+        except Exception as error:
+            self.breaker.trip(error)
+            return None
+        self.breaker.succeeded()
+        return entry if isinstance(entry, Entry) else None
+
+    def put(self, key: str, entry: Entry) -> None:
+        if self.breaker.is_open:
+            return
+        try:
+            self.backend.set(key, entry, timeout=KEEP_SECONDS)
+        except Exception as error:
+            self.breaker.trip(error)
+
+    def clear(self) -> None:
+        self.backend.clear()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def storable(self) -> bool:
+        names = {name.lower(): value for name, value in self.headers}
+        return (self.status.startswith("200 ") and "set-cookie" not in names
+                and "public" in names.get("cache-control", "") and "s-maxage" in names.get("cache-control", ""))
+
+
+class PageCache:
+    """WSGI: anonymous GETs of public pages from the store; the rest to Flask (``app``)."""
+
+    def __init__(self, app: WSGIApp, flask_app: Flask, store: Store, *, locales: tuple[str, ...],
+                 default_locale: str, session_cookie: str, switch: Callable[[], bool], closed: Closed) -> None:
+        self.app = app
+        self.switch = switch
+        self.closed = closed
+        self.budget = Budget()
+        self.flask_app = flask_app
+        self.store = store
+        self.locales = locales
+        self.default_locale = default_locale
+        self.session_cookie = session_cookie
+        self._policies: dict[str, Policy] | None = None
+        self.hits = self.misses = 0
+
+    @property
+    def policies(self) -> dict[str, Policy]:
+        if self._policies is None:  # the views are all registered by the first request
+            self._policies = policies(self.flask_app)
+        return self._policies
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(PASS_PREFIXES):
+            return self.app(environ, start_response)
+        if self.switch():
+            return self.under_attack(environ, start_response)
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        if self.session_cookie in cookies:
+            return self.app(environ, start_response)  # maybe signed in: Flask answers, privately
+        found = self.lookup(environ, cookies.get(LANG_COOKIE))
+        if found is None:
+            return self.app(environ, start_response)
+        key, policy = found
+        entry = self.store.get(key)
+        now = time.time()
+        if entry is not None and entry.age(now) < policy.s_maxage:
+            self.hits += 1
+            return self.serve(entry, environ, start_response, now=now, s_maxage=entry.s_maxage, vary=VARY)
+        self.misses += 1
+        rendered = self.render(environ, key)
+        start_response(rendered.status, rendered.headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [rendered.body]
+
+    def under_attack(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Every cookie ignored; public pages from the cache, a few renders a second; the rest closed."""
+        environ[UNDER_ATTACK] = True
+        endpoint = self.endpoint(environ, environ.get("REQUEST_METHOD", "GET"))
+        if endpoint in OPEN_ENDPOINTS:
+            return self.app(environ, start_response)  # a signed-in admin turns the switch off
+        environ.pop("HTTP_COOKIE", None)
+        locale = choose_locale(None, environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale)
+        if endpoint in PASS_ENDPOINTS:
+            return self.app(environ, start_response)
+        found = self.lookup(environ, None) if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
+        if found is None:
+            return self.closed(environ, start_response, locale)
+        key = found[0]
+        entry, now = self.store.get(key), time.time()
+        if (entry is None or entry.age(now) >= ATTACK_SECONDS) and self.budget.take():
+            self.misses += 1
+            rendered = self.render(environ, key)
+            if not rendered.storable and entry is None:  # a 404, say: as Flask answered it
+                start_response(rendered.status, rendered.headers)
+                return [] if environ["REQUEST_METHOD"] == "HEAD" else [rendered.body]
+            entry = self.store.get(key) or entry
+        if entry is None:
+            return self.closed(environ, start_response, locale)
+        self.hits += 1
+        return self.serve(entry, environ, start_response, now=now, s_maxage=ATTACK_SECONDS, vary="Accept-Language")
+
+    def lookup(self, environ: dict[str, Any], lang_cookie: str | None) -> tuple[str, Policy] | None:
+        """The cache key of a public page and its policy; None when the request is not one.
+
+        Rewrites ``QUERY_STRING`` to the declared arguments: what renders is exactly what the key says."""
+        endpoint = self.endpoint(environ)
+        policy = self.policies.get(endpoint) if endpoint else None
+        if policy is None:
+            return None
+        pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=False)
+        if any(name in policy.unless for name, value in pairs if value.strip()):
+            return None
+        kept: dict[str, str] = {}
+        for name, value in pairs:
+            if name in policy.args:
+                kept.setdefault(name, value)
+        query = urlencode(sorted(kept.items()))
+        environ["QUERY_STRING"] = query
+        locale = choose_locale(lang_cookie, environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale)
+        return f"{locale}|{environ.get('PATH_INFO', '/')}|{query}", policy
+
+    def endpoint(self, environ: dict[str, Any], method: str = "GET") -> str | None:
+        try:
+            endpoint, _values = self.flask_app.url_map.bind_to_environ(environ).match(method=method)
+        except (HTTPException, RequestRedirect):
+            return None
+        return str(endpoint)
+
+    def render(self, environ: dict[str, Any], key: str) -> Rendered:
+        """Flask's answer, kept when Flask made it public."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured.update(status=status, headers=headers)
+            return lambda _data: None
+
+        environ = {**environ, "REQUEST_METHOD": "GET"}  # a HEAD fills the cache as its GET would
+        body = _drain(self.app(environ, capture))
+        rendered = Rendered(captured["status"], list(captured["headers"]), body)
+        if rendered.storable:
+            kept = tuple((n, v) for n, v in rendered.headers if n.lower() not in _RECOMPUTED)
+            self.store.put(key, Entry(rendered.status, kept, body, time.time(), _s_maxage(rendered.headers)))
+        return rendered
+
+    def serve(self, entry: Entry, environ: dict[str, Any], start_response: Callable[..., Any], *, now: float,
+              s_maxage: int, vary: str) -> Iterable[bytes]:
+        etag = entry.etag
+        headers = [*entry.headers, ("Cache-Control", f"public, max-age=0, s-maxage={s_maxage}"), ("Vary", vary),
+                   ("Age", str(entry.age(now))), ("ETag", etag), ("X-Page-Cache", "hit")]
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
+            return []
+        start_response(entry.status, [*headers, ("Content-Length", str(len(entry.body)))])
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body]
+
+
+def _drain(body: Iterable[bytes]) -> bytes:
+    try:
+        return b"".join(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+
+def _s_maxage(headers: list[tuple[str, str]]) -> int:
+    for name, value in headers:
+        if name.lower() == "cache-control":
+            for part in value.split(","):
+                directive, _, seconds = part.strip().partition("=")
+                if directive == "s-maxage" and seconds.isdigit():
+                    return int(seconds)
+    return PAGE_SECONDS
+
+
+def mark_responses(app: Flask) -> None:
+    """Flask's half: a public page answered to an anonymous visitor says so; any other page is private."""
+    known = policies(app)
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+
+    @app.after_request
+    def cache_headers(response: Response) -> Response:
+        policy = known.get(request.endpoint or "")
+        html = response.mimetype == "text/html"
+        if policy is None and not html:
+            return response
+        response.vary.update(("Cookie", "Accept-Language"))  # the page depends on the session and the language
+        if policy is not None and _is_anonymous_public(policy, response, cookie_name):
+            response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={policy.s_maxage}"
+        elif policy is not None or "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "private, no-cache"
+        return response
+
+
+def _is_anonymous_public(policy: Policy, response: Response, cookie_name: str) -> bool:
+    return (request.method in ("GET", "HEAD") and response.status_code == 200 and cookie_name not in request.cookies
+            and not session.modified and not session and "Set-Cookie" not in response.headers
+            and not any(request.args.get(name, "").strip() for name in policy.unless))
+
