@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,6 +40,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 log = logging.getLogger(__name__)
 
 PAGE_SECONDS = 60  # how long a CDN (and this cache) may keep a public page in normal times
+LOCAL_SECONDS = 1.0  # how long a process reuses a page it read from the store, without asking again
+LOCAL_ENTRIES = 256
 KEEP_SECONDS = 86400  # how long an entry stays in the store: under attack, a stale page beats a closed one
 LANG_COOKIE = "lang"  # the visitor's language choice (POST /lang): "fr" or "en", nothing else
 VARY = "Cookie, Accept-Language"
@@ -100,24 +104,37 @@ class Entry:
 
 
 class Store:
-    """Flask-Caching's backend, where an error counts as a miss (Redis down: pages render again)."""
+    """Flask-Caching's backend, where an error counts as a miss (Redis down: pages render again).
+
+    Each process also keeps what it read for `LOCAL_SECONDS` (at most `LOCAL_ENTRIES` pages): a busy
+    page costs one Redis read a second per process, not one per request."""
 
     def __init__(self, cache: Cache, app: Flask) -> None:
         self.backend = app.extensions["cache"][cache]
         self.breaker = Breaker("page cache (Redis)")
+        self.local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: str) -> Entry | None:
+        now = time.monotonic()
+        held = self.local.get(key)
+        if held is not None and now - held[0] < LOCAL_SECONDS:
+            return held[1]
         if self.breaker.is_open:
             return None
         try:
             entry = self.backend.get(key)
-        except Exception as error:
+        except Exception as error:  # any failure of the store is a miss (the breaker logs it once)
             self.breaker.trip(error)
             return None
         self.breaker.succeeded()
-        return entry if isinstance(entry, Entry) else None
+        if not isinstance(entry, Entry):
+            return None
+        self._hold(key, entry, now)
+        return entry
 
     def put(self, key: str, entry: Entry) -> None:
+        self._hold(key, entry, time.monotonic())
         if self.breaker.is_open:
             return
         try:
@@ -126,7 +143,16 @@ class Store:
             self.breaker.trip(error)
 
     def clear(self) -> None:
+        with self._lock:
+            self.local.clear()
         self.backend.clear()
+
+    def _hold(self, key: str, entry: Entry, now: float) -> None:
+        with self._lock:
+            self.local[key] = (now, entry)
+            self.local.move_to_end(key)
+            while len(self.local) > LOCAL_ENTRIES:
+                self.local.popitem(last=False)
 
 
 @dataclass(frozen=True)

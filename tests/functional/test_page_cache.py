@@ -141,3 +141,15 @@ def test_a_visitor_with_a_session_gets_a_private_page(app):
     client.get("/w/volunteer")  # a session now exists
     response = client.get("/events")
     assert "X-Page-Cache" not in response.headers and response.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_an_event_s_calendar_file_is_public_too(app):
+    from tests.functional.test_event_registration import create_event
+
+    slug = create_event(app)
+    first = app.test_client().get(f"/events/{slug}.ics")
+    second = app.test_client().get(f"/events/{slug}.ics")
+    assert first.status_code == 200 and first.mimetype == "text/calendar"
+    assert first.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert second.headers["X-Page-Cache"] == "hit" and second.get_data() == first.get_data()
+    assert second.headers["Content-Disposition"] == first.headers["Content-Disposition"]

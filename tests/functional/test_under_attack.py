@@ -200,3 +200,20 @@ def test_the_budget_refills_with_time(monkeypatch):
     assert [budget.take() for _ in range(11)].count(True) == 10
     now[0] += 1.0
     assert [budget.take() for _ in range(6)].count(True) == 5
+
+
+def test_warming_renders_the_public_pages_in_each_language_as_a_visitor_would(app, client):
+    from tests.functional.test_event_registration import create_event
+    from web.app import LOCALES
+    from web.underattack import warm
+
+    slug = create_event(app)
+    kept = warm(app, LOCALES)
+    assert kept == 2 * 5  # home, events, committees, search and the event, in French and English
+    store = app.extensions["page_cache"].store
+    for key in ("fr|/|", "en|/|", f"fr|/events/{slug}|", f"en|/events/{slug}|"):
+        entry = store.get(key)
+        assert entry is not None and b'action="/logout"' not in entry.body, key
+    assert b'<html lang="en">' in store.get("en|/events|").body
+    turn(app, True)
+    assert app.test_client().get(f"/events/{slug}").headers["X-Page-Cache"] == "hit"

@@ -56,6 +56,7 @@ def listing() -> Any:
 
 
 @bp.get("/events/<slug>.ics")
+@public()
 def calendar(slug: str) -> Any:
     event = event_or_404(slug)
     return Response(ics.calendar(event, utcnow()), mimetype="text/calendar", headers={
