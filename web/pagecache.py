@@ -19,7 +19,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -176,7 +176,7 @@ class PageCache:
         self.app = app
         self.switch = switch
         self.closed = closed
-        self.budget = Budget()
+        self.budgets: defaultdict[str, Budget] = defaultdict(Budget)  # one a view: unknown slugs spend only theirs
         self.flask_app = flask_app
         self.store = store
         self.locales = locales
@@ -226,11 +226,11 @@ class PageCache:
         if endpoint in PASS_ENDPOINTS:
             return self.app(environ, start_response)
         found = self.lookup(environ, None) if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
-        if found is None:
+        if found is None or endpoint is None:
             return self.closed(environ, start_response, locale)
         key = found[0]
         entry, now = self.store.get(key), time.time()
-        if (entry is None or entry.age(now) >= ATTACK_SECONDS) and self.budget.take():
+        if (entry is None or entry.age(now) >= ATTACK_SECONDS) and self.budgets[endpoint].take():
             self.misses += 1
             rendered = self.render(environ, key)
             if not rendered.storable and entry is None:  # a 404, say: as Flask answered it

@@ -4,8 +4,9 @@ Each process reads the switch from the database at most every `POLL_SECONDS`: a 
 CLI or the admin area reaches every pod within that time. While it is on, `web.pagecache.PageCache`
 ignores every cookie (no session is looked up, none is saved), serves public pages from the page
 cache with a long ``s-maxage``, and answers everything else with the static page of `Closed`: a 503
-with ``Retry-After``, rendered once per language. Nothing writes to the database; a page missing
-from the cache is rendered at most `RENDERS_PER_SECOND` times a second per process, else closed.
+with ``Retry-After``, rendered once per language. Nothing writes to the database; pages missing
+from the cache are rendered at most `RENDERS_PER_SECOND` times a second per view and process (a
+flood of unknown event addresses spends the event page's budget, not the home page's), else closed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0  # how stale a process's idea of the switch may be
 ATTACK_SECONDS = 600  # the s-maxage of public pages while under attack: the CDN answers for ten minutes
 RETRY_AFTER = 300  # what the closed page asks browsers to wait
-RENDERS_PER_SECOND = 5.0  # pages missing from the cache a process renders, at most, under attack
+RENDERS_PER_SECOND = 5.0  # pages of one view missing from the cache a process renders, at most, under attack
 RENDERS_BURST = 10
 OPEN_ENDPOINTS = frozenset({"admin.under_attack"})  # where a signed-in admin turns the switch off
 PASS_ENDPOINTS = frozenset({"static", "core.healthz", "core.readyz"})  # served as usual, cookies ignored

@@ -116,10 +116,13 @@ def test_nothing_is_written_under_load(app, client):
     assert seen == []
 
 
-def test_renders_of_missing_pages_are_budgeted(app):
+def test_renders_of_missing_pages_are_budgeted_per_view(app):
     turn(app, True)
     answers = [app.test_client().get(f"/events/random-{i}").status_code for i in range(40)]
     assert answers.count(404) <= 12 and answers.count(503) >= 28  # 10 at once, 5 a second after
+    assert app.test_client().get("/events/random-0").status_code == 503  # nothing left for this view
+    home = app.test_client().get("/")  # the flood spent the event page's budget, not the home page's
+    assert home.status_code == 200 and home.headers["Cache-Control"] == "public, max-age=0, s-maxage=600"
 
 
 def test_switching_off_restores_everything(app, client):
