@@ -18,10 +18,10 @@ from engagement.db import transaction
 from engagement.invitations import content
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
-from web import headers, pagecache, shield
+from web import headers, pagecache, public, shield
 from web.extensions import babel, csrf, limiter, login_manager
 from web.media import mount as mount_media
-from web.pagecache import LANG_COOKIE, choose_locale
+from web.public import LANG_COOKIE, choose_locale
 from web.relays import relay_factory
 
 LOCALES = ("fr", "en")
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
     app.teardown_appcontext(_close_db)
     headers.init_app(app, production=settings.is_production)
-    pagecache.mark_responses(app)
+    public.mark_responses(app)
     # Outermost: pingback floods are refused before Flask builds a request (web/shield.py); then the page
     # cache and the under-attack switch (web/pagecache.py), before any session is opened.
     app.wsgi_app = shield.wrap(_page_cache(app, core), settings.trusted_proxies)  # type: ignore[method-assign]

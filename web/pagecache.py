@@ -1,13 +1,10 @@
-"""Cacheable public pages and the full-page cache in front of Flask (docs/security.md).
+"""The full-page cache in front of Flask (docs/security.md).
 
-A view marked ``@public(args=...)`` is the same for every anonymous visitor of a language. To such a
-visitor (no session cookie) Flask answers it ``Cache-Control: public, max-age=0, s-maxage=60`` with
-``Vary: Cookie, Accept-Language`` and no ``Set-Cookie``, so that a CDN may keep it; every other page
-stays ``private``. `PageCache`, plain WSGI in front of Flask, keeps those answers in Flask-Caching's
-store (Redis when configured) and serves them again without Flask: no session, no database, no
-template. The key is the path, the arguments the view declared (any other is dropped before the page
-renders, so a random ``?x=`` can neither miss the cache nor be reflected in a kept page) and the
-language.
+Flask answers the pages marked ``@public`` (`web.public`) to anonymous visitors as cacheable by anyone.
+`PageCache`, plain WSGI in front of Flask, keeps those answers in Flask-Caching's store (Redis when
+configured) and serves them again without Flask: no session, no database, no template. The key is the
+path, the arguments the view declared (any other is dropped before the page renders, so a random
+``?x=`` can neither miss the cache nor be reflected in a kept page) and the language.
 
 While the "under attack" switch is on (`web.underattack`), the same cache serves every visitor, with
 cookies ignored; what it cannot serve answers a static 503.
@@ -22,67 +19,29 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Flask, Response, request, session
+from flask import Flask
 from flask_caching import Cache
-from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_accept_header, parse_cookie
+from werkzeug.http import parse_cookie
 from werkzeug.routing import RequestRedirect
 
+from web.public import LANG_COOKIE, PAGE_SECONDS, VARY, Policy, choose_locale, policies
 from web.resilience import Breaker
 from web.underattack import ATTACK_SECONDS, OPEN_ENDPOINTS, PASS_ENDPOINTS, Budget, Closed
 
-F = TypeVar("F", bound=Callable[..., Any])
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 log = logging.getLogger(__name__)
 
-PAGE_SECONDS = 60  # how long a CDN (and this cache) may keep a public page in normal times
 LOCAL_SECONDS = 1.0  # how long a process reuses a page it read from the store, without asking again
 LOCAL_ENTRIES = 256
 KEEP_SECONDS = 86400  # how long an entry stays in the store: under attack, a stale page beats a closed one
-LANG_COOKIE = "lang"  # the visitor's language choice (POST /lang): "fr" or "en", nothing else
-VARY = "Cookie, Accept-Language"
 PASS_PREFIXES = ("/media/",)  # images: served beside Flask, with no session whatever the switch says
 UNDER_ATTACK = "engagement.under_attack"  # set in the WSGI environ of what Flask renders under attack
-_POLICY = "_public_page"
 # Headers of a kept answer that are computed again each time it is served.
 _RECOMPUTED = {"cache-control", "vary", "age", "etag", "content-length", "date", "set-cookie", "x-page-cache"}
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A public page: the query arguments it depends on, and those that make it private when present."""
-
-    args: tuple[str, ...] = ()
-    unless: tuple[str, ...] = ()
-    s_maxage: int = PAGE_SECONDS
-
-
-def public(*, args: tuple[str, ...] = (), unless: tuple[str, ...] = (), s_maxage: int = PAGE_SECONDS
-           ) -> Callable[[F], F]:
-    """Mark a GET view as a public page: ``@public(args=("page",), unless=("q",))``."""
-
-    def mark(view: F) -> F:
-        setattr(view, _POLICY, Policy(args, unless, s_maxage))
-        return view
-
-    return mark
-
-
-def policies(app: Flask) -> dict[str, Policy]:
-    """The public pages of ``app``, by endpoint."""
-    return {endpoint: policy for endpoint, view in app.view_functions.items()
-            if (policy := getattr(view, _POLICY, None)) is not None}
-
-
-def choose_locale(cookie: str | None, accept_language: str | None, locales: tuple[str, ...], default: str) -> str:
-    """The page's language: the visitor's choice, else the browser's preference (Flask-Babel and the cache)."""
-    if cookie in locales:
-        return str(cookie)
-    return str(parse_accept_header(accept_language, LanguageAccept).best_match(locales, default=default))
 
 
 @dataclass(frozen=True)
@@ -315,28 +274,4 @@ def _s_maxage(headers: list[tuple[str, str]]) -> int:
                     return int(seconds)
     return PAGE_SECONDS
 
-
-def mark_responses(app: Flask) -> None:
-    """Flask's half: a public page answered to an anonymous visitor says so; any other page is private."""
-    known = policies(app)
-    cookie_name = app.config["SESSION_COOKIE_NAME"]
-
-    @app.after_request
-    def cache_headers(response: Response) -> Response:
-        policy = known.get(request.endpoint or "")
-        html = response.mimetype == "text/html"
-        if policy is None and not html:
-            return response
-        response.vary.update(("Cookie", "Accept-Language"))  # the page depends on the session and the language
-        if policy is not None and _is_anonymous_public(policy, response, cookie_name):
-            response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={policy.s_maxage}"
-        elif policy is not None or "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = "private, no-cache"
-        return response
-
-
-def _is_anonymous_public(policy: Policy, response: Response, cookie_name: str) -> bool:
-    return (request.method in ("GET", "HEAD") and response.status_code == 200 and cookie_name not in request.cookies
-            and not session.modified and not session and "Set-Cookie" not in response.headers
-            and not any(request.args.get(name, "").strip() for name in policy.unless))
 

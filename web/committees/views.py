@@ -21,7 +21,7 @@ from web.api.views import city_options
 from web.db import db, sessions
 from web.extensions import limiter
 from web.locale import current_locale
-from web.pagecache import public
+from web.public import public
 
 bp = Blueprint("committees", __name__)
 NO_STORE = {"Cache-Control": "no-store"}

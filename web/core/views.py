@@ -19,7 +19,7 @@ from web.core import images
 from web.db import db
 from web.extensions import csrf
 from web.locale import current_locale
-from web.pagecache import LANG_COOKIE, public
+from web.public import LANG_COOKIE, public
 from web.resilience import probe_all, session_unavailable, unavailable
 from web.safety import safe_next
 

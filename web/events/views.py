@@ -16,7 +16,7 @@ from forms.events import CATEGORY_LABELS
 from web.db import db, sessions
 from web.extensions import csrf
 from web.locale import current_locale
-from web.pagecache import public
+from web.public import public
 from web.resilience import needs_session
 from web.wizard.views import open_with
 

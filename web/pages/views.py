@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engagement.pages.models import ContentPage
 from web.db import db
-from web.pagecache import public
+from web.public import public
 
 bp = Blueprint("pages", __name__)
 

@@ -23,7 +23,7 @@ from web.app import LOCALES, current_core
 from web.db import sessions
 from web.extensions import JSON_API_LIMIT, limiter
 from web.locale import current_locale
-from web.pagecache import public
+from web.public import public
 
 bp = Blueprint("search", __name__)
 MAX_QUERY = 100
