@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 from werkzeug.routing import RequestRedirect
 
-from web.public import LANG_COOKIE, PAGE_SECONDS, VARY, Policy, choose_locale, policies
+from web.public import LANG_COOKIE, VARY, Policy, choose_locale, policies
 from web.resilience import Breaker
 from web.underattack import ATTACK_SECONDS, OPEN_ENDPOINTS, PASS_ENDPOINTS, Budget, Closed
 
@@ -53,10 +53,7 @@ class Entry:
     body: bytes
     stored_at: float
     s_maxage: int
-
-    @property
-    def etag(self) -> str:
-        return '"' + hashlib.blake2b(self.body, digest_size=12).hexdigest() + '"'
+    etag: str  # of the body, computed once when kept
 
     def age(self, now: float) -> int:
         return max(0, int(now - self.stored_at))
@@ -126,6 +123,11 @@ class Rendered:
         return (self.status.startswith("200 ") and "set-cookie" not in names
                 and "public" in names.get("cache-control", "") and "s-maxage" in names.get("cache-control", ""))
 
+    def respond(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Send Flask's answer as it came (no body to a HEAD)."""
+        start_response(self.status, self.headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+
 
 class PageCache:
     """WSGI: anonymous GETs of public pages from the store; the rest to Flask (``app``)."""
@@ -137,18 +139,11 @@ class PageCache:
         self.closed = closed
         self.budgets: defaultdict[str, Budget] = defaultdict(Budget)  # one a view: unknown slugs spend only theirs
         self.flask_app = flask_app
+        self.policies = policies(flask_app)  # built once every view is registered (create_app)
         self.store = store
         self.locales = locales
         self.default_locale = default_locale
         self.session_cookie = session_cookie
-        self._policies: dict[str, Policy] | None = None
-        self.hits = self.misses = 0
-
-    @property
-    def policies(self) -> dict[str, Policy]:
-        if self._policies is None:  # the views are all registered by the first request
-            self._policies = policies(self.flask_app)
-        return self._policies
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(PASS_PREFIXES):
@@ -160,19 +155,15 @@ class PageCache:
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
         if self.session_cookie in cookies:
             return self.app(environ, start_response)  # maybe signed in: Flask answers, privately
-        found = self.lookup(environ, cookies.get(LANG_COOKIE))
+        found = self.lookup(environ, self.endpoint(environ), cookies.get(LANG_COOKIE))
         if found is None:
             return self.app(environ, start_response)
         key, policy = found
         entry = self.store.get(key)
         now = time.time()
         if entry is not None and entry.age(now) < policy.s_maxage:
-            self.hits += 1
             return self.serve(entry, environ, start_response, now=now, s_maxage=entry.s_maxage, vary=VARY)
-        self.misses += 1
-        rendered = self.render(environ, key)
-        start_response(rendered.status, rendered.headers)
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [rendered.body]
+        return self.render(environ, key, policy).respond(environ, start_response)
 
     def under_attack(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Every cookie ignored; public pages from the cache, a few renders a second; the rest closed."""
@@ -181,31 +172,32 @@ class PageCache:
         if endpoint in OPEN_ENDPOINTS:
             return self.app(environ, start_response)  # a signed-in admin turns the switch off
         environ.pop("HTTP_COOKIE", None)
-        locale = choose_locale(None, environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale)
         if endpoint in PASS_ENDPOINTS:
             return self.app(environ, start_response)
-        found = self.lookup(environ, None) if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
+        found = self.lookup(environ, endpoint, None) if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
         if found is None or endpoint is None:
-            return self.closed(environ, start_response, locale)
-        key = found[0]
+            return self.close(environ, start_response)
+        key, policy = found
         entry, now = self.store.get(key), time.time()
         if (entry is None or entry.age(now) >= ATTACK_SECONDS) and self.budgets[endpoint].take():
-            self.misses += 1
-            rendered = self.render(environ, key)
+            rendered = self.render(environ, key, policy)
             if not rendered.storable and entry is None:  # a 404, say: as Flask answered it
-                start_response(rendered.status, rendered.headers)
-                return [] if environ["REQUEST_METHOD"] == "HEAD" else [rendered.body]
+                return rendered.respond(environ, start_response)
             entry = self.store.get(key) or entry
         if entry is None:
-            return self.closed(environ, start_response, locale)
-        self.hits += 1
+            return self.close(environ, start_response)
         return self.serve(entry, environ, start_response, now=now, s_maxage=ATTACK_SECONDS, vary="Accept-Language")
 
-    def lookup(self, environ: dict[str, Any], lang_cookie: str | None) -> tuple[str, Policy] | None:
-        """The cache key of a public page and its policy; None when the request is not one.
+    def close(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The closed page, in the browser's language (cookies are ignored under attack)."""
+        locale = choose_locale(None, environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale)
+        return self.closed(environ, start_response, locale)
+
+    def lookup(self, environ: dict[str, Any], endpoint: str | None, lang_cookie: str | None
+               ) -> tuple[str, Policy] | None:
+        """The cache key of the public page ``endpoint`` answers and its policy; None when it is not one.
 
         Rewrites ``QUERY_STRING`` to the declared arguments: what renders is exactly what the key says."""
-        endpoint = self.endpoint(environ)
         policy = self.policies.get(endpoint) if endpoint else None
         if policy is None:
             return None
@@ -228,7 +220,7 @@ class PageCache:
             return None
         return str(endpoint)
 
-    def render(self, environ: dict[str, Any], key: str) -> Rendered:
+    def render(self, environ: dict[str, Any], key: str, policy: Policy) -> Rendered:
         """Flask's answer, kept when Flask made it public."""
         captured: dict[str, Any] = {}
 
@@ -241,15 +233,15 @@ class PageCache:
         rendered = Rendered(captured["status"], list(captured["headers"]), body)
         if rendered.storable:
             kept = tuple((n, v) for n, v in rendered.headers if n.lower() not in _RECOMPUTED)
-            self.store.put(key, Entry(rendered.status, kept, body, time.time(), _s_maxage(rendered.headers)))
+            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            self.store.put(key, Entry(rendered.status, kept, body, time.time(), policy.s_maxage, etag))
         return rendered
 
     def serve(self, entry: Entry, environ: dict[str, Any], start_response: Callable[..., Any], *, now: float,
               s_maxage: int, vary: str) -> Iterable[bytes]:
-        etag = entry.etag
         headers = [*entry.headers, ("Cache-Control", f"public, max-age=0, s-maxage={s_maxage}"), ("Vary", vary),
-                   ("Age", str(entry.age(now))), ("ETag", etag), ("X-Page-Cache", "hit")]
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+                   ("Age", str(entry.age(now))), ("ETag", entry.etag), ("X-Page-Cache", "hit")]
+        if entry.etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return []
         start_response(entry.status, [*headers, ("Content-Length", str(len(entry.body)))])
@@ -263,15 +255,4 @@ def _drain(body: Iterable[bytes]) -> bytes:
         close = getattr(body, "close", None)
         if close is not None:
             close()
-
-
-def _s_maxage(headers: list[tuple[str, str]]) -> int:
-    for name, value in headers:
-        if name.lower() == "cache-control":
-            for part in value.split(","):
-                directive, _, seconds = part.strip().partition("=")
-                if directive == "s-maxage" and seconds.isdigit():
-                    return int(seconds)
-    return PAGE_SECONDS
-
 

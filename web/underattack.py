@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder
 
 from engagement import switches
-from engagement.committees.models import Committee
+from engagement.committees import service as committees
 from engagement.db import utcnow
 from engagement.events import service as events
 from engagement.pages.models import ContentPage
@@ -102,29 +102,30 @@ class Closed:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._pages: dict[str, bytes] = {}
+        self._answers: dict[tuple[str, bool], tuple[bytes, list[tuple[str, str]]]] = {}
         self._lock = threading.Lock()
 
-    def page(self, locale: str) -> bytes:
-        page = self._pages.get(locale)
-        if page is None:
+    def answer(self, locale: str, api: bool) -> tuple[bytes, list[tuple[str, str]]]:
+        """The body and headers in ``locale``, rendered the first time they are asked for."""
+        found = self._answers.get((locale, api))
+        if found is None:
             with self._lock, self.app.test_request_context("/"), force_locale(locale):
-                page = render_template("errors/closed.html", retry_minutes=RETRY_AFTER // 60).encode()
-                self._pages[locale] = page
-        return page
+                if api:
+                    message = _("The site is temporarily closed to protect it. Please come back in a few minutes.")
+                    body = json.dumps({"error": "Service Unavailable", "message": message}).encode()
+                else:
+                    body = render_template("errors/closed.html", retry_minutes=RETRY_AFTER // 60).encode()
+            found = body, [
+                ("Content-Type", "application/json" if api else "text/html; charset=utf-8"),
+                ("Content-Length", str(len(body))), ("Retry-After", str(RETRY_AFTER)), ("Cache-Control", "no-store"),
+                ("Content-Language", locale), ("Content-Security-Policy", headers.DEFAULT_POLICY),
+                *headers.FIXED.items()]
+            self._answers[(locale, api)] = found
+        return found
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any], locale: str) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "").startswith("/api/"):
-            with self.app.test_request_context("/"), force_locale(locale):
-                message = _("The site is temporarily closed to protect it. Please come back in a few minutes.")
-            body, content_type = json.dumps({"error": "Service Unavailable", "message": message}).encode(), \
-                "application/json"
-        else:
-            body, content_type = self.page(locale), "text/html; charset=utf-8"
-        start_response("503 Service Unavailable", [
-            ("Content-Type", content_type), ("Content-Length", str(len(body))), ("Retry-After", str(RETRY_AFTER)),
-            ("Cache-Control", "no-store"), ("Content-Language", locale),
-            ("Content-Security-Policy", headers.DEFAULT_POLICY), *headers.FIXED.items()])
+        body, answer_headers = self.answer(locale, environ.get("PATH_INFO", "").startswith("/api/"))
+        start_response("503 Service Unavailable", list(answer_headers))
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
@@ -133,8 +134,7 @@ def public_urls(session: Session) -> list[str]:
     the approved committees and the published content pages."""
     urls = ["/", "/events", "/committees", "/search"]
     urls += [f"/events/{event.slug}" for event in events.upcoming(session, utcnow(), limit=WARM_LIMIT)]
-    urls += [f"/committees/{slug}" for slug in session.scalars(
-        select(Committee.slug).where(Committee.status == "approved").order_by(Committee.id).limit(WARM_LIMIT))]
+    urls += [f"/committees/{committee.slug}" for committee in committees.approved(session, limit=WARM_LIMIT)]
     urls += [f"/pages/{slug}" for slug in session.scalars(
         select(ContentPage.slug).where(ContentPage.is_published.is_(True)).order_by(ContentPage.id).limit(WARM_LIMIT))]
     return urls
@@ -160,7 +160,7 @@ def _warm(app: Flask, locales: tuple[str, ...]) -> int:
     for url in urls:
         for locale in locales:
             environ = EnvironBuilder(path=url, headers={"Accept-Language": locale}).get_environ()
-            found = cache.lookup(environ, None)
-            if found is not None and cache.render(environ, found[0]).storable:
+            found = cache.lookup(environ, cache.endpoint(environ), None)
+            if found is not None and cache.render(environ, *found).storable:
                 kept += 1
     return kept
