@@ -1,0 +1,153 @@
+"""The MariaDB pool's two saved round trips: no pre-ping for a connection used a moment ago, no
+rollback on return after SQLAlchemy's own COMMIT or ROLLBACK. What they must not lose: a dropped
+connection is replaced, and no transaction (nor its snapshot) outlives the request that opened it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pymysql
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from engagement import db
+from engagement.db import make_engine
+
+pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("mysql+pymysql"),
+                                reason="the PyMySQL pool settings: needs DATABASE_URL on MariaDB through PyMySQL")
+
+
+@pytest.fixture
+def engine(mysql_url: str) -> Iterator[Engine]:
+    """One pooled connection, so that every checkout gets the same one back."""
+    engine = make_engine(mysql_url, pool_size=1, max_overflow=0)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS pool_probe"))
+        conn.execute(text("CREATE TABLE pool_probe (id INT PRIMARY KEY, v INT) ENGINE=InnoDB"))
+        conn.execute(text("INSERT INTO pool_probe VALUES (1, 0)"))
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE pool_probe"))
+    engine.dispose()
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many pings and rollbacks PyMySQL sends."""
+    counted = {"ping": 0, "rollback": 0}
+    for name in counted:
+        original = getattr(pymysql.connections.Connection, name)
+
+        def wrapper(self: Any, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            counted[_name] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(pymysql.connections.Connection, name, wrapper)
+    return counted
+
+
+def _in_transaction(engine: Engine) -> int:
+    """Whether the pooled connection comes out of the pool inside a transaction (read before any statement)."""
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("SELECT @@in_transaction")
+        (value,) = cursor.fetchone()
+        cursor.close()
+    return int(value)
+
+
+def _value(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT v FROM pool_probe WHERE id = 1")).scalar_one())
+
+
+def test_a_committed_write_goes_back_to_the_pool_without_a_rollback(engine: Engine, calls: dict[str, int]) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE pool_probe SET v = v + 1"))
+    assert calls["rollback"] == 0
+    assert _in_transaction(engine) == 0
+    assert _value(engine) == 1
+
+
+def test_a_read_left_open_is_rolled_back_so_its_snapshot_goes_too(mysql_url: str, engine: Engine) -> None:
+    other = make_engine(mysql_url)
+    with engine.connect() as conn:  # a read, never committed: the request ended without a commit
+        assert conn.execute(text("SELECT v FROM pool_probe WHERE id = 1")).scalar_one() == 0
+    with other.begin() as conn:
+        conn.execute(text("UPDATE pool_probe SET v = 7"))
+    other.dispose()
+    assert _in_transaction(engine) == 0
+    assert _value(engine) == 7  # a leftover REPEATABLE READ snapshot would still say 0
+
+
+def test_a_write_sqlalchemy_did_not_see_is_rolled_back_on_return(engine: Engine, calls: dict[str, int]) -> None:
+    with engine.connect() as conn:  # straight through the driver: SQLAlchemy knows of no transaction
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("UPDATE pool_probe SET v = 99")
+        cursor.close()
+    assert calls["rollback"] == 1
+    assert _in_transaction(engine) == 0
+    assert _value(engine) == 0
+
+
+def test_a_failed_commit_is_rolled_back_on_return(mysql_url: str, engine: Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLAlchemy counts a transaction whose COMMIT failed as ended: the failure makes the rollback run."""
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT v FROM pool_probe WHERE id = 1")).scalar_one() == 0
+        other = make_engine(mysql_url)
+        with other.begin() as writer:
+            writer.execute(text("UPDATE pool_probe SET v = 5"))
+        other.dispose()
+
+        def refuse(_self: Any) -> None:
+            raise pymysql.err.OperationalError(1205, "Lock wait timeout exceeded")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(pymysql.connections.Connection, "commit", refuse)
+            with pytest.raises(OperationalError):
+                conn.commit()
+    assert _in_transaction(engine) == 0
+    assert _value(engine) == 5
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(engine: Engine, calls: dict[str, int]) -> None:
+    _value(engine)
+    pings = calls["ping"]
+    for _ in range(5):
+        _value(engine)
+    assert calls["ping"] == pings
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_unseen(mysql_url: str, engine: Engine,
+                                                                  calls: dict[str, int],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    with engine.connect() as conn:
+        first = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+    _kill(mysql_url, first)
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # it has sat in the pool long enough to be pinged
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT CONNECTION_ID()")).scalar_one() != first
+    assert calls["ping"] >= 1
+
+
+def test_a_connection_dropped_within_the_moment_fails_once_then_the_pool_recovers(mysql_url: str,
+                                                                                   engine: Engine) -> None:
+    with engine.connect() as conn:
+        first = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+    _kill(mysql_url, first)
+    with pytest.raises(OperationalError) as failed, engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    assert failed.value.connection_invalidated
+    assert _value(engine) == 0
+
+
+def _kill(mysql_url: str, connection_id: int) -> None:
+    admin = make_engine(mysql_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"KILL CONNECTION {int(connection_id)}"))
+    admin.dispose()
