@@ -10,6 +10,9 @@ prepared here with requests; a 303 to anywhere but the step page (``?stale=1``) 
 ``--services`` (issue #7): the wizard on MariaDB (a throwaway database beside ``DATABASE_URL``, or
 the local socket's) with its sessions in Redis (``REDIS_URL``, or the local one, under a prefix of
 its own), at 32 connections; targets 20 % of hello world and p99 under 80 ms.
+
+``--floor`` also loads the same app's ``/healthz`` in each run: what every request of this app costs
+before any view work (the WSGI chain, Flask and its extensions), for scale.
 """
 
 from __future__ import annotations
@@ -107,8 +110,15 @@ def hello_run(server: Server, connections: int, seconds: int) -> dict[str, Any]:
     return out
 
 
+def floor_run(server: Server, connections: int, seconds: int) -> dict[str, Any]:
+    result = run_wrk(server, server.base + "/healthz", threads=connections, connections=connections, seconds=seconds)
+    out = result.as_dict()
+    out["errors"] = result.non_2xx_3xx + result.socket_errors
+    return out
+
+
 def main(argv: list[str]) -> dict[str, Any]:
-    quick, services = "--quick" in argv, "--services" in argv
+    quick, services, floor = "--quick" in argv, "--services" in argv, "--floor" in argv
     runs, seconds = (1, 3) if quick else (3, 15)
     connections = 32 if services else 16
     workers = int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 2
@@ -123,6 +133,8 @@ def main(argv: list[str]) -> dict[str, Any]:
                 for index in range(runs):
                     per_run.append({"hello": hello_run(hello, connections, seconds),
                                     "wizard": wizard_run(wizard, root, index, connections, seconds)})
+                    if floor:
+                        per_run[-1]["floor"] = floor_run(wizard, connections, seconds)
                     print(f"run {index + 1}/{runs}: {_line(per_run[-1])}", file=sys.stderr)
             logged = _logged_transitions(env["DATABASE_URL"])
     finally:
@@ -166,8 +178,11 @@ def _logged_transitions(database_url: str) -> int:
 
 def _line(run: dict[str, Any]) -> str:
     h, w = run["hello"], run["wizard"]
-    return (f"hello {h['requests_per_s']:.0f} req/s p99 {h['latency_ms']['p99']} ms; wizard {w['requests_per_s']:.0f}"
+    line = (f"hello {h['requests_per_s']:.0f} req/s p99 {h['latency_ms']['p99']} ms; wizard {w['requests_per_s']:.0f}"
             f" req/s p50 {w['latency_ms']['p50']} ms p99 {w['latency_ms']['p99']} ms errors {w['errors']}")
+    if "floor" in run:
+        line += f"; /healthz {run['floor']['requests_per_s']:.0f} req/s"
+    return line
 
 
 def _aggregate(per_run: list[dict[str, Any]], runs: int, seconds: int, connections: int,
@@ -186,7 +201,7 @@ def _aggregate(per_run: list[dict[str, Any]], runs: int, seconds: int, connectio
                      "server_cpu_ms_per_request": med(app, "server_cpu_ms_per_request"),
                      "wrk_cpu_ms_per_request": med(app, "wrk_cpu_ms_per_request"),
                      "errors_total": sum(run[app]["errors"] for run in per_run)}
-               for app in ("hello", "wizard")}
+               for app in ("hello", "wizard", "floor") if app in per_run[0]}
     ratio = summary["wizard"]["requests_per_s"] / summary["hello"]["requests_per_s"]
     target_ratio, target_p99 = TARGETS[mode]
     return {"runs": runs, "seconds": seconds, "connections": connections, "threads": connections,
@@ -199,11 +214,14 @@ def report(result: dict[str, Any]) -> None:
     s = result["summary"]
     print(f"wizard under load ({result['mode']}): gunicorn {result['workers']} sync workers, wrk -t{result['threads']} "
           f"-c{result['connections']} -d{result['seconds']}s, {result['runs']} runs, medians")
-    for app in ("hello", "wizard"):
+    for app in s:
         a = s[app]
         print(f"  {app:6} {a['requests_per_s']:8.1f} req/s  p50 {a['p50_ms']:.2f} ms  p90 {a['p90_ms']:.2f} ms  "
               f"p99 {a['p99_ms']:.2f} ms  server CPU {a['server_cpu_ms_per_request']:.2f} ms/req  "
               f"errors {a['errors_total']}")
+    if "floor" in s:
+        share = s["floor"]["requests_per_s"] / s["hello"]["requests_per_s"]
+        print(f"  for scale: /healthz of the same app at {share:.1%} of hello world")
     print(f"  ratio wizard/hello {result['ratio']:.1%} (target >= {result['target_ratio']:.0%}: "
           f"{'met' if result['ratio_met'] else 'MISSED'}); wizard p99 < {result['target_p99_ms']:.0f} ms: "
           f"{'met' if result['p99_met'] else 'MISSED'}")
