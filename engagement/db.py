@@ -5,13 +5,12 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, exc
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -86,37 +85,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_no_driver_transactions)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_recycle", 3600)
-    if kwargs.get("pool_pre_ping") or not url.startswith("mysql+pymysql"):
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
-    # PyMySQL: one round trip fewer on a busy connection (a wizard step had six to MariaDB).
-    engine = create_engine(url, **kwargs)
-    event.listen(engine, "checkin", _checked_in)
-    event.listen(engine, "checkout", _ping_if_idle)
-    return engine
-
-
-IDLE_PING_SECONDS = 1.0
-
-
-def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-    record.info["checked_in"] = time.monotonic()
-
-
-def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """The pre-ping, only for a connection that sat in the pool: one used a moment ago is alive.
-
-    A server that went away within that moment fails the request's first statement instead;
-    SQLAlchemy then recycles every connection of the pool, as it does after a failed ping.
-    """
-    last = record.info.get("checked_in")
-    if last is not None and time.monotonic() - last < IDLE_PING_SECONDS:
-        return
-    try:
-        dbapi_connection.ping(reconnect=False)
-    except Exception as error:  # any failure: the pool opens a fresh connection
-        raise exc.DisconnectionError(str(error)) from error
+    return create_engine(url, **kwargs)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
