@@ -103,15 +103,9 @@ def wizard_run(server: Server, work: Path, index: int, connections: int, seconds
     return out
 
 
-def hello_run(server: Server, connections: int, seconds: int) -> dict[str, Any]:
-    result = run_wrk(server, server.base + "/", threads=connections, connections=connections, seconds=seconds)
-    out = result.as_dict()
-    out["errors"] = result.non_2xx_3xx + result.socket_errors
-    return out
-
-
-def floor_run(server: Server, connections: int, seconds: int) -> dict[str, Any]:
-    result = run_wrk(server, server.base + "/healthz", threads=connections, connections=connections, seconds=seconds)
+def get_run(server: Server, path: str, connections: int, seconds: int) -> dict[str, Any]:
+    """Plain GETs of ``path``: hello world's page, or the app's ``/healthz`` (``--floor``)."""
+    result = run_wrk(server, server.base + path, threads=connections, connections=connections, seconds=seconds)
     out = result.as_dict()
     out["errors"] = result.non_2xx_3xx + result.socket_errors
     return out
@@ -131,10 +125,10 @@ def main(argv: list[str]) -> dict[str, Any]:
             with gunicorn("web.wsgi:app", env, root / "wizard.log", workers, ready_path="/healthz") as wizard, \
                     gunicorn("bench.hello:app", {}, root / "hello.log", workers) as hello:
                 for index in range(runs):
-                    per_run.append({"hello": hello_run(hello, connections, seconds),
+                    per_run.append({"hello": get_run(hello, "/", connections, seconds),
                                     "wizard": wizard_run(wizard, root, index, connections, seconds)})
                     if floor:
-                        per_run[-1]["floor"] = floor_run(wizard, connections, seconds)
+                        per_run[-1]["floor"] = get_run(wizard, "/healthz", connections, seconds)
                     print(f"run {index + 1}/{runs}: {_line(per_run[-1])}", file=sys.stderr)
             logged = _logged_transitions(env["DATABASE_URL"])
     finally:

@@ -63,18 +63,26 @@ def _in_transaction(engine: Engine) -> int:
     return int(value)
 
 
+READ = text("SELECT v FROM pool_probe WHERE id = 1")
+
+
 def _value(engine: Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(text("SELECT v FROM pool_probe WHERE id = 1")).scalar_one())
+        return int(conn.execute(READ).scalar_one())
+
+
+def _elsewhere(mysql_url: str, statement: str) -> None:
+    """``statement``, committed on a connection of another engine (another process, as far as the pool knows)."""
+    other = make_engine(mysql_url)
+    with other.begin() as conn:
+        conn.execute(text(statement))
+    other.dispose()
 
 
 def test_a_read_left_open_is_rolled_back_so_its_snapshot_goes_too(mysql_url: str, engine: Engine) -> None:
-    other = make_engine(mysql_url)
     with engine.connect() as conn:  # a read, never committed: the request ended without a commit
-        assert conn.execute(text("SELECT v FROM pool_probe WHERE id = 1")).scalar_one() == 0
-    with other.begin() as conn:
-        conn.execute(text("UPDATE pool_probe SET v = 7"))
-    other.dispose()
+        assert conn.execute(READ).scalar_one() == 0
+    _elsewhere(mysql_url, "UPDATE pool_probe SET v = 7")
     assert _in_transaction(engine) == 0
     assert _value(engine) == 7  # a leftover REPEATABLE READ snapshot would still say 0
 
@@ -96,15 +104,12 @@ def test_a_session_dropped_without_closing_leaves_no_snapshot_behind(mysql_url: 
     PyMySQL keeps), so only the rollback on return ends its REPEATABLE READ snapshot.
     """
     session = Session(engine)
-    assert session.execute(text("SELECT v FROM pool_probe WHERE id = 1")).scalar_one() == 0
+    assert session.execute(READ).scalar_one() == 0
     del session
     with warnings.catch_warnings():  # SQLAlchemy warns that the collector returned it: that is the case here
         warnings.simplefilter("ignore")
         gc.collect()
-    other = make_engine(mysql_url)
-    with other.begin() as conn:
-        conn.execute(text("UPDATE pool_probe SET v = 3"))
-    other.dispose()
+    _elsewhere(mysql_url, "UPDATE pool_probe SET v = 3")
     assert _in_transaction(engine) == 0
     assert _value(engine) == 3
 
@@ -113,14 +118,8 @@ def test_a_connection_the_server_dropped_is_replaced_unseen(mysql_url: str, engi
                                                              calls: dict[str, int]) -> None:
     with engine.connect() as conn:
         first = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
-    _kill(mysql_url, first)
+    _elsewhere(mysql_url, f"KILL CONNECTION {int(first)}")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT CONNECTION_ID()")).scalar_one() != first
     assert calls["ping"] >= 1
 
-
-def _kill(mysql_url: str, connection_id: int) -> None:
-    admin = make_engine(mysql_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"KILL CONNECTION {int(connection_id)}"))
-    admin.dispose()
