@@ -36,10 +36,12 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LOCALES = ("fr", "en")
 TOP_KEYS = {"id", "version", "title", "description", "subtitle", "inputs", "access", "initial", "states",
             "transitions", "migrate_from"}
-STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back", "automatic", "sla"}
+STATE_KEYS = {"title", "help", "fields", "final", "on_enter", "on_exit", "allow_back", "automatic", "sla",
+              "review"}
 SLA = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")  # `sla: 48h`: an integer and a unit
 SLA_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label", "rate_limit"}
+TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label", "rate_limit",
+                   "validate"}
 FIELD_KEYS = {
     "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
     "default", "min", "max", "min_length", "max_length", "pattern", "choices", "choices_from",
@@ -243,11 +245,15 @@ class Checker:
                 allow_back=self.boolean(body, "allow_back", state_path, True),
                 page=not self.boolean(body, "automatic", state_path, True),
                 sla_seconds=self.sla(body, state_path),
+                review=self.boolean(body, "review", state_path, False),
             )
             if states[name].final and fields:
                 self.error((*state_path, "fields"), f"final state {name!r} cannot have fields")
             if "automatic" in body and (fields or states[name].final):
                 self.error((*state_path, "automatic"), "only a state without fields, not final, takes automatic")
+            if states[name].review and (states[name].final or any(f.type != "consent" for f in fields)):
+                self.error((*state_path, "review"), f"review state {name!r} cannot be final nor have fields "
+                                                    "other than consent boxes")
             if "sla" in body and states[name].final:
                 self.error((*state_path, "sla"), f"final state {name!r} cannot have an sla (nobody waits there)")
         return states
@@ -466,7 +472,8 @@ class Checker:
         if trigger is None or dest not in states or not sources:
             return None
         return TransitionSpec(trigger, sources, dest, conditions, unless, actions,
-                              self.text(body.get("label"), (*path, "label")), rate_limit)
+                              self.text(body.get("label"), (*path, "label")), rate_limit,
+                              validate=self.boolean(body, "validate", path, True))
 
     def rate_limit(self, node: Any, path: Path) -> str | None:
         """``"10 per hour"`` or several separated by ``;`` (the `limits` library's notation)."""

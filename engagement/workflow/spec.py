@@ -75,11 +75,12 @@ class StateSpec:
     allow_back: bool = True
     page: bool = False  # `automatic: false`: shown even without fields (its buttons are its triggers)
     sla_seconds: int | None = None  # `sla: 48h`: an instance here longer than this is stuck
+    review: bool = False  # `review: true`: the page lists every answer so far, with a change link per step
 
     @property
     def automatic(self) -> bool:
         """A state with no form that is not final routes itself on entry (unless it says it is a page)."""
-        return not self.fields and not self.final and not self.page
+        return not self.fields and not self.final and not self.page and not self.review
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class TransitionSpec:
     actions: tuple[ActionSpec, ...] = ()
     label: Text = field(default_factory=dict)
     rate_limit: str | None = None  # per client and per account, e.g. "10 per hour"
+    validate: bool = True  # `validate: false`: leaves without validating (back, skip, save for later)
 
 
 @dataclass(frozen=True)
