@@ -116,16 +116,28 @@ def app(settings: Settings) -> Iterator[Any]:
     app.extensions["engagement"].engine.dispose()
 
 
+def _wizard_step(location: str) -> bool:
+    """A wizard URL (``/w/<id>``, ``/w/<id>/<state>``): there a GET answers 303 to the step's own URL."""
+    return location.startswith("/w/")
+
+
 class FormClient:
     """A test client that reads the CSRF token and step token from the page, as a browser would."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self.last_html = ""
+        self.last_url = ""
 
     def get(self, url: str, **kwargs: Any) -> Any:
+        """GET as a browser would; the wizard's 303 to the step's own URL is followed (``follow=False``: not)."""
+        follow = kwargs.pop("follow", _wizard_step(url))
         response = self.client.get(url, **kwargs)
+        while follow and response.status_code == 303 and _wizard_step(response.headers.get("Location", "")):
+            url = response.headers["Location"]
+            response = self.client.get(url, **kwargs)
         self.last_html = response.get_data(as_text=True)
+        self.last_url = url
         return response
 
     def hidden(self, name: str, html: str | None = None) -> str:

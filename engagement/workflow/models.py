@@ -50,6 +50,8 @@ class WorkflowInstance(Base):
     state: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, comment="answers so far")
     history: Mapped[list[str]] = mapped_column(JSON, default=list, comment="states left, for Back")
+    drafts: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, comment="per state, what was typed and left unvalidated (validate: false); never copied into data")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     is_completed: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -56,10 +56,13 @@ def required(field: FieldSpec, context: dict[str, Any]) -> bool:
 
 
 def condition_context(flow: CompiledWorkflow, instance: WorkflowInstance, pending: dict[str, Any],
-                      actor: Any, now: datetime) -> dict[str, Any]:
-    """What ``visible_if``/``required_if`` see while a step is being filled: answers plus the form's."""
+                      actor: Any, now: datetime, state: str | None = None) -> dict[str, Any]:
+    """What ``visible_if``/``required_if`` see while a step is being filled: answers plus the form's.
+
+    ``state``: the step being filled, when it is an earlier one of the walk (the visitor went back to it).
+    """
     data = {**instance.data, **pending}
-    return expression_context(flow.spec, instance, instance.state, data, actor, now)
+    return expression_context(flow.spec, instance, state or instance.state, data, actor, now)
 
 
 def submit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, *, trigger: str,
@@ -76,6 +79,8 @@ def submit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
     if not flow.fire(subject, trigger):
         raise WorkflowError("no_transition", "none of the ways forward applies to the answers given")
     _route(flow, subject)
+    if answers and instance.drafts and instance.state in instance.drafts:  # validated now: the draft is spent
+        instance.drafts = {k: v for k, v in instance.drafts.items() if k != instance.state} or None
     _apply(session, flow, instance, subject, actor, now, changes=changes, remember=instance.state)
 
 

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import MultiDict
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engagement.db import transaction, utcnow
-from engagement.workflow import definitions, runtime
+from engagement.workflow import definitions, navigation, runtime
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import ExpressionError, render
 from engagement.workflow.machine import CompiledWorkflow
@@ -27,6 +28,7 @@ from web.limits import spend
 from web.locale import current_locale
 from web.resilience import needs_session
 from web.wizard.presenter import button_label, error_summary, refusal_message
+from web.wizard.review import review_sections
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
 log = logging.getLogger(__name__)
@@ -99,14 +101,17 @@ def _choices(name: str, locale: str) -> list[tuple[str, str]]:
     return [(key, localize(text, locale)) for key, text in REGISTRY.choices[name](db(), locale)]
 
 
-def _form(flow: CompiledWorkflow, instance: WorkflowInstance, formdata: Any = None) -> StepForm:
-    actor, now = _actor(), utcnow()
+def _form(flow: CompiledWorkflow, instance: WorkflowInstance, formdata: Any = None,
+          state: str | None = None) -> StepForm:
+    """The form of ``state`` (the current step by default): posted, or prefilled from the answers (and draft)."""
+    actor, now, state = _actor(), utcnow(), state or instance.state
 
     def context(pending: dict[str, Any]) -> dict[str, Any]:
-        return runtime.condition_context(flow, instance, pending, actor, now)
+        return runtime.condition_context(flow, instance, pending, actor, now, state=state)
 
-    return build(flow, instance.state, _locale(), _choices, context, initial=instance.data,
-                 step=instance.lock_version, formdata=formdata, cities=city_options, checks=_check)
+    draft = navigation.draft_of(instance, state) if formdata is None else None
+    return build(flow, state, _locale(), _choices, context, initial=instance.data, step=instance.lock_version,
+                 formdata=MultiDict(draft) if draft else formdata, cities=city_options, checks=_check)
 
 
 def _check(name: str, value: Any) -> str | None:
@@ -140,24 +145,35 @@ def open_with(flow: CompiledWorkflow, data: dict[str, Any], about: str | None = 
 
 
 def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | None = None,
-          status: int = 200, notice: str | None = None) -> Any:
-    state = flow.spec.states[instance.state]
+          status: int = 200, notice: str | None = None, state_name: str | None = None) -> Any:
+    """The page of ``state_name``: the current step by default, or an earlier page of the walk."""
+    state = flow.spec.states[state_name or instance.state]
     locale = _locale()
     subtitle = _subtitle(flow, instance, locale)
     if state.final:
         body = render_template("wizard/final.html", flow=flow.spec, state=state, instance=instance, locale=locale,
                                subtitle=subtitle)
         return body, status, {"Cache-Control": "no-store"}
-    form = form or _form(flow, instance)
+    form = form or _form(flow, instance, state=state.name)
+    number, steps = navigation.progress(flow, instance, state.name, _actor(), utcnow())
+    pages = navigation.walk(instance)
+    earlier = state.name != instance.state
     body = render_template(
         "wizard/step.html", flow=flow.spec, state=state, instance=instance, form=form, locale=locale,
-        subtitle=subtitle,
+        subtitle=subtitle, step_number=number, step_count=steps,
         shown=initially_shown(form), errors=error_summary(form), notice=notice,
         triggers=[(t, button_label(flow.spec, state.name, t, locale)) for t in flow.spec.triggers_from(state.name)],
-        can_go_back=bool(instance.history) and state.allow_back,
+        sections=review_sections(flow, instance, state.name, locale, _actor()) if state.review else None,
+        can_go_back=state.allow_back and not earlier and bool(instance.history),
+        previous_page=pages[number - 2] if earlier and number > 1 and state.allow_back else None,
         can_restart=bool(instance.history or instance.data),
     )
     return body, status, {"Cache-Control": "no-store"}
+
+
+def _step_url(workflow_id: str, state: str, stale: bool = False) -> Any:
+    return redirect(url_for("wizard.step", workflow_id=workflow_id, state=state, **({"stale": 1} if stale else {})),
+                    code=303)
 
 
 def _subtitle(flow: CompiledWorkflow, instance: WorkflowInstance, locale: str) -> str:
@@ -174,6 +190,7 @@ def _subtitle(flow: CompiledWorkflow, instance: WorkflowInstance, locale: str) -
 @bp.get("/<workflow_id>")
 @needs_session  # it remembers the visitor's instance there: without it every visit would start a new one
 def show(workflow_id: str) -> Any:
+    """The visitor's current step, at its own URL (their instance starts on the first visit)."""
     flow = _active_or_404(workflow_id)
     instance = _current(db(), workflow_id)
     if instance is None and flow.spec.inputs:  # it opens from its page (an event's), which gives its inputs
@@ -189,10 +206,23 @@ def show(workflow_id: str) -> Any:
             log.error("workflow %s cannot start: %s (%s)", workflow_id, error, error.code)
             message = _("This form cannot be started at the moment. Please try again later.")
             return render_template("errors/error.html", code=503, message=message), 503
-    else:
-        flow = definitions.of_instance(db(), instance)
+    return _step_url(workflow_id, instance.state, stale=bool(request.args.get("stale")))
+
+
+@bp.get("/<workflow_id>/<state>")
+def step(workflow_id: str, state: str) -> Any:
+    """A page of the walk: the current step, or an earlier one with its answers (the browser's Back)."""
+    if state in ("back", "visibility"):  # the wizard's own actions, posted only (no state takes these names)
+        abort(405)
+    _active_or_404(workflow_id)
+    instance = _current(db(), workflow_id)
+    if instance is None:
+        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+    flow = definitions.of_instance(db(), instance)
+    if state not in flow.spec.states or not navigation.reached(instance, state):
+        return _step_url(workflow_id, instance.state)  # not reached yet (or no such step): where they stand
     notice = _("This step was already sent; here is where you stand now.") if request.args.get("stale") else None
-    return _page(flow, instance, notice=notice)
+    return _page(flow, instance, notice=notice, state_name=state)
 
 
 def _stale(workflow_id: str) -> Any:
@@ -209,12 +239,23 @@ def _step_token() -> int:
 
 @bp.post("/<workflow_id>")
 def submit(workflow_id: str) -> Any:
+    """Submit the current step."""
+    return _submission(workflow_id, None)
+
+
+@bp.post("/<workflow_id>/<state>")
+def submit_step(workflow_id: str, state: str) -> Any:
+    """Submit one page of the walk: the current step, or an earlier one whose answers change."""
+    return _submission(workflow_id, state)
+
+
+def _submission(workflow_id: str, state: str | None) -> Any:
     _active_or_404(workflow_id)
     step = _step_token()
     trigger = request.form.get("trigger", "")
     try:
         with transaction(sessions()) as dbs:
-            outcome = _submit(dbs, workflow_id, step, trigger)
+            outcome = _submit(dbs, workflow_id, state, step, trigger)
     except StaleDataError:  # another request moved the instance first
         return _stale(workflow_id)
     except OperationalError as error:
@@ -223,9 +264,9 @@ def submit(workflow_id: str) -> Any:
         return _stale(workflow_id)
     except Refused as refused:
         return refused.response
-    if isinstance(outcome, int):
-        _remember(workflow_id, outcome)
-        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+    if isinstance(outcome, WorkflowInstance):
+        _remember(workflow_id, outcome.id)
+        return _step_url(workflow_id, outcome.state)
     return outcome
 
 
@@ -235,36 +276,56 @@ def _lock_conflict(error: OperationalError) -> bool:
     return code in (1205, 1213) or "database is locked" in str(error.orig)
 
 
-def _submit(dbs: Session, workflow_id: str, step: int, trigger: str) -> Any:
-    """Validate and fire within the caller's transaction; an int is the instance id to redirect to."""
+def _submit(dbs: Session, workflow_id: str, state: str | None, step: int, trigger: str) -> Any:
+    """Validate and fire within the caller's transaction; the instance once moved, else a response."""
     instance = _current(dbs, workflow_id)
     if instance is None:  # a session that never opened this wizard: show it its first page
         return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
     if instance.is_completed or step != instance.lock_version:
         return _stale(workflow_id)
     flow = definitions.of_instance(dbs, instance)
-    form = _form(flow, instance, formdata=request.form)
-    if trigger not in flow.spec.triggers_from(instance.state):
-        return _page(flow, instance, form, 400, notice=_("Please use one of the buttons of the form."))
-    if not form.validate():
-        return _page(flow, instance, form, 422)
+    state = state or instance.state
+    if state not in flow.spec.states or not navigation.reached(instance, state):
+        return _step_url(workflow_id, instance.state)
+    form = _form(flow, instance, formdata=request.form, state=state)
+    if trigger not in flow.spec.triggers_from(state):
+        return _page(flow, instance, form, 400, notice=_("Please use one of the buttons of the form."),
+                     state_name=state)
+    unvalidated = navigation.is_unvalidated(flow.spec, state, trigger)
+    if not unvalidated and not form.validate():
+        return _page(flow, instance, form, 422, state_name=state)
+    actor, now, locale = _actor(), utcnow(), _locale()
     try:
-        runtime.submit(dbs, flow, instance, trigger=trigger, answers=form.answers(), step=step,
-                       actor=_actor(), now=utcnow(), locale=_locale(), throttle=spend)
+        before = navigation.revisit(dbs, flow, instance, state, actor=actor, now=now)
+        if unvalidated:
+            navigation.leave_unvalidated(dbs, flow, instance, trigger, _typed_on(flow, state), step=step,
+                                         actor=actor, now=now, locale=locale, throttle=spend)
+        else:
+            runtime.submit(dbs, flow, instance, trigger=trigger, answers=form.answers(), step=step,
+                           actor=actor, now=now, locale=locale, throttle=spend)
+            navigation.return_to_review(dbs, flow, instance, before, state, actor=actor, now=now, locale=locale,
+                                        throttle=spend)
     except WorkflowError as error:
         if error.code == "stale":
             raise Refused(_stale(workflow_id)) from None
-        raise Refused(_refused_page(flow, instance, form, error)) from None  # rolls back the step
-    return instance.id
+        raise Refused(_refused_page(flow, instance, form, error, state)) from None  # rolls back the step
+    return instance
 
 
-def _refused_page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm, error: WorkflowError) -> Any:
+def _typed_on(flow: CompiledWorkflow, state: str) -> dict[str, list[str]]:
+    """What was posted for ``state``'s fields (their parts too), passwords left out: a draft."""
+    names = {f.name for f in flow.spec.states[state].fields if f.type != "password"}
+    return {key: request.form.getlist(key) for key in request.form if key.split("-", 1)[0] in names}
+
+
+def _refused_page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm, error: WorkflowError,
+                  state: str) -> Any:
     """The step again, with the refusal next to the field it is about (or at the top)."""
     message = refusal_message(error)
     if error.field and error.field in form.specs():
         form[error.field].errors = [message]
     body, status, headers = _page(flow, instance, form, 429 if error.retry_after else 422,
-                                  notice=None if error.field else message)
+                                  notice=None if error.field else message, state_name=state)
     if error.retry_after:
         headers["Retry-After"] = str(error.retry_after)
     return body, status, headers
@@ -282,6 +343,7 @@ def _move(workflow_id: str, back: bool) -> Any:
                 flow = definitions.of_instance(dbs, instance)
                 runtime.back(dbs, flow, instance, step=step, actor=_actor(), now=utcnow(),
                              keep=_typed(flow, instance))
+                state = instance.state
             else:
                 runtime.abandon(instance, utcnow())
     except (WorkflowError, StaleDataError):
@@ -292,7 +354,8 @@ def _move(workflow_id: str, back: bool) -> Any:
         return _stale(workflow_id)
     if not back:
         _remember(workflow_id, None)
-    return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+    return _step_url(workflow_id, state)
 
 
 def _typed(flow: CompiledWorkflow, instance: WorkflowInstance) -> dict[str, Any]:
@@ -310,6 +373,18 @@ def back(workflow_id: str) -> Any:
     return _move(workflow_id, back=True)
 
 
+@bp.get("/<workflow_id>/restart")
+def confirm_restart(workflow_id: str) -> Any:
+    """Start over? A page of its own (it works without JavaScript): nothing is discarded before the answer."""
+    _active_or_404(workflow_id)
+    instance = _current(db(), workflow_id)
+    if instance is None or instance.is_completed:
+        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+    flow = definitions.of_instance(db(), instance)
+    body = render_template("wizard/restart.html", flow=flow.spec, instance=instance)
+    return body, 200, {"Cache-Control": "no-store"}
+
+
 @bp.post("/<workflow_id>/restart")
 def restart(workflow_id: str) -> Any:
     return _move(workflow_id, back=False)
@@ -317,12 +392,15 @@ def restart(workflow_id: str) -> Any:
 
 @bp.post("/<workflow_id>/visibility")
 def visibility(workflow_id: str) -> Any:
-    """Which conditional fields of the current step show, given the values typed so far (for the script)."""
+    """Which conditional fields of a step show, given the values typed so far (for the script)."""
     _active_or_404(workflow_id)
     instance = _current(db(), workflow_id)
     if instance is None or instance.is_completed:
         return jsonify(visible=[], hidden=[])
     flow = definitions.of_instance(db(), instance)
-    form = _form(flow, instance, formdata=request.form)
+    state = request.args.get("state") or instance.state
+    if state not in flow.spec.states or not navigation.reached(instance, state):
+        return jsonify(visible=[], hidden=[])
+    form = _form(flow, instance, formdata=request.form, state=state)
     shown = {name: form.is_visible(name) for name in form.conditional}
     return jsonify(visible=[n for n, on in shown.items() if on], hidden=[n for n, on in shown.items() if not on])
