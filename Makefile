@@ -28,9 +28,10 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 
 translations: $(MO)
 
-# Re-extract the catalogue after changing user-facing text, then translate the .po files.
+# Re-extract the catalogue after changing user-facing text, then translate the .po files (N_ marks the
+# core's English templates, e.g. the workflow checker's diagnostics, that pages translate when shown).
 messages: $(DEV_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 run: $(STAMP) $(MO)

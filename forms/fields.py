@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,11 +28,14 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.choices import Choice
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from engagement.accounts import passwords
 from engagement.geo.countries import country_choices
+from engagement.workflow.expressions import is_template
+from engagement.workflow.fieldtypes import TYPES
 from engagement.workflow.spec import FieldSpec, localize
 from forms import address
 from forms.address import AddressField
@@ -79,7 +83,7 @@ class Rules:
         if field.process_errors:
             field.errors[:] = []
             raise StopValidation(self.message(spec, _TYPE_MESSAGE.get(spec.type, "invalid")))
-        for check in (_password, _length, _bounds, _age, _pattern, _choices, _selected, _typed):
+        for check in (_finite, _password, _length, _bounds, _age, _pattern, _choices, _selected, _typed):
             rule = check(spec, field)
             if rule:
                 raise StopValidation(self.message(spec, rule))
@@ -100,6 +104,11 @@ def _length(spec: FieldSpec, field: Field) -> str | None:
     if spec.max_length is not None and len(field.data) > spec.max_length:
         return "max_length"
     return None
+
+
+def _finite(spec: FieldSpec, field: Field) -> str | None:
+    """A decimal is a number: "NaN" and "Infinity" parse as decimals and compare as none."""
+    return "decimal" if isinstance(field.data, Decimal) and not field.data.is_finite() else None
 
 
 def _bounds(spec: FieldSpec, field: Field) -> str | None:
@@ -186,34 +195,77 @@ def make_field(spec: FieldSpec, locale: str, message: Callable[[FieldSpec, str],
     label = localize(spec.label, locale) or spec.name.replace("_", " ").capitalize()
     description = localize(spec.help, locale)
     kwargs: dict[str, Any] = {"label": label, "description": description, "validators": [Rules(spec, message)]}
-    render_kw: dict[str, Any] = {}
-    if spec.placeholder:
-        render_kw["placeholder"] = localize(spec.placeholder, locale)
-    if spec.max_length:
-        render_kw["maxlength"] = spec.max_length
-    if spec.type in ("integer", "decimal"):
-        render_kw.update({k: v for k, v in (("min", spec.min), ("max", spec.max)) if v is not None})
+    render_kw = control_attributes(spec, locale)
     if render_kw:
         kwargs["render_kw"] = render_kw
-    factory = _FACTORIES[spec.type]
-    return factory(spec, locale, kwargs)
+    return _FACTORIES[spec.type](spec, locale, kwargs)
+
+
+def control_attributes(spec: FieldSpec, locale: str) -> dict[str, Any]:
+    """The HTML attributes of a field's control, from the keys its type takes (``fieldtypes.TYPES``)."""
+    kind = TYPES[spec.type]
+    attributes = {
+        "placeholder": localize(spec.placeholder, locale) if "placeholder" in kind.keys else None,
+        "maxlength": spec.max_length if "max_length" in kind.keys else None,
+        "min": spec.min if "min" in kind.keys else None,
+        "max": spec.max if "max" in kind.keys else None,
+        "autocomplete": (spec.autocomplete or kind.autocomplete) if "autocomplete" in kind.keys else None,
+        "inputmode": kind.inputmode,
+    }
+    return {key: value for key, value in attributes.items() if value is not None and value != ""}
+
+
+def shown_value(spec: FieldSpec, value: Any) -> Any:
+    """An answer (or default) as the field's control can show it; None when it cannot (a studio preview's
+    hand-edited answers, an answer of a type that changed between two versions of a file)."""
+    kind = TYPES[spec.type].value
+    if kind == "date":
+        return _date(value)
+    if kind == "keys":
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+    if spec.type == "address":
+        return value if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()) else None
+    return value if isinstance(value, str | int | float | Decimal) else None  # a bool is an int
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _choices_of(spec: FieldSpec, locale: str) -> list[tuple[str, str]]:
     return [(key, localize(text, locale)) for key, text in spec.choices or ()]
 
 
+class PromptedSelectField(SelectField):
+    """A select that starts on an empty "Choose…" option: nothing is chosen for the visitor (its choices may be
+    set per request, for ``choices_from``: the prompt is not one of them)."""
+
+    def iter_choices(self) -> list[Choice]:
+        prompt = Choice(value="", label=gettext("Choose…"), selected=self.data in (None, ""), render_kw=None)
+        return [prompt, *super().iter_choices()]
+
+
+def _country_default(spec: FieldSpec) -> str:
+    """A country field starts on France unless its YAML names another (a template is rendered per step)."""
+    return spec.default if isinstance(spec.default, str) and not is_template(spec.default) else "FR"
+
+
 def _choice(spec: FieldSpec, locale: str, kwargs: dict[str, Any]) -> Any:
     choices = _choices_of(spec, locale)
     if spec.choices is not None and len(choices) <= RADIO_MAX:
-        return RadioField(choices=choices, validate_choice=False, **kwargs)
-    return SelectField(choices=[("", "—"), *choices] if choices else [], validate_choice=False, **kwargs)
+        return RadioField(choices=choices, validate_choice=False, **kwargs)  # none checked without a default
+    return PromptedSelectField(choices=choices, validate_choice=False, **kwargs)
 
 
 _FACTORIES: dict[str, Callable[[FieldSpec, str, dict[str, Any]], Any]] = {
     "text": lambda s, loc, kw: StringField(**kw),
     "textarea": lambda s, loc, kw: TextAreaField(**kw),
-    "email": lambda s, loc, kw: EmailField(**kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "email"}),
+    "email": lambda s, loc, kw: EmailField(**kw),
     "integer": lambda s, loc, kw: IntegerField(**kw),
     "decimal": lambda s, loc, kw: DecimalField(**kw, places=None),
     "date": lambda s, loc, kw: DateField(**kw),
@@ -221,13 +273,11 @@ _FACTORIES: dict[str, Callable[[FieldSpec, str, dict[str, Any]], Any]] = {
     "consent": lambda s, loc, kw: BooleanField(**kw),
     "choice": _choice,
     "multichoice": lambda s, loc, kw: MultiCheckboxField(choices=_choices_of(s, loc), validate_choice=False, **kw),
-    "phone": lambda s, loc, kw: TelField(**kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "tel"}),
-    "postal_code": lambda s, loc, kw: StringField(
-        **kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "postal-code", "inputmode": "numeric"}),
+    "phone": lambda s, loc, kw: TelField(**kw),
+    "postal_code": lambda s, loc, kw: StringField(**kw),
     "country": lambda s, loc, kw: SelectField(choices=list(country_choices(loc)), validate_choice=False,
-                                              default="FR", **kw),
+                                              default=_country_default(s), **kw),
     "address": lambda s, loc, kw: AddressField(**kw),
     "hidden": lambda s, loc, kw: HiddenField(**kw),
-    "password": lambda s, loc, kw: PasswordField(
-        **kw, render_kw={**kw.pop("render_kw", {}), "autocomplete": "new-password"}),
+    "password": lambda s, loc, kw: PasswordField(**kw),
 }

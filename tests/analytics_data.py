@@ -35,15 +35,18 @@ from engagement.workflow.models import WorkflowInstance, WorkflowTransition
 SURVEY = """\
 id: survey
 version: {version}
+title: Questionnaire
 initial: intro
 states:
   intro:
-    fields: [{{name: name, type: text}}]
+    title: Introduction
+    fields: [{{name: name, type: text, label: Nom}}]
     sla: 1h
   details:
-    fields: [{{name: age, type: integer}}]
+    title: Détails
+    fields: [{{name: age, type: integer, label: Âge}}]
     sla: 2d
-  done: {{final: true}}
+  done: {{final: true, title: Merci}}
 transitions:
   - {{trigger: next, source: intro, dest: details}}
   - {{trigger: next, source: details, dest: done}}

@@ -81,7 +81,7 @@ def typed(spec: WorkflowSpec, data: dict[str, Any]) -> dict[str, Any]:
                 result[name] = date.fromisoformat(value)
             elif field.type == "decimal":
                 result[name] = Decimal(value)
-        except ValueError:
+        except (ValueError, ArithmeticError):  # decimal.InvalidOperation: "abc" from a studio preview's page
             pass
     return result
 

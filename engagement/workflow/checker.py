@@ -11,19 +11,20 @@ from typing import Any
 
 from limits import parse_many
 
+from engagement.i18n import N_, Phrase
 from engagement.workflow.expressions import (
     CONTEXT_NAMES,
     ExpressionError,
-    is_template,
     parse_expression,
     parse_template,
     referenced,
 )
+from engagement.workflow.fieldcheck import FieldChecker
+from engagement.workflow.labels import missing_labels
 from engagement.workflow.loader import Diagnostic, LoadError, Located, Path, load_text
 from engagement.workflow.registry import REGISTRY, Registry
 from engagement.workflow.spec import (
     ACCESS_LEVELS,
-    FIELD_TYPES,
     ActionSpec,
     FieldSpec,
     StateSpec,
@@ -42,21 +43,13 @@ SLA = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")  # `sla: 48h`: an integer and a
 SLA_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 TRANSITION_KEYS = {"trigger", "source", "dest", "conditions", "unless", "actions", "label", "rate_limit",
                    "validate"}
-FIELD_KEYS = {
-    "name", "type", "label", "help", "placeholder", "required", "required_if", "visible_if",
-    "default", "min", "max", "min_length", "max_length", "pattern", "choices", "choices_from",
-    "min_selected", "max_selected", "messages", "min_age", "max_age", "validate",
-}
 ZERO_PERIOD = re.compile(r"(?:^|[/\s])0+\s*[a-z]", re.I)  # "per 0 hours" would silently mean per hour
 SINGLE_MAIL_KEYS = ("reply_to", "subject", "body", "from_name", "list_unsubscribe")
 MAIL_KEYS = {"template", "subject", "body", "to", "cc", "reply_to", "from_name", "list_unsubscribe"}
-MESSAGE_RULES = {
-    "required", "invalid", "min", "max", "min_length", "max_length", "pattern", "choice",
-    "min_selected", "max_selected", "email", "phone", "postal_code", "consent", "date", "integer",
-    "decimal", "country", "street", "city_name", "unknown_postal_code", "city_choice",
-    "min_age", "max_age", "too_short", "too_long", "too_common",
-}
-CHOICE_TYPES = {"choice", "multichoice"}
+NOT_PARSED = {"expression": N_("expression does not parse: %(error)s"),
+              "template": N_("template does not parse: %(error)s")}
+UNKNOWN_FIELD = {"expression": N_("expression reads unknown field %(name)r"),
+                 "template": N_("template reads unknown field %(name)r")}
 # Names the runtime's instance object (and transitions' generated helpers) already use.
 RESERVED = frozenset({
     "id", "state", "data", "trigger", "machine", "instance", "version", "workflow_id", "actor",
@@ -76,20 +69,23 @@ class Checker:
         self.field_names: set[str] = set()
         self.data_keys: set[str] = set()  # fields, `set` targets and what actions provide
         self.deferred: list[tuple[Path, str, str]] = []  # (path, source, kind) checked at the end
+        self.field_checker = FieldChecker(self, RESERVED)
 
-    def error(self, path: Path, message: str, key: bool = False) -> None:
+    def error(self, path: Path, message: str | Phrase, /, key: bool = False, **params: Any) -> None:
+        """A diagnostic at ``path``: an ``N_``-marked template and its ``params``, or a ready Phrase."""
         line, column = self.loc.where(path, key=key)
-        self.diagnostics.append(Diagnostic(self.path, line, column, message))
+        phrase = message if isinstance(message, Phrase) else Phrase(message, params)
+        self.diagnostics.append(Diagnostic.of(self.path, line, column, phrase))
 
     # -- small typed readers -------------------------------------------------
-    def keys(self, node: Any, path: Path, allowed: set[str], what: str) -> bool:
+    def keys(self, node: Any, path: Path, allowed: set[str], what: Phrase) -> bool:
         if not isinstance(node, dict):
-            self.error(path, f"{what} must be a mapping")
+            self.error(path, N_("%(what)s must be a mapping"), what=what)
             return False
         for key in node:
             if key not in allowed:
-                hint = ", ".join(sorted(allowed))
-                self.error((*path, key), f"unknown key {key!r} in {what} (allowed: {hint})", key=True)
+                self.error((*path, key), N_("unknown key %(name)r in %(what)s (allowed: %(allowed)s)"), key=True,
+                           name=key, what=what, allowed=", ".join(sorted(allowed)))
         return True
 
     def text(self, node: Any, path: Path) -> Text:
@@ -100,17 +96,20 @@ class Checker:
         if isinstance(node, dict) and node and all(isinstance(v, str) for v in node.values()):
             for locale in node:
                 if locale not in LOCALES:
-                    self.error((*path, locale), f"unknown locale {locale!r} (use fr or en)", key=True)
+                    self.error((*path, locale), N_("unknown locale %(locale)r (use fr or en)"), key=True, locale=locale)
             return dict(node)
-        self.error(path, "text must be a string or a mapping {fr: ..., en: ...}")
+        self.error(path, N_("text must be a string or a mapping {fr: ..., en: ...}"))
         return {}
 
     def name(self, value: Any, path: Path, what: str, reserved: Iterable[str] = (), key: bool = False) -> str | None:
+        """``value`` when it is a usable name; ``what`` is an ``N_``-marked noun ("state name")."""
         if not isinstance(value, str) or not NAME.match(value):
-            self.error(path, f"{what} must match [a-z][a-z0-9_]*, got {value!r}", key=key)
+            self.error(path, N_("%(what)s must match [a-z][a-z0-9_]*, got %(value)r"), key=key, what=Phrase(what),
+                       value=value)
             return None
         if keyword.iskeyword(value) or value in reserved:
-            self.error(path, f"{what} {value!r} collides with an attribute of the workflow instance", key=key)
+            self.error(path, N_("%(what)s %(value)r collides with an attribute of the workflow instance"), key=key,
+                       what=Phrase(what), value=value)
             return None
         return value
 
@@ -119,14 +118,14 @@ class Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.error((*path, key), f"{key} must be an integer >= {minimum}")
+            self.error((*path, key), N_("%(name)s must be an integer >= %(minimum)s"), name=key, minimum=minimum)
             return None
         return value
 
     def boolean(self, node: dict[str, Any], key: str, path: Path, default: bool) -> bool:
         value = node.get(key, default)
         if not isinstance(value, bool):
-            self.error((*path, key), f"{key} must be true or false")
+            self.error((*path, key), N_("%(name)s must be true or false"), name=key)
             return default
         return value
 
@@ -138,7 +137,7 @@ class Checker:
             if isinstance(item, bool):
                 item = "true" if item else "false"
             if not isinstance(item, str):
-                self.error(item_path, "an expression must be a string")
+                self.error(item_path, N_("an expression must be a string"))
                 continue
             self.deferred.append((item_path, item, "expression"))
             result.append(item)
@@ -147,18 +146,18 @@ class Checker:
     # -- the document ---------------------------------------------------------
     def check(self) -> WorkflowSpec | None:
         doc, root = self.loc.data, ()
-        if not self.keys(doc, root, TOP_KEYS, "a workflow"):
+        if not self.keys(doc, root, TOP_KEYS, Phrase(N_("a workflow"))):
             return None
         for required in ("id", "version", "initial", "states", "transitions"):
             if required not in doc:
-                self.error(root, f"missing required key {required!r}")
-        workflow_id = self.name(doc.get("id"), ("id",), "id") if "id" in doc else None
+                self.error(root, N_("missing required key %(name)r"), name=required)
+        workflow_id = self.name(doc.get("id"), ("id",), N_("id")) if "id" in doc else None
         version = doc.get("version")
         if "version" in doc and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
-            self.error(("version",), "version must be an integer >= 1")
+            self.error(("version",), N_("version must be an integer >= 1"))
         access = doc.get("access", "public")
         if access not in ACCESS_LEVELS:
-            self.error(("access",), f"access must be one of {', '.join(ACCESS_LEVELS)}")
+            self.error(("access",), N_("access must be one of %(allowed)s"), allowed=", ".join(ACCESS_LEVELS))
         inputs = self.inputs(doc.get("inputs"), ("inputs",))
         subtitle = self.text(doc.get("subtitle"), ("subtitle",))
         for locale, source in subtitle.items():
@@ -168,7 +167,7 @@ class Checker:
         migrate_from = self.migrate_from(doc.get("migrate_from"), ("migrate_from",), version, states)
         initial = doc.get("initial")
         if "initial" in doc and initial not in states:
-            self.error(("initial",), f"initial state {initial!r} is not a declared state")
+            self.error(("initial",), N_("initial state %(state)r is not a declared state"), state=initial)
         if states and initial in states:
             self.graph(states, transitions, initial)
         self.check_deferred()
@@ -187,27 +186,29 @@ class Checker:
         if node is None:
             return {}
         if not isinstance(node, dict) or not node:
-            self.error(path, "migrate_from must be a mapping {old version: {old state: new state}}")
+            self.error(path, N_("migrate_from must be a mapping {old version: {old state: new state}}"))
             return {}
         result: dict[int, dict[str, str]] = {}
         for old, mapping in node.items():
             number = int(old) if str(old).isdigit() else None
             if number is None or number < 1 or (isinstance(version, int) and number >= version):
-                self.error((*path, old), f"migrate_from key {old!r} is not an older version "
-                                         f"(a positive integer below version {version})", key=True)
+                self.error((*path, old), N_("migrate_from key %(old)r is not an older version "
+                                            "(a positive integer below version %(version)s)"), key=True,
+                           old=old, version=version)
                 continue
             if not isinstance(mapping, dict) or not mapping:
-                self.error((*path, old), "a migration is a mapping {old state: new state}")
+                self.error((*path, old), N_("a migration is a mapping {old state: new state}"))
                 continue
             result[number] = {}
             for source, dest in mapping.items():
-                if self.name(source, (*path, old, source), "old state", key=True) is None:
+                if self.name(source, (*path, old, source), N_("old state"), key=True) is None:
                     continue
                 if not isinstance(dest, str) or dest not in states:
-                    self.error((*path, old, source), f"migration target {dest!r} is not a state of this file")
+                    self.error((*path, old, source), N_("migration target %(state)r is not a state of this file"),
+                               state=dest)
                 elif states[dest].automatic:
-                    self.error((*path, old, source), f"migration target {dest!r} is automatic: "
-                                                     "an instance cannot wait there")
+                    self.error((*path, old, source), N_("migration target %(state)r is automatic: "
+                                                        "an instance cannot wait there"), state=dest)
                 else:
                     result[number][source] = dest
         return result
@@ -217,23 +218,24 @@ class Checker:
         if node is None:
             return ()
         if not isinstance(node, list):
-            self.error(path, "inputs must be a list of names")
+            self.error(path, N_("inputs must be a list of names"))
             return ()
-        names = tuple(n for i, item in enumerate(node) if (n := self.name(item, (*path, i), "input", RESERVED)))
+        names = tuple(n for i, item in enumerate(node) if (n := self.name(item, (*path, i), N_("input"), RESERVED)))
         self.data_keys |= set(names)
         return names
 
     def states(self, node: Any, path: Path) -> dict[str, StateSpec]:
         if not isinstance(node, dict) or not node:
             if node is not None:
-                self.error(path, "states must be a non-empty mapping")
+                self.error(path, N_("states must be a non-empty mapping"))
             return {}
         states = {}
         for name, body in node.items():
             state_path = (*path, name)
-            checked = self.name(name, state_path, "state name", RESERVED, key=True)
+            checked = self.name(name, state_path, N_("state name"), RESERVED, key=True)
             body = {} if body is None else body
-            if not self.keys(body, state_path, STATE_KEYS, f"state {name!r}") or checked is None:
+            what = Phrase(N_("state %(state)r"), {"state": name})
+            if not self.keys(body, state_path, STATE_KEYS, what) or checked is None:
                 continue
             fields = tuple(self.fields(body.get("fields"), (*state_path, "fields")))
             states[name] = StateSpec(
@@ -248,14 +250,15 @@ class Checker:
                 review=self.boolean(body, "review", state_path, False),
             )
             if states[name].final and fields:
-                self.error((*state_path, "fields"), f"final state {name!r} cannot have fields")
+                self.error((*state_path, "fields"), N_("final state %(state)r cannot have fields"), state=name)
             if "automatic" in body and (fields or states[name].final):
-                self.error((*state_path, "automatic"), "only a state without fields, not final, takes automatic")
+                self.error((*state_path, "automatic"), N_("only a state without fields, not final, takes automatic"))
             if states[name].review and (states[name].final or any(f.type != "consent" for f in fields)):
-                self.error((*state_path, "review"), f"review state {name!r} cannot be final nor have fields "
-                                                    "other than consent boxes")
+                self.error((*state_path, "review"), N_("review state %(state)r cannot be final nor have fields "
+                                                       "other than consent boxes"), state=name)
             if "sla" in body and states[name].final:
-                self.error((*state_path, "sla"), f"final state {name!r} cannot have an sla (nobody waits there)")
+                self.error((*state_path, "sla"), N_("final state %(state)r cannot have an sla (nobody waits there)"),
+                           state=name)
         return states
 
     def sla(self, body: dict[str, Any], path: Path) -> int | None:
@@ -264,8 +267,8 @@ class Checker:
             return None
         match = SLA.match(body["sla"]) if isinstance(body["sla"], str) else None
         if match is None:
-            self.error((*path, "sla"), f"sla must be a positive integer and a unit s, m, h or d (like 48h), "
-                                       f"got {body['sla']!r}")
+            self.error((*path, "sla"), N_("sla must be a positive integer and a unit s, m, h or d (like 48h), "
+                                          "got %(value)r"), value=body["sla"])
             return None
         return int(match[1]) * SLA_UNITS[match[2]]
 
@@ -273,116 +276,18 @@ class Checker:
         if node is None:
             return
         if not isinstance(node, list):
-            self.error(path, "fields must be a list")
+            self.error(path, N_("fields must be a list"))
             return
         for i, body in enumerate(node):
-            spec = self.field(body, (*path, i))
+            spec = self.field_checker.field(body, (*path, i))
             if spec is not None:
                 yield spec
-
-    def field(self, body: Any, path: Path) -> FieldSpec | None:
-        if not self.keys(body, path, FIELD_KEYS, "a field"):
-            return None
-        name = self.name(body.get("name"), (*path, "name"), "field name", RESERVED)
-        ftype = body.get("type")
-        if ftype not in FIELD_TYPES:
-            self.error((*path, "type"), f"unknown field type {ftype!r} (known: {', '.join(FIELD_TYPES)})")
-            return None
-        if name in self.field_names:
-            self.error((*path, "name"), f"duplicate field name {name!r}")
-        if name:
-            self.field_names.add(name)
-            self.data_keys.add(name)
-        choices = self.choices(body, path, ftype)
-        pattern = body.get("pattern")
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except (re.error, TypeError) as exc:
-                self.error((*path, "pattern"), f"invalid regular expression: {exc}")
-        validate, extra_rules = self.validators(body.get("validate"), (*path, "validate"))
-        messages = body.get("messages") or {}
-        if not isinstance(messages, dict):
-            self.error((*path, "messages"), "messages must be a mapping rule -> text")
-            messages = {}
-        for rule in messages:
-            if rule not in MESSAGE_RULES | extra_rules:
-                self.error((*path, "messages", rule), f"unknown rule {rule!r} in messages", key=True)
-        bounds = {k: self.integer(body, k, path)
-                  for k in ("min_length", "max_length", "min_selected", "max_selected", "min_age", "max_age")}
-        if ftype != "date" and ("min_age" in body or "max_age" in body):
-            key = "min_age" if "min_age" in body else "max_age"
-            self.error((*path, key), "min_age/max_age apply to date fields only")
-        for low, high in (("min_length", "max_length"), ("min_selected", "max_selected"), ("min", "max"),
-                          ("min_age", "max_age")):
-            lo, hi = body.get(low), body.get(high)
-            if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
-                self.error((*path, low), f"{low} is greater than {high}")
-        for key in ("min", "max"):
-            if key in body and not (isinstance(body[key], int | float | str) and not isinstance(body[key], bool)):
-                self.error((*path, key), f"{key} must be a number (or an ISO date for date fields)")
-        if ftype != "multichoice" and (body.get("min_selected") or body.get("max_selected")):
-            self.error((*path, "min_selected"), "min_selected/max_selected apply to multichoice fields only")
-        for key in ("visible_if", "required_if"):
-            if key in body:
-                self.expressions(body[key], (*path, key))
-        if is_template(body.get("default")):
-            self.deferred.append(((*path, "default"), body["default"], "template"))
-        if name is None:
-            return None
-        return FieldSpec(
-            name=name, type=ftype, label=self.text(body.get("label"), (*path, "label")),
-            help=self.text(body.get("help"), (*path, "help")),
-            placeholder=self.text(body.get("placeholder"), (*path, "placeholder")),
-            required=self.boolean(body, "required", path, ftype == "consent"),
-            required_if=body.get("required_if"), visible_if=body.get("visible_if"),
-            default=body.get("default"), min=body.get("min"), max=body.get("max"),
-            min_length=bounds["min_length"], max_length=bounds["max_length"], pattern=pattern,
-            choices=choices, choices_from=body.get("choices_from"),
-            min_selected=bounds["min_selected"], max_selected=bounds["max_selected"],
-            min_age=bounds["min_age"], max_age=bounds["max_age"], validate=validate,
-            messages={rule: self.text(text, (*path, "messages", rule)) for rule, text in messages.items()},
-        )
-
-    def validators(self, node: Any, path: Path) -> tuple[tuple[str, ...], frozenset[str]]:
-        """The registered checks a field names, and the message rules they may return."""
-        names = node if isinstance(node, list) else [node] if node is not None else []
-        found: list[str] = []
-        rules: frozenset[str] = frozenset()
-        for i, name in enumerate(names):
-            where = (*path, i) if isinstance(node, list) else path
-            definition = self.registry.validators.get(name) if isinstance(name, str) else None
-            if definition is None:
-                self.error(where, f"unknown validator {name!r}")
-                continue
-            found.append(name)
-            rules |= definition.rules
-        return tuple(found), rules
-
-    def choices(self, body: dict[str, Any], path: Path, ftype: str) -> tuple[tuple[str, Text], ...] | None:
-        has_inline, has_from = "choices" in body, "choices_from" in body
-        if ftype not in CHOICE_TYPES:
-            if has_inline or has_from:
-                self.error((*path, "choices" if has_inline else "choices_from"), f"a {ftype} field takes no choices")
-            return None
-        if has_inline == has_from:
-            self.error(path, f"a {ftype} field needs exactly one of choices or choices_from")
-            return None
-        if has_from:
-            if body["choices_from"] not in self.registry.choices:
-                self.error((*path, "choices_from"), f"unknown choice set {body['choices_from']!r}")
-            return None
-        inline = body["choices"]
-        if not isinstance(inline, dict) or not inline:
-            self.error((*path, "choices"), "choices must be a non-empty mapping key -> label")
-            return None
-        return tuple((str(k), self.text(v, (*path, "choices", k))) for k, v in inline.items())
 
     def actions(self, node: Any, path: Path) -> tuple[ActionSpec, ...]:
         if node is None:
             return ()
         if not isinstance(node, list):
-            self.error(path, "actions must be a list")
+            self.error(path, N_("actions must be a list"))
             return ()
         return tuple(a for i, item in enumerate(node) if (a := self.action(item, (*path, i))))
 
@@ -390,54 +295,54 @@ class Checker:
         if isinstance(item, str):
             definition = self.registry.actions.get(item)
             if definition is None:
-                self.error(path, f"unknown action {item!r}")
+                self.error(path, N_("unknown action %(action)r"), action=item)
                 return None
             self.data_keys |= definition.provides
             return ActionSpec("call", item)
         if not isinstance(item, dict) or len(item) != 1:
-            self.error(path, "an action is a registered name, {mail: {...}} or {set: {...}}")
+            self.error(path, N_("an action is a registered name, {mail: {...}} or {set: {...}}"))
             return None
         kind, params = next(iter(item.items()))
         if kind == "set":
             return self.set_action(params, (*path, "set"))
         if kind == "mail":
             return self.mail_action(params, (*path, "mail"))
-        self.error((*path, kind), f"unknown action {kind!r}", key=True)
+        self.error((*path, kind), N_("unknown action %(action)r"), key=True, action=kind)
         return None
 
     def set_action(self, params: Any, path: Path) -> ActionSpec | None:
         if not isinstance(params, dict) or not params:
-            self.error(path, "set takes a mapping key -> expression")
+            self.error(path, N_("set takes a mapping key -> expression"))
             return None
         for key, expr in params.items():
-            if self.name(key, (*path, key), "set key", RESERVED, key=True):
+            if self.name(key, (*path, key), N_("set key"), RESERVED, key=True):
                 self.data_keys.add(key)
             if isinstance(expr, str):
                 self.deferred.append(((*path, key), expr, "expression"))
         return ActionSpec("set", params=dict(params))
 
     def mail_action(self, params: Any, path: Path) -> ActionSpec | None:
-        if not self.keys(params, path, MAIL_KEYS, "a mail action"):
+        if not self.keys(params, path, MAIL_KEYS, Phrase(N_("a mail action"))):
             return None
         if "to" not in params:
-            self.error(path, "a mail action needs 'to'")
+            self.error(path, N_("a mail action needs 'to'"))
         template = params.get("template")
         if template is not None and template not in self.registry.mail_templates():
-            self.error((*path, "template"), f"unknown mail template {template!r}")
+            self.error((*path, "template"), N_("unknown mail template %(template)r"), template=template)
         inline = "subject" in params and "body" in params
         if (template is None) != inline:
-            self.error(path, "a mail action takes either template or both subject and body")
+            self.error(path, N_("a mail action takes either template or both subject and body"))
         for key in ("to", "cc", *SINGLE_MAIL_KEYS):
             values = params.get(key)
             if key in SINGLE_MAIL_KEYS and isinstance(values, list):
-                self.error((*path, key), f"{key} takes one text, not a list")
+                self.error((*path, key), N_("%(name)s takes one text, not a list"), name=key)
                 continue
             for i, value in enumerate(values if isinstance(values, list) else [values]):
                 if value is None:
                     continue
                 where = (*path, key, i) if isinstance(values, list) else (*path, key)
                 if not isinstance(value, str):
-                    self.error(where, f"{key} must be text")
+                    self.error(where, N_("%(name)s must be text"), name=key)
                     continue
                 self.deferred.append((where, value, "template"))
         return ActionSpec("mail", params=dict(params))
@@ -445,7 +350,7 @@ class Checker:
     def transitions(self, node: Any, path: Path, states: dict[str, StateSpec]) -> list[TransitionSpec]:
         if not isinstance(node, list):
             if node is not None:
-                self.error(path, "transitions must be a list")
+                self.error(path, N_("transitions must be a list"))
             return []
         result = []
         for i, body in enumerate(node):
@@ -455,15 +360,15 @@ class Checker:
         return result
 
     def transition(self, body: Any, path: Path, states: dict[str, StateSpec]) -> TransitionSpec | None:
-        if not self.keys(body, path, TRANSITION_KEYS, "a transition"):
+        if not self.keys(body, path, TRANSITION_KEYS, Phrase(N_("a transition"))):
             return None
         for required in ("trigger", "source", "dest"):
             if required not in body:
-                self.error(path, f"a transition needs {required!r}")
-        trigger = self.name(body.get("trigger"), (*path, "trigger"), "trigger", RESERVED)
+                self.error(path, N_("a transition needs %(name)r"), name=required)
+        trigger = self.name(body.get("trigger"), (*path, "trigger"), N_("trigger"), RESERVED)
         dest = body.get("dest")
         if "dest" in body and dest not in states:
-            self.error((*path, "dest"), f"unknown state {dest!r}")
+            self.error((*path, "dest"), N_("unknown state %(state)r"), state=dest)
         sources = self.sources(body.get("source"), (*path, "source"), states)
         conditions = self.expressions(body.get("conditions"), (*path, "conditions"))
         unless = self.expressions(body.get("unless"), (*path, "unless"))
@@ -485,7 +390,7 @@ class Checker:
             if any(item.amount < 1 for item in parse_many(node)):
                 raise ValueError(node)
         except ValueError:
-            self.error(path, "rate_limit must read like '10 per hour' or '5 per minute; 50 per day'")
+            self.error(path, N_("rate_limit must read like '10 per hour' or '5 per minute; 50 per day'"))
             return None
         return node
 
@@ -497,9 +402,9 @@ class Checker:
         for i, source in enumerate(items):
             where = (*path, i) if isinstance(node, list) else path
             if source not in states:
-                self.error(where, f"unknown state {source!r}")
+                self.error(where, N_("unknown state %(state)r"), state=source)
             elif states[source].final:
-                self.error(where, f"transition out of final state {source!r}")
+                self.error(where, N_("transition out of final state %(state)r"), state=source)
             else:
                 result.append(source)
         return tuple(result)
@@ -510,7 +415,7 @@ class Checker:
             for source in transition.sources:
                 edges[source].add(transition.dest)
         if not any(state.final for state in states.values()):
-            self.error(("states",), "no final state: the workflow can never complete")
+            self.error(("states",), N_("no final state: the workflow can never complete"))
         reachable = _closure({initial}, edges)
         reverse: dict[str, set[str]] = {name: set() for name in states}
         for source, dests in edges.items():
@@ -519,26 +424,28 @@ class Checker:
         finishing = _closure({n for n, s in states.items() if s.final}, reverse)
         for name, state in states.items():
             if name not in reachable:
-                self.error(("states", name), f"state {name!r} is unreachable from {initial!r}", key=True)
+                self.error(("states", name), N_("state %(state)r is unreachable from %(initial)r"), key=True,
+                           state=name, initial=initial)
             elif not state.final and not edges[name]:
-                self.error(("states", name), f"non-final state {name!r} is a dead end", key=True)
+                self.error(("states", name), N_("non-final state %(state)r is a dead end"), key=True, state=name)
             elif name not in finishing:
-                self.error(("states", name), f"no final state can be reached from {name!r}", key=True)
+                self.error(("states", name), N_("no final state can be reached from %(state)r"), key=True,
+                           state=name)
 
     def check_deferred(self) -> None:
         for path, source, kind in self.deferred:
             try:
                 ast = parse_expression(source) if kind == "expression" else parse_template(source)
             except ExpressionError as exc:
-                self.error(path, f"{kind} does not parse: {exc}")
+                self.error(path, NOT_PARSED[kind], error=exc.phrase)
                 continue
             names, data_keys, problems = referenced(ast)
             for problem in problems:
                 self.error(path, problem)
             for unknown in sorted(names - CONTEXT_NAMES):
-                self.error(path, f"unknown name {unknown!r} (use data, user, now or instance)")
+                self.error(path, N_("unknown name %(name)r (use data, user, now or instance)"), name=unknown)
             for unknown in sorted(data_keys - self.data_keys):
-                self.error(path, f"{kind} reads unknown field {unknown!r}")
+                self.error(path, UNKNOWN_FIELD[kind], name=unknown)
 
 
 def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
@@ -556,9 +463,13 @@ def check_text(text: str, path: str, registry: Registry = REGISTRY) -> tuple[Wor
     try:
         located = load_text(text)
     except LoadError as exc:
-        return None, [Diagnostic(path, exc.line, exc.column, exc.message)]
+        return None, [Diagnostic.of(path, exc.line, exc.column, exc.phrase)]
     checker = Checker(located, path, registry)
     spec = checker.check()
+    if spec is not None:  # a sound file: now the texts a person reads (their paths hold, every part was kept)
+        for where, key, message in missing_labels(spec):
+            checker.error(where, message, key=key)
+        spec = None if checker.diagnostics else spec
     if spec is not None:
         checksum = hashlib.sha256(text.encode()).hexdigest()
         spec = WorkflowSpec(**{**spec.__dict__, "checksum": checksum})
@@ -577,7 +488,8 @@ def check_files(paths: Iterable[FsPath], registry: Registry = REGISTRY) -> tuple
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            diagnostics.append(Diagnostic(str(path), 1, 1, f"cannot read file: {exc}"))
+            unread = Phrase(N_("cannot read file: %(error)s"), {"error": exc})
+            diagnostics.append(Diagnostic.of(str(path), 1, 1, unread))
             continue
         spec, found = check_text(text, str(path), registry)
         diagnostics.extend(found)
@@ -585,8 +497,8 @@ def check_files(paths: Iterable[FsPath], registry: Registry = REGISTRY) -> tuple
             continue
         if spec.id in seen:
             line, column = load_text(text).where(("id",))
-            message = f"id {spec.id!r} is already declared in {seen[spec.id]}"
-            diagnostics.append(Diagnostic(str(path), line, column, message))
+            message = Phrase(N_("id %(id)r is already declared in %(path)s"), {"id": spec.id, "path": seen[spec.id]})
+            diagnostics.append(Diagnostic.of(str(path), line, column, message))
             continue
         seen[spec.id] = str(path)
         specs.append((path, text, spec))

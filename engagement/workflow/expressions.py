@@ -17,6 +17,8 @@ from jinja2.exceptions import TemplateError
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from engagement.i18n import N_, Phrase
+
 log = logging.getLogger(__name__)
 
 CONTEXT_NAMES = frozenset({"data", "user", "now", "instance"})
@@ -29,6 +31,12 @@ MAX_POWER_BITS = 4096  # largest integer a power may build
 
 class ExpressionError(Exception):
     """An expression or template that does not parse or names what it may not."""
+
+    @property
+    def phrase(self) -> Phrase:
+        """The message with its template when it has one (Jinja's own messages are plain English)."""
+        message = self.args[0] if self.args else ""
+        return message if isinstance(message, Phrase) else Phrase("%(text)s", {"text": str(message)})
 
 
 class _BoundedSandbox(ImmutableSandboxedEnvironment):
@@ -112,7 +120,8 @@ def parse_expression(source: str) -> nodes.Expr:
         parser = Parser(ENV, source, state="variable")
         expr = parser.parse_expression()
         if not parser.stream.eos:
-            raise ExpressionError(f"unexpected {parser.stream.current.value!r} after the expression")
+            raise ExpressionError(Phrase(N_("unexpected %(token)r after the expression"),
+                                          {"token": parser.stream.current.value}))
         ENV.compile_expression(source)  # also resolves filters and tests
     except TemplateError as exc:
         raise ExpressionError(exc.message or str(exc)) from None
@@ -128,11 +137,11 @@ def parse_template(source: str) -> nodes.Template:
     return ast
 
 
-def referenced(ast: nodes.Node) -> tuple[set[str], set[str], list[str]]:
+def referenced(ast: nodes.Node) -> tuple[set[str], set[str], list[Phrase]]:
     """(top-level names, ``data`` keys read, problems) of a parsed expression or template."""
     names: set[str] = set()
     data_keys: set[str] = set()
-    problems: list[str] = []
+    problems: list[Phrase] = []
     ast = nodes.Output([ast])  # find_all skips the node it starts from: `data.x` alone is one Getattr
     local = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for name in ast.find_all(nodes.Name):
@@ -142,16 +151,18 @@ def referenced(ast: nodes.Node) -> tuple[set[str], set[str], list[str]]:
         assert isinstance(node, nodes.Getattr | nodes.Getitem)
         key = node.attr if isinstance(node, nodes.Getattr) else _const_key(node)
         if isinstance(key, str) and key.startswith("_"):
-            problems.append(f"private attribute {key!r} is not reachable")
+            problems.append(Phrase(N_("private attribute %(name)r is not reachable"), {"name": key}))
         if not (isinstance(node.node, nodes.Name) and key is not None):
             continue
         owner = node.node.name
         if owner == "data":
             data_keys.add(key)
         elif owner == "user" and key not in USER_ATTRIBUTES:
-            problems.append(f"user has no attribute {key!r} (known: {', '.join(sorted(USER_ATTRIBUTES))})")
+            problems.append(Phrase(N_("user has no attribute %(name)r (known: %(known)s)"),
+                                   {"name": key, "known": ", ".join(sorted(USER_ATTRIBUTES))}))
         elif owner == "instance" and key not in INSTANCE_ATTRIBUTES:
-            problems.append(f"instance has no attribute {key!r} (known: {', '.join(sorted(INSTANCE_ATTRIBUTES))})")
+            problems.append(Phrase(N_("instance has no attribute %(name)r (known: %(known)s)"),
+                                   {"name": key, "known": ", ".join(sorted(INSTANCE_ATTRIBUTES))}))
     return names, data_keys, problems
 
 

@@ -7,11 +7,14 @@ expansion bombs are refused before anything is built.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from engagement.i18n import N_, Phrase
 
 # libyaml's composer when PyYAML has it (about 5x faster); its marks carry the same positions.
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -39,8 +42,21 @@ class Diagnostic:
     path: str
     line: int
     column: int
-    message: str
+    message: str  # in English, as the command line prints it
     severity: str = "error"
+    template: str = field(default="", compare=False)  # the English template ``message`` was made from
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, path: str, line: int, column: int, message: str | Phrase, severity: str = "error") -> Diagnostic:
+        """A diagnostic keeping the template and parameters of ``message`` when it is a Phrase."""
+        if isinstance(message, Phrase):
+            return cls(path, line, column, str(message), severity, message.template, message.params)
+        return cls(path, line, column, message, severity)
+
+    def text(self, translate: Callable[[str], str]) -> str:
+        """The message in a reader's language: ``translate`` is a gettext (English without a template)."""
+        return Phrase(self.template, self.params).render(translate) if self.template else self.message
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
@@ -68,9 +84,12 @@ class Located:
 
 
 class LoadError(Exception):
-    def __init__(self, line: int, column: int, message: str) -> None:
-        super().__init__(message)
-        self.line, self.column, self.message = line, column, message
+    """The file cannot be loaded; ``phrase`` is ``message`` with its template and parameters."""
+
+    def __init__(self, line: int, column: int, message: str | Phrase) -> None:
+        super().__init__(str(message))
+        self.line, self.column, self.message = line, column, str(message)
+        self.phrase = message if isinstance(message, Phrase) else Phrase(message)
 
 
 def _pos(node: Node) -> tuple[int, int]:
@@ -85,11 +104,12 @@ class _Builder:
     def build(self, node: Node, path: Path, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise LoadError(*_pos(node), f"document has more than {MAX_NODES} nodes (alias expansion?)")
+            raise LoadError(*_pos(node), Phrase(N_("document has more than %(count)s nodes (alias expansion?)"),
+                                                {"count": MAX_NODES}))
         if depth > MAX_DEPTH:
-            raise LoadError(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")
+            raise LoadError(*_pos(node), Phrase(N_("nesting deeper than %(count)s levels"), {"count": MAX_DEPTH}))
         if node.tag not in STANDARD_TAGS:
-            raise LoadError(*_pos(node), f"tag {node.tag!r} is not allowed")
+            raise LoadError(*_pos(node), Phrase(N_("tag %(tag)r is not allowed"), {"tag": node.tag}))
         self.located.values[path] = _pos(node)
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
@@ -102,16 +122,17 @@ class _Builder:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise LoadError(*_pos(key_node), "merge keys (<<) are not allowed")
+                raise LoadError(*_pos(key_node), Phrase(N_("merge keys (<<) are not allowed")))
             if not isinstance(key_node, ScalarNode):
-                raise LoadError(*_pos(key_node), "mapping keys must be plain scalars")
+                raise LoadError(*_pos(key_node), Phrase(N_("mapping keys must be plain scalars")))
             key = self.build(key_node, (*path, "<key>"), depth + 1)
             if isinstance(key, bool | int | float) or key is None:
                 key = str(key_node.value)  # `on:`/`yes:`/`1:` stay the words that were written
             if key in result:
                 line, column = _pos(key_node)
                 first = self.located.keys[(*path, key)]
-                raise LoadError(line, column, f"duplicate key {key!r} (first at line {first[0]})")
+                raise LoadError(line, column, Phrase(N_("duplicate key %(key)r (first at line %(line)s)"),
+                                 {"key": key, "line": first[0]}))
             self.located.keys[(*path, key)] = _pos(key_node)
             result[key] = self.build(value_node, (*path, key), depth + 1)
         self.located.values.pop((*path, "<key>"), None)
@@ -122,26 +143,29 @@ _SCALARS = yaml.SafeLoader("")
 
 
 def _scalar(node: ScalarNode) -> Any:
-    value = _SCALARS.construct_object(node, deep=True)
-    if node.tag == "tag:yaml.org,2002:timestamp":
-        return value.isoformat()  # dates stay text: the checker and the forms parse them
-    return value
+    if node.tag == "tag:yaml.org,2002:timestamp":  # dates stay text: the checker and the forms parse them
+        try:
+            return _SCALARS.construct_object(node, deep=True).isoformat()
+        except ValueError:  # 2025-02-30 looks like a date and is none: the checker says so where it stands
+            return node.value
+    return _SCALARS.construct_object(node, deep=True)
 
 
 def load_text(text: str) -> Located:
     """Parse one YAML document; raises `LoadError` with a 1-based position."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise LoadError(1, 1, f"file is larger than {MAX_BYTES // 1024} KiB")
+        raise LoadError(1, 1, Phrase(N_("file is larger than %(kib)s KiB"), {"kib": MAX_BYTES // 1024}))
     try:
         root = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise LoadError(line, column, f"YAML syntax error: {exc.problem or exc.context}") from None
+        raise LoadError(line, column, Phrase(N_("YAML syntax error: %(problem)s"),
+                                            {"problem": exc.problem or exc.context})) from None
     except yaml.YAMLError as exc:
-        raise LoadError(1, 1, f"YAML error: {exc}") from None
+        raise LoadError(1, 1, Phrase(N_("YAML error: %(error)s"), {"error": str(exc)})) from None
     located = Located(data=None)
     if root is None:
-        raise LoadError(1, 1, "the file is empty")
+        raise LoadError(1, 1, Phrase(N_("the file is empty")))
     located.data = _Builder(located).build(root, (), 0)
     return located

@@ -134,9 +134,11 @@ def leave_unvalidated(session: Session, flow: CompiledWorkflow, instance: Workfl
                       posted: dict[str, list[str]], *, step: int, actor: Any, now: datetime, locale: str,
                       throttle: Throttle | None = None) -> None:
     """Fire a ``validate: false`` trigger: ``data`` stays as it was before the step; what was typed is a draft."""
-    state = instance.state
+    before = walk(instance)
     if posted:
-        keep_draft(instance, state, posted)
+        keep_draft(instance, instance.state, posted)
     runtime.submit(session, flow, instance, trigger=trigger, answers={}, step=step, actor=actor, now=now,
                    locale=locale, throttle=throttle)
+    if instance.state in before[:-1]:  # an explicit way back: the walk returns there, as Back would
+        instance.history = before[:len(before) - 1 - before[-2::-1].index(instance.state) - 1]
 

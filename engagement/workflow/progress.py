@@ -28,7 +28,7 @@ def _reads(source: str) -> frozenset[str]:
 def _decide(transition: TransitionSpec, context: Mapping[str, Any]) -> bool | None:
     """True or False when the answers so far decide the transition's conditions, else None."""
     answered = context["data"]
-    outcome = True
+    outcome: bool | None = True
     for source, wanted in [*((c, True) for c in transition.conditions), *((u, False) for u in transition.unless)]:
         if any(key not in answered for key in _reads(source)):
             outcome = UNKNOWN if outcome else outcome

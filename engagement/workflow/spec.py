@@ -12,6 +12,8 @@ FIELD_TYPES = (
     "phone", "postal_code", "country", "address", "consent", "hidden", "password",
 )
 ACCESS_LEVELS = ("public", "member", "organizer")
+# Triggers whose button has a built-in text in every language (the wizard translates them): no label needed.
+DEFAULT_TRIGGERS = ("next", "send", "confirm", "submit", "skip", "save", "register", "cancel")
 
 
 def localize(text: Text | None, locale: str, fallback: str = "fr") -> str:
@@ -57,6 +59,7 @@ class FieldSpec:
     min_age: int | None = None  # date fields: at least this many years ago (a birth date)
     max_age: int | None = None
     messages: dict[str, Text] = field(default_factory=dict)
+    autocomplete: str | None = None  # an HTML autofill token; fieldtypes.TYPES gives each type's default
 
     @property
     def is_conditional(self) -> bool:

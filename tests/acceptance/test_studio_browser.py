@@ -41,11 +41,11 @@ def test_an_organizer_uploads_fixes_publishes_and_the_flow_runs(
     page.locator('button[name="action"][value="check"]').click()
 
     summary = page.locator("#diagnostics")
-    expect(summary).to_contain_text("unknown state 'nowhere'")
-    diagnostic = page.locator('tr.diagnostic[data-line="11"]')
+    expect(summary).to_contain_text("état inconnu 'nowhere'")  # the checker's message, in the page's French
+    diagnostic = page.locator('tr.diagnostic[data-line="13"]')
     expect(diagnostic).to_have_attribute("data-column", "40")
-    expect(diagnostic).to_contain_text("40")  # "colonne 40": the page speaks French first
-    expect(page.locator("#L11")).to_contain_text("dest: nowhere")
+    expect(diagnostic).to_contain_text("colonne 40\u00a0: erreur\u00a0: état inconnu 'nowhere'")
+    expect(page.locator("#L13")).to_contain_text("dest: nowhere")
     summary.get_by_role("link").first.click()
     expect(page).to_have_url(page.url.split("#")[0] + "#d0")
     source = page.locator("#source")

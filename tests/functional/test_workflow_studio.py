@@ -121,7 +121,7 @@ def test_the_list_shows_each_workflow_with_its_active_version_and_live_instances
     page = organizer.last_html
     row = re.search(r'<tr data-workflow="volunteer">.*?</tr>', page, re.S)
     assert row, page[:3000]
-    assert 'data-active="1"' in row.group(0) and 'data-live="2"' in row.group(0)
+    assert 'data-active="2"' in row.group(0) and 'data-live="2"' in row.group(0)
     assert 'href="/w/volunteer"' in row.group(0)
     listed = set(re.findall(r'data-workflow="(\w+)"', page))
     assert {"volunteer", "signup", "invitation", "event_registration"} <= listed
@@ -132,15 +132,15 @@ def test_the_list_shows_each_workflow_with_its_active_version_and_live_instances
 
 def test_a_bad_file_shows_its_diagnostics_at_their_lines_keeps_the_text_and_publishes_nothing(organizer, read):
     english(organizer)
-    typed = BAD.replace("# expect: 11:40: unknown state 'nowhere'\n", "")
+    typed = BAD.replace("# expect: 13:40: unknown state 'nowhere'\n", "")
 
     response = submit(organizer, typed, "publish")
 
     assert response.status_code == 422
     page = organizer.last_html
-    assert diagnostics(page) == [(10, 40, "column 40: error: unknown state 'nowhere'")]
-    assert "nowhere" in row_after_line(page, 10) and "unknown state" in row_after_line(page, 10)
-    assert re.search(r'<a href="#d0">line 10, column 40: unknown state &#39;nowhere&#39;</a>', page)
+    assert diagnostics(page) == [(12, 40, "column 40: error: unknown state 'nowhere'")]
+    assert "nowhere" in row_after_line(page, 12) and "unknown state" in row_after_line(page, 12)
+    assert re.search(r'<a href="#d0">line 12, column 40: unknown state &#39;nowhere&#39;</a>', page)
     assert textarea(page) == typed
     assert count(read(), WorkflowDefinition, WorkflowDefinition.workflow_id == "sample") == 0
 
@@ -153,7 +153,7 @@ def test_an_uploaded_file_is_checked_and_shown_in_the_editor(organizer, read):
                                        "upload": (io.BytesIO(BAD.encode()), "mine.yml")})
 
     assert response.status_code == 422
-    assert diagnostics(organizer.last_html) == [(11, 40, "column 40: error: unknown state 'nowhere'")]
+    assert diagnostics(organizer.last_html) == [(13, 40, "column 40: error: unknown state 'nowhere'")]
     assert textarea(organizer.last_html) == BAD
     assert 'name="filename" value="mine.yml"' in organizer.last_html
 
@@ -206,17 +206,17 @@ def test_publishing_needs_a_version_above_the_published_ones(organizer, read):
     changed = source.replace("title: {fr: Devenir bénévole, en: Become a volunteer}", "title: Bénévoles")
     assert submit(organizer, changed).status_code == 200  # checking only warns, next to the version line
     warning = re.search(r'<tr class="diagnostic warning" id="d0" data-line="4" data-column="10">', organizer.last_html)
-    assert warning and "write version: 2 to publish" in row_after_line(organizer.last_html, 4)
+    assert warning and "write version: 3 to publish" in row_after_line(organizer.last_html, 4)
 
     assert submit(organizer, changed, "publish").status_code == 422
 
     [(line, column, message)] = diagnostics(organizer.last_html)
     assert (line, column) == (4, 10)
-    assert "version 1 of volunteer is already published (the latest is 1): write version: 2" in message
+    assert "version 2 of volunteer is already published (the latest is 2): write version: 3" in message
     assert textarea(organizer.last_html) == changed
-    publish(organizer, changed.replace("version: 1", "version: 2"))
+    publish(organizer, changed.replace("version: 2", "version: 3"))
     assert read().scalars(select(WorkflowDefinition.version).where(
-        WorkflowDefinition.workflow_id == "volunteer", WorkflowDefinition.is_active.is_(True))).all() == [2]
+        WorkflowDefinition.workflow_id == "volunteer", WorkflowDefinition.is_active.is_(True))).all() == [3]
 
 
 def test_an_instance_in_flight_stays_on_its_version(organizer, new_client):
@@ -275,7 +275,7 @@ def test_the_diagram_is_shown_as_mermaid_and_downloadable(organizer):
 
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="volunteer-v1.mmd"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="volunteer-v2.mmd"'
     body = response.get_data(as_text=True)
     assert body.startswith("stateDiagram-v2\n    [*] --> identity\n")
     assert "    identity --> availability : next\n" in body
@@ -342,7 +342,7 @@ def test_the_preview_lists_actions_without_running_them(organizer, read):
 def test_a_bad_file_cannot_be_previewed(organizer):
     organizer.get(EDITOR)
     assert organizer.post(PREVIEW, {"source": BAD}).status_code == 422
-    assert diagnostics(organizer.last_html)[0][:2] == (11, 40)
+    assert diagnostics(organizer.last_html)[0][:2] == (13, 40)
 
 
 # -- migration -------------------------------------------------------------------------------------

@@ -189,18 +189,20 @@ def test_check_files_reports_an_unreadable_file(tmp_path: Path, registry: Regist
 LIMITED = """\
 id: sample
 version: 1
+title: Échantillon
 initial: ask
 states:
   ask:
-    fields: [{name: email, type: email}, {name: first_name, type: text}]
-  done: {final: true}
+    title: Vous
+    fields: [{name: email, type: email, label: E-mail}, {name: first_name, type: text, label: Prénom}]
+  done: {final: true, title: Merci}
 transitions:
   - trigger: send
     source: ask
     dest: done
     rate_limit: LIMIT
 """
-RATE_LIMIT_LINE, RATE_LIMIT_COLUMN = 12, 17  # where LIMIT stands
+RATE_LIMIT_LINE, RATE_LIMIT_COLUMN = 14, 17  # where LIMIT stands
 
 
 @pytest.mark.parametrize("limit", ['"10 per hour"', "5 per minute; 50 per day", "10/hour"])
@@ -234,11 +236,13 @@ def test_a_malformed_rate_limit_is_refused_where_it_stands(registry: Registry, l
 MAILING = """\
 id: sample
 version: 1
+title: Échantillon
 initial: ask
 states:
   ask:
-    fields: [{name: email, type: email}, {name: first_name, type: text}]
-  done: {final: true}
+    title: Vous
+    fields: [{name: email, type: email, label: E-mail}, {name: first_name, type: text, label: Prénom}]
+  done: {final: true, title: Merci}
 transitions:
   - trigger: send
     source: ask
@@ -250,7 +254,7 @@ transitions:
           from_name: FROM_NAME
           list_unsubscribe: UNSUBSCRIBE
 """
-FROM_NAME_AT, UNSUBSCRIBE_AT = (16, 22), (17, 29)
+FROM_NAME_AT, UNSUBSCRIBE_AT = (18, 22), (19, 29)
 
 
 def test_mail_action_accepts_from_name_and_list_unsubscribe(registry: Registry):
@@ -294,5 +298,111 @@ def test_mail_action_still_refuses_an_unknown_key(registry: Registry):
     spec, diagnostics = check_text(text, "mailing.yml", registry)
 
     assert spec is None
-    assert [(d.line, d.column) for d in diagnostics] == [(16, 11)]
+    assert [(d.line, d.column) for d in diagnostics] == [(18, 11)]
     assert "unknown key 'sender' in a mail action" in diagnostics[0].message
+
+
+# -- what applies to each field type (engagement/workflow/fieldtypes.py) ------------------------------
+
+
+def one_field(*lines: str, ftype: str = "text") -> str:
+    """A valid file around one field of ``ftype``; its extra ``lines`` start at line 11, column 9."""
+    extra = "".join(f"        {line}\n" for line in lines)
+    choices = "        choices: {a: Un, b: Deux}\n" if ftype in ("choice", "multichoice") and "choices" not in extra \
+        and "choices_from" not in extra else ""
+    return (f"id: sample\nversion: 1\ntitle: Exemple\ninitial: ask\nstates:\n  ask:\n    title: Question\n"
+            f"    fields:\n      - name: answer\n        label: Réponse\n{extra}        type: {ftype}\n{choices}"
+            "  done: {final: true, title: Fin}\ntransitions:\n  - {trigger: next, source: ask, dest: done}\n")
+
+
+@pytest.mark.parametrize(("ftype", "line", "applies"), [
+    ("boolean", "min_length: 2", "text, textarea, email, password"),
+    ("date", "pattern: '[0-9]+'", "text, textarea, email"),
+    ("date", "placeholder: jj/mm/aaaa", "text, textarea, email, integer, decimal, phone, postal_code, password"),
+    ("text", "choices: {a: Un}", "choice, multichoice"),
+    ("email", "choices_from: sample.colors", "choice, multichoice"),
+    ("integer", "min_age: 18", "date"),
+    ("choice", "min_selected: 1", "multichoice"),
+    ("password", "default: secret123", "text, textarea, email, integer, decimal, date, boolean, choice, multichoice, "
+                                       "phone, postal_code, country, hidden"),
+    ("consent", "default: true", "text, textarea, email, integer, decimal, date, boolean, choice, multichoice, "
+                                 "phone, postal_code, country, hidden"),
+    ("phone", "pattern: '0[67].*'", "text, textarea, email"),
+    ("boolean", "autocomplete: 'off'", "text, textarea, email, integer, decimal, date, phone, postal_code, country, "
+                                       "password"),
+    ("text", "min: 3", "integer, decimal, date"),
+])
+def test_a_key_that_does_not_apply_to_the_type_is_refused_at_that_key(registry: Registry, ftype: str, line: str,
+                                                                       applies: str):
+    key = line.split(":")[0]
+    article = "an" if ftype[0] in "aeiou" else "a"
+
+    spec, diagnostics = check_text(one_field(line, ftype=ftype), "one.yml", registry)
+
+    assert spec is None
+    assert [(d.line, d.column, d.message) for d in diagnostics] == [
+        (11, 9, f"{key} does not apply to {article} {ftype} field (it applies to: {applies})")]
+
+
+@pytest.mark.parametrize(("ftype", "lines"), [
+    ("email", ["max_length: 80", "placeholder: {fr: nom@exemple.fr, en: name@example.org}",
+               "autocomplete: work email"]),
+    ("phone", ["max_length: 20", "placeholder: 06 12 34 56 78", "default: '0612345678'", "autocomplete: mobile tel"]),
+    ("postal_code", ["max_length: 5", "placeholder: '94320'", "autocomplete: shipping postal-code"]),
+    ("password", ["min_length: 10", "max_length: 64", "placeholder: '••••'", "autocomplete: current-password"]),
+    ("date", ["min: 1900-01-01", "max: '2030-12-31'", "min_age: 15", "max_age: 120", "default: 2000-02-29",
+              "autocomplete: bday"]),
+    ("decimal", ["min: 0.5", "max: 10", "default: 2.5", "placeholder: '1,5'"]),
+    ("multichoice", ["min_selected: 1", "max_selected: 2", "default: [a]"]),
+    ("choice", ["default: b"]),
+    ("country", ["default: BE", "autocomplete: shipping country"]),
+    ("hidden", ["default: '{{ instance.version }}'"]),
+])
+def test_every_key_that_applies_to_the_type_is_accepted_and_kept(registry: Registry, ftype: str, lines: list[str]):
+    spec, diagnostics = check_text(one_field(*lines, ftype=ftype), "one.yml", registry)
+
+    assert diagnostics == []
+    field = spec.states["ask"].fields[0]
+    for line in lines:
+        assert getattr(field, line.split(":")[0]) not in (None, {}, ()), line
+
+
+def test_date_bounds_and_defaults_are_kept_as_iso_dates(registry: Registry):
+    spec, _diagnostics = check_text(one_field("min: 1900-01-01", "default: 2000-02-29", ftype="date"), "d.yml",
+                                    registry)
+    field = spec.states["ask"].fields[0]
+    assert (field.min, field.default) == ("1900-01-01", "2000-02-29")
+
+
+@pytest.mark.parametrize(("ftype", "line", "message"), [
+    ("date", "min: yesterday", "min of a date field must be an ISO date like 2025-01-31"),
+    ("date", "max: 2025-02-30", "max of a date field must be an ISO date like 2025-01-31"),
+    ("integer", "min: 1.5", "min must be a whole number"),
+    ("decimal", "max: ten", "max must be a number"),
+    ("boolean", "default: 'yes'", "default of a boolean field must be true or false"),
+    ("choice", "default: c", "default of a choice field must be one of its choice keys"),
+    ("multichoice", "default: a", "default of a multichoice field must be a list of its choice keys"),
+    ("country", "default: France", "default of a country field must be an ISO country code like FR"),
+    ("integer", "default: many", "default of an integer field must be a number"),
+    ("text", "default: [a, b]", "default of a text field must be text"),
+    ("email", "autocomplete: e-mail", "autocomplete 'e-mail' is not a WHATWG autofill token"),
+    ("text", "autocomplete: home given-name", "autocomplete 'home given-name' is not a WHATWG autofill token"),
+    ("choice", "choices: {'': Aucun, a: Un}", "a choice key cannot be empty"),
+])
+def test_a_value_that_does_not_fit_the_type_is_refused_where_it_stands(registry: Registry, ftype: str, line: str,
+                                                                       message: str):
+    spec, diagnostics = check_text(one_field(line, ftype=ftype), "one.yml", registry)
+
+    assert spec is None
+    assert [(d.line, message in d.message) for d in diagnostics] == [(11, True)], diagnostics
+
+
+@pytest.mark.parametrize(("ftype", "rule"), [("phone", "min_length"), ("boolean", "pattern"), ("text", "email"),
+                                             ("consent", "required"), ("date", "choice")])
+def test_a_message_for_a_rule_the_type_never_breaks_is_refused_at_the_rule(registry: Registry, ftype: str,
+                                                                            rule: str):
+    spec, diagnostics = check_text(one_field(f"messages: {{{rule}: Non}}", ftype=ftype), "one.yml", registry)
+
+    assert spec is None
+    assert [(d.line, d.column) for d in diagnostics] == [(11, 20)]
+    assert f"never breaks rule {rule!r}" in diagnostics[0].message

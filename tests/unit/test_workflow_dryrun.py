@@ -48,7 +48,7 @@ def test_automatic_states_route_on_the_answers(volunteer: WorkflowSpec, age: int
 
 
 def test_the_actions_that_would_run_are_listed_in_order(volunteer: WorkflowSpec):
-    outcome = dryrun.follow(volunteer, "summary", "confirm", {"email": "camille@example.org", "age": 30}, NOW)
+    outcome = dryrun.follow(volunteer, "check", "confirm", {"email": "camille@example.org", "age": 30}, NOW)
 
     assert outcome.state == "done"
     assert outcome.hops[0].actions == ("set is_minor", "mail volunteer_welcome to {{ data.email }}")
@@ -57,11 +57,13 @@ def test_the_actions_that_would_run_are_listed_in_order(volunteer: WorkflowSpec)
 def test_a_trigger_whose_conditions_fail_stays_put_with_a_problem():
     text = """id: gate
 version: 1
+title: Portail
 initial: ask
 states:
   ask:
-    fields: [{name: age, type: integer}]
-  done: {final: true}
+    title: Votre âge
+    fields: [{name: age, type: integer, label: Âge}]
+  done: {final: true, title: Bienvenue}
 transitions:
   - {trigger: next, source: ask, dest: done, conditions: "data.age >= 18"}
 """

@@ -19,13 +19,15 @@ def workflow(condition: str = "true", body: str = "Hello") -> str:
     return f"""\
 id: sample
 version: 1
+title: Échantillon
 initial: ask
 states:
   ask:
+    title: Vous
     fields:
-      - {{name: email, type: email}}
-      - {{name: age, type: integer}}
-  done: {{final: true}}
+      - {{name: email, type: email, label: E-mail}}
+      - {{name: age, type: integer, label: Âge}}
+  done: {{final: true, title: Merci}}
 transitions:
   - trigger: next
     source: ask
@@ -65,7 +67,7 @@ def test_checker_refuses_escapes_in_conditions(condition: str, message: str, reg
 
     assert spec is None
     assert any(message in d.message for d in diagnostics), diagnostics
-    assert {d.line for d in diagnostics} == {14}  # the `conditions:` line
+    assert {d.line for d in diagnostics} == {16}  # the `conditions:` line
 
 
 @pytest.mark.parametrize(("body", "message"), [

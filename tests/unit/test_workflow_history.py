@@ -13,16 +13,17 @@ from engagement.workflow.models import WorkflowInstance
 LOOPS = """\
 id: loops
 version: 1
+title: Boucles
 initial: first
 states:
-  first: {fields: [{name: a, type: text}]}
-  second: {fields: [{name: b, type: text}]}
-  done: {final: true}
+  first: {title: Un, fields: [{name: a, type: text, label: A}]}
+  second: {title: Deux, fields: [{name: b, type: text, label: B}]}
+  done: {final: true, title: Fini}
 transitions:
   - {trigger: save, source: [first, second], dest: second, conditions: "instance.state == 'second'"}
   - {trigger: save, source: first, dest: second}
-  - {trigger: back_to_first, source: second, dest: first}
-  - {trigger: finish, source: second, dest: done}
+  - {trigger: back_to_first, source: second, dest: first, label: Retour}
+  - {trigger: finish, source: second, dest: done, label: Terminer}
 """
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 

@@ -10,11 +10,13 @@ from engagement.workflow.loader import MAX_BYTES, MAX_DEPTH, MAX_NODES, Diagnost
 SMALL = """\
 id: sample
 version: 1
+title: Échantillon
 initial: ask
 states:
   ask:
-    fields: [{name: age, type: integer}]
-  done: {final: true}
+    title: Votre âge
+    fields: [{name: age, type: integer, label: Âge}]
+  done: {final: true, title: Merci}
 transitions:
   - {trigger: next, source: ask, dest: done}
 """
@@ -32,7 +34,7 @@ def test_checker_diagnostics_print_in_the_cli_format():
 
     _, diagnostics = check_text(SMALL + bad_line + "\n", "workflows/sample.yml")
 
-    assert [str(d) for d in diagnostics] == [f"workflows/sample.yml:10:{column}: error: unknown state 'nowhere'"]
+    assert [str(d) for d in diagnostics] == [f"workflows/sample.yml:12:{column}: error: unknown state 'nowhere'"]
 
 
 def test_the_small_workflow_checks_clean():
@@ -45,11 +47,11 @@ def test_the_small_workflow_checks_clean():
 def test_positions_are_one_based_for_keys_and_values():
     located = load_text(SMALL)
 
-    assert located.where(("states", "done"), key=True) == (7, 3)
-    assert located.where(("states", "done")) == (7, 9)
-    transition_line = SMALL.splitlines()[8]
-    assert located.where(("transitions", 0, "dest")) == (9, transition_line.index("done") + 1)
-    assert located.where(("transitions", 0, "dest"), key=True) == (9, transition_line.index("dest") + 1)
+    assert located.where(("states", "done"), key=True) == (9, 3)
+    assert located.where(("states", "done")) == (9, 9)
+    transition_line = SMALL.splitlines()[10]
+    assert located.where(("transitions", 0, "dest")) == (11, transition_line.index("done") + 1)
+    assert located.where(("transitions", 0, "dest"), key=True) == (11, transition_line.index("dest") + 1)
 
 
 def test_oversize_file_is_refused_before_parsing():
@@ -89,7 +91,7 @@ def test_too_deep_workflow_file_is_reported_where_the_nesting_overflows():
 
     assert spec is None
     assert len(diagnostics) == 1
-    assert (diagnostics[0].line, diagnostics[0].column) == (10, len("description: ") + MAX_DEPTH + 1)
+    assert (diagnostics[0].line, diagnostics[0].column) == (12, len("description: ") + MAX_DEPTH + 1)
     assert "nesting deeper than" in diagnostics[0].message
 
 

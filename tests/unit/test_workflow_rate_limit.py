@@ -20,17 +20,19 @@ T0 = datetime(2026, 3, 2, 10, tzinfo=UTC)
 LIMITED = """\
 id: limited
 version: 1
+title: Limité
 initial: ask
 states:
   ask:
-    fields: [{name: code, type: text}]
+    title: Votre code
+    fields: [{name: code, type: text, label: Code}]
   check: {}
-  done: {final: true}
-  skipped: {final: true}
+  done: {final: true, title: Merci}
+  skipped: {final: true, title: Passé}
 transitions:
   - {trigger: send, source: ask, dest: done, rate_limit: "10 per hour", conditions: "data.code != 'wrong'"}
   - {trigger: skip, source: ask, dest: skipped}
-  - {trigger: verify, source: ask, dest: check}
+  - {trigger: verify, source: ask, dest: check, label: Vérifier}
   - {trigger: route, source: check, dest: done, rate_limit: "5 per minute; 50 per day"}
 """
 Calls = list[tuple[str, str]]

@@ -78,6 +78,13 @@ def walk_to_summary(core: Core, age: int = 30) -> WorkflowInstance:
     return instance
 
 
+def walk_to_check(core: Core, age: int = 30) -> WorkflowInstance:
+    """Up to the review page ("check your answers"), whose button confirms."""
+    instance = submit(core, walk_to_summary(core, age).id, "next", SUMMARY, T0 + timedelta(seconds=40))
+    assert instance.state == "check"
+    return instance
+
+
 def transitions_of(core: Core, instance_id: int) -> list[WorkflowTransition]:
     with core.sessions() as session:
         return list(session.scalars(select(WorkflowTransition).where(
@@ -124,7 +131,7 @@ def test_transition_log_records_every_hop_with_time_spent(published: Core):
     ]
     assert [r.duration_ms for r in rows] == [5000, 7000, 0]  # the automatic state is left at once
     assert all(r.duration_ms >= 0 for r in rows)
-    assert all(r.workflow_id == "volunteer" and r.version == 1 for r in rows)
+    assert all(r.workflow_id == "volunteer" and r.version == 2 for r in rows)
     assert rows[0].changes == {**IDENTITY}
     assert rows[1].changes == AVAILABILITY
     assert rows[2].changes is None  # answers belong to the hop that left the form
@@ -187,9 +194,9 @@ def test_unknown_trigger_is_refused(published: Core):
 
 @pytest.mark.parametrize(("age", "is_minor"), [(16, True), (30, False)])
 def test_set_action_stores_the_value_of_its_expression(published: Core, age: int, is_minor: bool):
-    instance = walk_to_summary(published, age=age)
+    instance = walk_to_check(published, age=age)
 
-    instance = submit(published, instance.id, "confirm", SUMMARY, T0 + timedelta(minutes=1))
+    instance = submit(published, instance.id, "confirm", {}, T0 + timedelta(minutes=1))
 
     assert instance.state == "done"
     assert instance.is_completed
@@ -197,10 +204,10 @@ def test_set_action_stores_the_value_of_its_expression(published: Core, age: int
 
 
 def test_mail_action_sends_exactly_one_message_after_commit(published: Core):
-    instance = walk_to_summary(published)
+    instance = walk_to_check(published)
     assert count(published, MailMessage) == 0
 
-    submit(published, instance.id, "confirm", SUMMARY, T0 + timedelta(minutes=1))
+    submit(published, instance.id, "confirm", {}, T0 + timedelta(minutes=1))
 
     with published.sessions() as session:
         messages = list(session.scalars(select(MailMessage)))
@@ -216,10 +223,10 @@ def test_mail_action_sends_exactly_one_message_after_commit(published: Core):
 
 
 def test_mail_action_sends_nothing_when_the_transaction_rolls_back(published: Core):
-    instance = walk_to_summary(published)
+    instance = walk_to_check(published)
 
     with pytest.raises(RuntimeError, match="after submit"), transaction(published.sessions) as session:
-        fire(session, instance.id, "confirm", SUMMARY, T0 + timedelta(minutes=1))
+        fire(session, instance.id, "confirm", {}, T0 + timedelta(minutes=1))
         session.flush()  # the message and its outbox row were written in this transaction
         assert session.scalar(select(func.count()).select_from(MailMessage)) == 1
         raise RuntimeError("failure after submit")
@@ -227,7 +234,7 @@ def test_mail_action_sends_nothing_when_the_transaction_rolls_back(published: Co
     assert count(published, MailMessage) == 0
     assert count(published, OutboxMessage) == 0
     stored = reload(published, instance.id)
-    assert (stored.state, stored.is_completed) == ("summary", False)
+    assert (stored.state, stored.is_completed) == ("check", False)
     assert "is_minor" not in stored.data
     assert all(t.trigger != "confirm" for t in transitions_of(published, instance.id))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections import defaultdict
 from typing import Any
@@ -78,11 +79,16 @@ def _where(text: str, path: tuple[str, ...]) -> tuple[int, int]:
         return 1, 1
 
 
+def translated(diagnostic: Diagnostic) -> Diagnostic:
+    """The diagnostic in the page's language: the checker writes English and keeps its template."""
+    return dataclasses.replace(diagnostic, message=diagnostic.text(_))
+
+
 def editor_page(text: str, name: str, diagnostics: list[Diagnostic], spec: WorkflowSpec | None = None,
                 status: int = 200, notes: list[Diagnostic] | None = None) -> Any:
     """The editor with the source numbered and every diagnostic next to its line."""
     lines = text.split("\n")
-    found = [*diagnostics, *(notes or [])]
+    found = [translated(d) for d in (*diagnostics, *(notes or []))]
     by_line: dict[int, list[tuple[int, Diagnostic]]] = defaultdict(list)
     for index, diagnostic in enumerate(found):
         by_line[min(max(diagnostic.line, 1), len(lines))].append((index, diagnostic))
