@@ -2,7 +2,7 @@
 the commune chosen among those carrying the postal code (INSEE code), elsewhere a free city name.
 
 The commune directory is passed in (``CityLookup``); without one, a French address takes a free
-city name too.
+city name too. What is recorded (``parts``) holds only the parts of the chosen country.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, FormField, SelectField, StringField
+from wtforms import Form, FormField, HiddenField, SelectField, StringField
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
 from engagement.geo.countries import country_choices
@@ -21,12 +22,20 @@ from forms.patterns import FRENCH_POSTAL_CODE
 
 CityLookup = Callable[[str], Sequence[tuple[str, str]]]  # postal code -> [(INSEE code, name)]
 MAX_FOREIGN_POSTAL_CODE = 20
+FRANCE = "FR"
+# The one control a broken rule is about, marked in error (the message itself is the fieldset's).
+RULE_PART = {"country": "country", "street": "street", "postal_code": "postal_code",
+             "unknown_postal_code": "postal_code", "city_choice": "city", "city_name": "city_name"}
 
 
 class AddressForm(Form):
-    """Parts named ``<name>-country``, ``-street``, ``-postal_code``, ``-city`` (INSEE), ``-city_name``."""
+    """Parts named ``<name>-country``, ``-street``, ``-postal_code``, ``-city`` (INSEE), ``-city_name``.
 
-    country = SelectField(_l("Country"), validate_choice=False, default="FR",
+    ``-listed`` (hidden) carries the postal code whose communes the page listed: a person sending
+    that list back without a choice is told to choose; one who has not seen it yet is shown it.
+    """
+
+    country = SelectField(_l("Country"), validate_choice=False, default=FRANCE,
                           render_kw={"autocomplete": "country", "data-address-country": ""})
     street = StringField(_l("Street and number"), render_kw={"autocomplete": "street-address"})
     postal_code = StringField(_l("Postal code"), render_kw={
@@ -35,6 +44,7 @@ class AddressForm(Form):
                        render_kw={"data-address-city": ""})
     city_name = StringField(_l("City (outside France)"), render_kw={"autocomplete": "address-level2",
                                                                   "data-address-city-name": ""})
+    listed = HiddenField("Listed", render_kw={"data-address-listed": ""})
 
 
 class AddressField(FormField):
@@ -45,27 +55,64 @@ class AddressField(FormField):
         super().__init__(AddressForm, label, separator="-", **kwargs)
         self._errors: list[str] = []
         self.cities: CityLookup | None = None
+        self.options: list[tuple[str, str]] = []  # the communes of the postal code typed
+        self.listed_before = ""  # the postal code whose communes the page sent back had listed
+        self.posted_city = ""  # the commune the post named, before it is checked against the postal code
+        self.prefilled = False  # from the answers recorded (Back), not from a post
+        self.invalid_part: str | None = None
+        self.asking = False  # a French postal code of several communes, the list not yet shown: nothing wrong
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        self.prefilled = formdata is None
+        super().process(formdata, data, extra_filters=extra_filters)
 
     def bind(self, locale: str, cities: CityLookup | None) -> None:
         """Set the request's choices: countries in ``locale``, communes of the postal code typed."""
         parts = self.form
         self.cities = cities
         parts.country.choices = list(country_choices(locale))
-        options = self.communes()
-        if len(options) == 1:
-            parts.city.data = options[0][0]  # one commune carries it: nothing to choose
-        placeholder = [("", gettext("Choose your commune"))] if len(options) != 1 else []
-        parts.city.choices = placeholder + list(options)
+        self.options = self.communes()
+        placeholder = [("", gettext("Choose your commune"))] if len(self.options) != 1 else []
+        parts.city.choices = placeholder + list(self.options)
+        self._place_parts()
+
+    def _place_parts(self) -> None:
+        """Each part in its own control: the commune among those of the postal code, the list's postal code."""
+        parts = self.form
+        if self.prefilled and self.in_france and self.cities is not None:
+            parts.city_name.data = ""  # a French commune shows in its list, never as a typed city name
+        self.posted_city = (parts.city.data or "").strip()
+        if len(self.options) == 1:
+            parts.city.data = self.options[0][0]  # one commune carries it: nothing to choose
+        elif self.posted_city not in dict(self.options):
+            parts.city.data = ""  # a commune of another postal code, or abroad: none
+        self.listed_before = (parts.listed.data or "").strip()
+        parts.listed.data = (parts.postal_code.data or "").strip() if self.options else ""
+
+    @property
+    def in_france(self) -> bool:
+        return (self.form.country.data or FRANCE) == FRANCE
 
     def communes(self) -> list[tuple[str, str]]:
         parts = self.form
         postal_code = (parts.postal_code.data or "").strip()
-        if self.cities is None or (parts.country.data or "FR") != "FR" or not FRENCH_POSTAL_CODE.match(postal_code):
+        if self.cities is None or not self.in_france or not FRENCH_POSTAL_CODE.match(postal_code):
             return []
         return list(self.cities(postal_code))
 
+    @property
+    def takes_focus(self) -> bool:
+        """Asking for its commune with nothing wrong on the page: the list is where the person goes on."""
+        parent = getattr(self, "_form", None)
+        return self.asking and not (parent is not None and parent.errors)
+
+    @property
+    def error_anchor(self) -> str:
+        """The id the error summary links to: the part in error (the street when the whole address is)."""
+        return str(self.form[self.invalid_part or "street"].id)
+
     def validate(self, form: Any, extra_validators: Any = ()) -> bool:
-        self._errors = []
+        self._errors, self.invalid_part, self.asking = [], None, False
         for rule in self.rules:
             try:
                 rule(form, self)
@@ -73,7 +120,7 @@ class AddressField(FormField):
                 if stop.args and stop.args[0]:
                     self._errors.append(stop.args[0])
                 break
-        return not self._errors
+        return not self._errors and not self.asking
 
     @property  # type: ignore[override]
     def errors(self) -> list[str]:
@@ -90,7 +137,14 @@ def is_empty(field: AddressField) -> bool:
 
 
 def check(field: AddressField) -> str | None:
-    """The rule an address breaks (a key of the messages), normalizing its parts when it is valid."""
+    """The rule an address breaks (a key of the messages), its parts stripped; None when it is valid, or
+    when it only asks for the commune of its postal code (``field.asking``)."""
+    rule = _broken(field)
+    field.invalid_part = RULE_PART.get(rule or "")
+    return rule
+
+
+def _broken(field: AddressField) -> str | None:
     parts = field.form
     for part in (parts.street, parts.postal_code, parts.city_name):
         part.data = (part.data or "").strip()
@@ -98,25 +152,44 @@ def check(field: AddressField) -> str | None:
         return "country"
     if not parts.street.data:
         return "street"
-    if parts.country.data != "FR":
-        parts.city.data = ""
+    if not field.in_france:
+        if len(parts.postal_code.data) > MAX_FOREIGN_POSTAL_CODE:
+            return "postal_code"
         return None if parts.city_name.data else "city_name"
     if not FRENCH_POSTAL_CODE.match(parts.postal_code.data):
         return "postal_code"
     if field.cities is None:
         return None if parts.city_name.data else "city_name"
-    options = dict(field.communes())
-    if not options:
+    return _commune_rule(field)
+
+
+def _commune_rule(field: AddressField) -> str | None:
+    """A commune of the postal code. Its list not shown yet (no JavaScript), it is shown: not an error."""
+    city, postal_code = (field.form.city.data or "").strip(), field.form.postal_code.data
+    if not field.options:
         return "unknown_postal_code"
-    if parts.city.data not in options:
-        return "city_choice"
-    parts.city_name.data = options[parts.city.data]
+    if city in dict(field.options):
+        return None
+    if field.listed_before == postal_code or (field.posted_city and not field.listed_before):
+        return "city_choice"  # the list was on the page, or a commune this postal code does not carry
+    field.asking = True
     return None
 
 
 def parts(field: AddressField) -> dict[str, str]:
-    """The address as stored: street, postal_code, city (INSEE), city_name, country."""
-    return {key: (part.data or "").strip() for key, part in field.form._fields.items()}
+    """The address as recorded, the parts of its country only. In France: street, postal_code, city (INSEE)
+    and city_name, the directory's name of that commune (never typed text); elsewhere the city_name typed
+    and no commune code."""
+    form = field.form
+    country = (form.country.data or FRANCE).strip()
+    street, postal_code = (form.street.data or "").strip(), (form.postal_code.data or "").strip()
+    if country == FRANCE and field.cities is not None:
+        code = (form.city.data or "").strip()
+        name = dict(field.options).get(code, "")
+        return {"street": street, "postal_code": postal_code, "city": code if name else "", "city_name": name,
+                "country": FRANCE}
+    return {"street": street, "postal_code": postal_code, "city": "",
+            "city_name": (form.city_name.data or "").strip(), "country": country}
 
 
 def refuse_invalid(field: AddressField) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField
 
@@ -17,8 +16,8 @@ from engagement.workflow.runtime import required, visible
 from engagement.workflow.spec import FieldSpec, StateSpec, localize
 from forms.address import AddressField, CityLookup
 from forms.address import parts as address_parts
-from forms.fields import make_field
-from forms.messages import DEFAULT_MESSAGES
+from forms.fields import make_field, shown_value
+from forms.messages import message
 
 ChoiceResolver = Callable[[str, str], list[tuple[str, str]]]  # (choices_from, locale) -> choices
 ConditionContext = Callable[[dict[str, Any]], dict[str, Any]]  # pending answers -> expression context
@@ -85,10 +84,11 @@ class StepForm(FlaskForm):
 
 
 def _answer(spec: FieldSpec, field: Field) -> Any:
-    """What the instance records: a password only ever as its argon2id hash."""
+    """What the instance records: a password only ever as its argon2id hash, of exactly what was typed (the
+    rules checked it unstripped: stripping could make it another, shorter password); blank is no answer."""
     value = _value(field)
     if spec.type == "password" and value:
-        return passwords.hash_password(value)
+        return passwords.hash_password(field.data)
     return value
 
 
@@ -97,15 +97,6 @@ def _value(field: Field) -> Any:
         return address_parts(field)
     data = field.data
     return data.strip() if isinstance(data, str) else data
-
-
-def _message(spec: FieldSpec, rule: str) -> str:
-    custom = spec.messages.get(rule) or (spec.messages.get("min_selected") if rule == "exact_selected" else None)
-    if custom:
-        return localize(custom, str(get_locale() or "fr"))
-    params = {k: getattr(spec, k) for k in ("min", "max", "min_length", "max_length", "min_selected", "max_selected",
-                                             "min_age", "max_age")}
-    return str(DEFAULT_MESSAGES[rule]) % params
 
 
 def _depends_on_step(spec: FieldSpec, step_fields: set[str]) -> bool:
@@ -129,7 +120,7 @@ def form_class(flow: CompiledWorkflow, state: str, locale: str) -> type[StepForm
     cls = _CLASSES.get(key)
     if cls is None:
         state_spec = spec.states[state]
-        attrs: dict[str, Any] = {f.name: make_field(f, locale, _message) for f in state_spec.fields}
+        attrs: dict[str, Any] = {f.name: make_field(f, locale, message) for f in state_spec.fields}
         attrs["state_spec"] = state_spec
         attrs["conditional"] = {f.name: f for f in state_spec.fields if f.is_conditional}
         attrs["step_dependent"] = _step_dependent(state_spec)
@@ -162,11 +153,7 @@ def _prefill(state: StateSpec, answers: dict[str, Any], context: ConditionContex
         value = answers.get(spec.name, spec.default)
         if spec.name not in answers and is_template(value):
             value = _render_default(value, context)
-        if spec.type == "date" and isinstance(value, str):
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                value = None
+        value = shown_value(spec, value)
         if value is not None:
             values[spec.name] = value
     return values

@@ -1,9 +1,11 @@
 // Progressive enhancement of the wizard: every page works without this file.
-// 1. focus the error summary, 2. no double submit, 3. show/hide conditional fields live.
+// 1. focus the error summary, 2. no double submit, 3. show/hide conditional fields live, and follow
+// which `required_if` fields are required now (their marker, `required` and aria-required).
 (function () {
   "use strict";
   var summary = document.getElementById("error-summary");
-  if (summary) { summary.focus(); }
+  // its autofocus attribute already does this without JavaScript; focusing again is harmless
+  if (summary && document.activeElement !== summary) { summary.focus(); }
 
   var form = document.querySelector("form.step[data-state]");
   if (!form) { return; }
@@ -34,11 +36,24 @@
         if (!answer) { return; }
         answer.visible.forEach(function (name) { toggle(name, true); });
         answer.hidden.forEach(function (name) { toggle(name, false); });
+        if (answer.required) { requirements(answer.required); }
       }).catch(function () { /* offline: the server still decides on submit */ });
   }
   function toggle(name, show) {
     var box = form.querySelector('[data-field="' + name + '"]');
     if (box) { box.hidden = !show; }
+  }
+  function requirements(required) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-required-if]"), function (box) {
+      var on = required.indexOf(box.dataset.field) !== -1;
+      var marker = box.querySelector("[data-required-marker]");
+      if (marker) { marker.hidden = !on; }
+      var controls = box.querySelectorAll("input:not([type=checkbox]):not([type=radio]):not([type=hidden]), select, textarea");
+      Array.prototype.forEach.call(controls, function (control) {
+        control.required = on;
+        if (on) { control.setAttribute("aria-required", "true"); } else { control.removeAttribute("aria-required"); }
+      });
+    });
   }
   form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
@@ -46,7 +61,8 @@
 })();
 
 // 4. Addresses: the communes of a French postal code fill in as it is typed; the city block that
-// does not apply to the chosen country is hidden.
+// does not apply to the chosen country is hidden, and abroad the French commune is dropped (the
+// server drops it too: this only keeps the page honest).
 (function () {
   "use strict";
   if (!window.fetch) { return; }
@@ -54,18 +70,30 @@
     var country = box.querySelector("[data-address-country]");
     var postal = box.querySelector("[data-address-postal-code]");
     var city = box.querySelector("[data-address-city]");
+    var listed = box.querySelector("[data-address-listed]");
     var france = box.querySelector("[data-address-france]");
     var abroad = box.querySelector("[data-address-abroad]");
-    var asked = "";
+    var asked = listed ? listed.value : "";
+    var chosen = "";  // the commune chosen before going abroad, chosen again on coming back
     function inFrance() { return !country.value || country.value === "FR"; }
-    function toggle() { france.hidden = !inFrance(); abroad.hidden = inFrance(); }
-    function fill(cities) {
-      var keep = city.value;
+    function toggle() {
+      var here = inFrance();
+      france.hidden = !here; abroad.hidden = here;
+      postal.setAttribute("inputmode", here ? "numeric" : "text");
+      if (!here) {
+        chosen = city.value || chosen;
+        fill([], "");
+        asked = "";
+      }
+    }
+    function fill(cities, code) {
+      var keep = city.value || chosen;
       while (city.options.length) { city.remove(0); }
       if (cities.length !== 1) { city.add(new Option(city.dataset.placeholder || "—", "")); }
       cities.forEach(function (c) { city.add(new Option(c.name, c.code)); });
       if (cities.length === 1) { city.value = cities[0].code; }
       else if (cities.some(function (c) { return c.code === keep; })) { city.value = keep; }
+      if (listed) { listed.value = cities.length ? code : ""; }
     }
     function lookup() {
       var code = postal.value.trim();
@@ -73,7 +101,9 @@
       asked = code;
       fetch(box.dataset.citiesUrl + "?postal_code=" + encodeURIComponent(code), { headers: { "Accept": "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (answer) { if (answer && answer.postal_code === postal.value.trim()) { fill(answer.cities); } })
+        .then(function (answer) {
+          if (answer && answer.postal_code === postal.value.trim() && inFrance()) { fill(answer.cities, answer.postal_code); }
+        })
         .catch(function () { asked = ""; });
     }
     if (city.options.length && city.options[0].value === "") { city.dataset.placeholder = city.options[0].text; }

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
+from sqlalchemy import create_engine, select
 
 from engagement import PROJECT_ROOT
+from engagement.config import Settings
+from engagement.workflow.models import WorkflowInstance
 from tests.acceptance.steps import error_summary, heading, press
 
 WIZARD = "/w/every_field"
@@ -50,13 +54,25 @@ def fill_everything_but_the_commune(page: Page, code: str) -> None:
     page.get_by_label("J'accepte le règlement").check()
 
 
+def recorded_address(settings: Settings) -> dict[str, str]:
+    """The address the server recorded for the walk of every_field.yml."""
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            [data] = conn.execute(select(WorkflowInstance.data).where(WorkflowInstance.workflow_id == "every_field"))
+            return data[0]["home"]
+    finally:
+        engine.dispose()
+
+
 def wizard_posts(page: Page) -> list[str]:
     """Records every POST of the step form itself (not the visibility or cities look-ups)."""
     posted: list[str] = []
 
     def record(request: Request) -> None:
-        if request.method == "POST" and request.url.endswith(WIZARD):
-            posted.append(request.url)
+        path = "/" + request.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+        if request.method == "POST" and path.startswith(WIZARD) and not path.endswith("/visibility"):
+            posted.append(request.url)  # the step's own form, posted to /w/<id> or /w/<id>/<state>
 
     page.on("request", record)
     return posted
@@ -137,8 +153,11 @@ def test_shared_postal_code_works_in_two_posts_without_javascript(page_without_j
     press(page, "Suivant")
 
     expect(heading(page)).to_have_text("Profil")
-    expect(error_summary(page)).to_contain_text("Choisissez votre commune dans la liste.")
+    expect(error_summary(page)).to_have_count(0)  # the next part of the page, not a mistake
+    expect(address(page)).to_contain_text("Plusieurs communes ont le code postal 20200\u00a0: choisissez la vôtre.")
     expect(commune(page).locator("option")).to_have_text(["Choisissez votre commune", *CORSICAN_20200])
+    expect(commune(page)).to_be_focused()
+    expect(commune(page)).not_to_have_attribute("aria-invalid", "true")
     expect(postal_code(page)).to_have_value("20200")
     assert fired() == []
     commune(page).select_option(label="Bastia")
@@ -147,3 +166,71 @@ def test_shared_postal_code_works_in_two_posts_without_javascript(page_without_j
     expect(heading(page)).to_have_text("Petit groupe")
     assert fired()[0] == ("profile", "sorting", "next")
     assert scripted == [], "the script ran although JavaScript is off"
+
+
+@pytest.mark.browser
+def test_choosing_belgium_drops_the_french_commune_and_france_brings_it_back(page: Page) -> None:
+    page.goto(WIZARD)
+    city_name = address(page).get_by_label("Ville (hors de France)")
+    with page.expect_response(lambda r: "/api/cities?postal_code=75011" in r.url):
+        postal_code(page).press_sequentially("75011")
+    expect(commune(page)).to_have_value("75111")
+
+    address(page).get_by_label("Pays").select_option(label="Belgique")
+    expect(commune(page)).to_be_hidden()
+    expect(commune(page)).to_have_value("")  # nothing French is sent for a Belgian address
+    expect(commune(page).locator("option")).to_have_text(["Choisissez votre commune"])
+    expect(city_name).to_be_visible()
+    expect(city_name).to_have_value("")
+    expect(postal_code(page)).to_have_attribute("inputmode", "text")  # foreign postal codes have letters
+
+    address(page).get_by_label("Pays").select_option(label="France")
+    expect(city_name).to_be_hidden()
+    expect(commune(page)).to_be_visible()
+    expect(commune(page)).to_have_value("75111")  # the lookup runs again for the postal code typed
+    expect(commune(page).locator("option")).to_have_text(["Paris 11e Arrondissement"])
+    expect(postal_code(page)).to_have_attribute("inputmode", "numeric")
+
+
+@pytest.mark.browser
+def test_belgian_address_after_back_is_recorded_with_the_city_typed(page: Page, settings: Settings) -> None:
+    page.goto(WIZARD)
+    fill_everything_but_the_commune(page, "75011")
+    expect(commune(page)).to_have_value("75111")
+    press(page, "Suivant")
+    expect(heading(page)).to_have_text("Petit groupe")
+
+    page.get_by_role("button", name="Retour").click()
+    expect(heading(page)).to_have_text("Profil")
+    expect(commune(page)).to_have_value("75111")
+    city_name = address(page).get_by_label("Ville (hors de France)")
+    expect(city_name).to_be_hidden()
+    expect(city_name).to_have_value("")  # the commune shows in its list, not in the foreign city's input
+
+    address(page).get_by_label("Pays").select_option(label="Belgique")
+    postal_code(page).fill("1000")
+    press(page, "Suivant")
+    expect(error_summary(page)).to_contain_text("Saisissez la ville")
+    expect(city_name).to_have_attribute("aria-invalid", "true")
+    expect(postal_code(page)).not_to_have_attribute("aria-invalid", "true")
+    city_name.fill("Bruxelles")
+    press(page, "Suivant")
+    expect(heading(page)).to_have_text("Petit groupe")
+    assert recorded_address(settings) == {"street": "12 avenue de Versailles", "postal_code": "1000", "city": "",
+                                          "city_name": "Bruxelles", "country": "BE"}
+
+
+@pytest.mark.browser
+def test_address_step_on_a_phone(phone_page: Page, artifacts: Path) -> None:
+    page = phone_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(WIZARD)
+    postal_code(page).press_sequentially("01400")
+    expect(commune(page).locator("option")).to_have_count(11)
+    address(page).scroll_into_view_if_needed()
+    address(page).screenshot(path=str(artifacts / "address-390.png"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width}px)"
+    for control in (postal_code(page), commune(page), address(page).get_by_label("Numéro et voie")):
+        box = control.bounding_box()
+        assert box and box["height"] >= 44 and box["x"] + box["width"] <= 390

@@ -112,17 +112,19 @@ def test_visibility_of_an_adults_conditional_fields(client):
     shown = _visibility(client, {"missions": ["phoning"]})
     assert sorted(shown["visible"]) == ["driving_licence", "phone"]
     assert shown["hidden"] == []
+    assert shown["required"] == ["phone"]  # phone banking needs a number: the marker follows
 
 
 def test_visibility_hides_the_driving_licence_from_a_minor(client):
     client.get(URL)
     advance(client, MINOR)
-    assert _visibility(client, {"missions": ["events"]}) == {"visible": ["phone"], "hidden": ["driving_licence"]}
+    assert _visibility(client, {"missions": ["events"]}) == {"visible": ["phone"], "hidden": ["driving_licence"],
+                                                             "required": []}
 
 
 def test_visibility_on_a_step_without_conditions_is_empty(client):
     client.get(URL)
-    assert _visibility(client, IDENTITY) == {"visible": [], "hidden": []}
+    assert _visibility(client, IDENTITY) == {"visible": [], "hidden": [], "required": []}
 
 
 def test_health_and_readiness_probes(client):

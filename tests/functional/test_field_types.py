@@ -124,12 +124,12 @@ CASES = [
     ({"guests": "-1"}, "guests", "La valeur doit être au moins 0."),
     ({"budget": "douze"}, "budget", "Saisissez un nombre."),
     ({"budget": "1000.01"}, "budget", "La valeur doit être au plus 1000."),
-    ({"arrival": "2025-13-01"}, "arrival", "Saisissez une date valide."),
+    ({"arrival": "2025-13-01"}, "arrival", "Saisissez une date valide, par exemple 14/07/1990"),
     ({"size": "xl"}, "size", "Choisissez l'une des options proposées."),
-    ({"size": "l", "company": ""}, "company", "Ce champ est obligatoire."),
-    ({"topics": ["climate"]}, "topics", "Sélectionnez exactement 2 options."),
-    ({"topics": ["climate", "housing", "health"]}, "topics", "Sélectionnez exactement 2 options."),
-    ({"topics": None}, "topics", "Sélectionnez exactement 2 options."),
+    ({"size": "l", "company": ""}, "company", "Saisissez «\u00a0Société\u00a0»"),
+    ({"topics": ["climate"]}, "topics", "Choisissez exactement 2 réponses"),
+    ({"topics": ["climate", "housing", "health"]}, "topics", "Choisissez exactement 2 réponses"),
+    ({"topics": None}, "topics", "Choisissez exactement 2 réponses"),
     ({"mobile": "06 12"}, "mobile", "Saisissez un numéro de téléphone valide, comme 06 12 34 56 78."),
     ({"postcode": "9432"}, "postcode", "Saisissez un code postal valide."),
     ({"nationality": "XX"}, "nationality", "Choisissez un pays dans la liste."),
@@ -140,8 +140,15 @@ CASES = [
     ({"home-street": ""}, "home", "Saisissez le numéro et la voie."),
     ({"home-country": "ZZ"}, "home", "Choisissez un pays dans la liste."),
     ({"home-street": "", "home-postal_code": "", "home-city": "", "home-city_name": ""}, "home",
-     "Ce champ est obligatoire."),
-    ({"rules": None}, "rules", "Vous devez cocher cette case pour continuer."),
+     "Saisissez «\u00a0Adresse\u00a0»"),
+    ({"rules": None}, "rules", "Cochez la case pour continuer"),
+    # a missing answer, by type: the verb says what to do, the quoted label names the field
+    ({"nickname": None}, "nickname", "Saisissez «\u00a0Pseudonyme\u00a0»"),
+    ({"guests": ""}, "guests", "Saisissez «\u00a0Invités\u00a0»"),
+    ({"arrival": ""}, "arrival", "Saisissez «\u00a0Arrivée\u00a0»"),
+    ({"size": None}, "size", "Choisissez une réponse pour «\u00a0Taille\u00a0»"),
+    ({"nationality": ""}, "nationality", "Choisissez un pays pour «\u00a0Nationalité\u00a0»"),
+    ({"mobile": "  "}, "mobile", "Saisissez «\u00a0Portable\u00a0»"),
 ]
 
 
@@ -158,7 +165,7 @@ def test_each_rule_is_enforced_on_the_server(client, read, changes, field, messa
 def test_exactly_two_message_in_english(client):
     response = send(client, {"topics": ["climate"]}, headers={"Accept-Language": "en"})
     assert response.status_code == 422
-    assert field_error(client.last_html, "topics") == "Select exactly 2 options."
+    assert field_error(client.last_html, "topics") == "Choose exactly 2 answers"
 
 
 def test_address_error_summary_links_to_the_street(client):
@@ -203,4 +210,38 @@ def test_back_to_the_first_step_keeps_the_address_and_the_date(client):
 def test_required_if_is_live_on_the_visibility_endpoint(client):
     client.get(URL)
     response = client.post(f"{URL}/visibility", {"size": "l"})
-    assert response.get_json() == {"visible": ["company"], "hidden": []}
+    assert response.get_json() == {"visible": ["company"], "hidden": [], "required": ["company"]}
+    client.get(URL)  # the client takes its CSRF token from the last page
+    response = client.post(f"{URL}/visibility", {"size": "s"})
+    assert response.get_json() == {"visible": ["company"], "hidden": [], "required": []}
+
+
+# (answers replacing valid ones, field, English message): the defaults name the field in English too
+ENGLISH_DEFAULTS = [
+    ({"nickname": None}, "nickname", "Enter “Nickname”"),
+    ({"size": None}, "size", "Choose an answer for “Size”"),
+    ({"nationality": ""}, "nationality", "Choose a country for “Nationality”"),
+    ({"arrival": "2025-13-01"}, "arrival", "Enter a valid date, like 14/07/1990"),
+    ({"rules": None}, "rules", "Tick the box to continue"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), ENGLISH_DEFAULTS)
+def test_default_messages_in_english(client, changes, field, message):
+    response = send(client, changes, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert field_error(client.last_html, field) == message
+
+
+def test_an_exact_selection_is_announced_before_any_mistake(client):
+    client.get(URL)
+    page = client.last_html
+    assert '<p class="help" id="topics-hint">Choisissez 2 réponses</p>' in page
+    assert re.search(r'<fieldset[^>]*aria-describedby="topics-hint"', page)
+    send(client, {"topics": ["climate"]})
+    assert re.search(r'<fieldset[^>]*aria-describedby="topics-hint topics-error"', client.last_html)
+
+
+def test_an_exact_selection_hint_in_english(client):
+    client.get(URL, headers={"Accept-Language": "en"})
+    assert '<p class="help" id="topics-hint">Choose 2 answers</p>' in client.last_html

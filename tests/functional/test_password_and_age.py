@@ -73,7 +73,8 @@ def test_birth_date_ages_are_counted_in_whole_years(client, birth, accepted, mes
 def test_min_age_on_a_field_that_is_not_a_date_is_a_checker_error():
     source = (PROJECT_ROOT / "tests" / "fixtures" / "workflows" / "functional" / "account_like.yml").read_text()
     spec, diagnostics = check_text(source.replace("type: password,", "type: password, min_age: 3,"), "x.yml")
-    assert spec is None and [d.message for d in diagnostics] == ["min_age/max_age apply to date fields only"]
+    assert spec is None and [d.message for d in diagnostics] == [
+        "min_age does not apply to a password field (it applies to: date)"]
 
 
 def test_an_email_already_registered_is_a_form_error_whatever_its_case(client, app, read):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -22,12 +24,12 @@ from tests.functional.helpers import (
 )
 
 PATHS = {"identity": [], "availability": [IDENTITY], "summary": [IDENTITY, AVAILABILITY]}
-TRIGGERS = {"identity": "next", "availability": "next", "summary": "confirm"}
+TRIGGERS = {"identity": "next", "availability": "next", "summary": "next"}  # summary, then the review
 VALID = {"identity": IDENTITY, "availability": AVAILABILITY, "summary": {"comment": "Bonjour", "terms": "y"}}
 
 # (step, answers replacing the valid ones, field in error, French message, English message)
 CASES = [
-    ("identity", {"first_name": ""}, "first_name", "Ce champ est obligatoire.", "This field is required."),
+    ("identity", {"first_name": ""}, "first_name", "Saisissez votre prénom", "Enter your first name"),
     ("identity", {"first_name": "A"}, "first_name", "Saisissez au moins 2 caractères.",
      "Enter at least 2 characters."),
     ("identity", {"email": "camille@"}, "email", "Saisissez une adresse e-mail valide, comme nom@exemple.fr.",
@@ -36,17 +38,17 @@ CASES = [
      "You must be at least 15 to join."),
     ("identity", {"age": "131"}, "age", "La valeur doit être au plus 130.", "The value must be at most 130."),
     ("identity", {"age": "trente"}, "age", "Saisissez un nombre entier.", "Enter a whole number."),
-    ("availability", {"missions": []}, "missions", "Sélectionnez au moins 1 options.",
-     "Select at least 1 options."),
+    ("availability", {"missions": []}, "missions", "Choisissez au moins une mission",
+     "Choose at least one mission"),
     ("availability", {"missions": ["canvassing", "events", "digital", "logistics"]}, "missions",
-     "Sélectionnez au plus 3 options.", "Select at most 3 options."),
-    ("availability", {"missions": ["phoning"], "phone": ""}, "phone", "Ce champ est obligatoire.",
-     "This field is required."),
+     "Choisissez au plus 3 missions", "Choose at most 3 missions"),
+    ("availability", {"missions": ["phoning"], "phone": ""}, "phone", "Saisissez votre numéro de téléphone",
+     "Enter your phone number"),
     ("availability", {"missions": ["phoning"], "phone": "12"}, "phone",
      "Saisissez un numéro de téléphone valide, comme 06 12 34 56 78.",
      "Enter a valid phone number, like 06 12 34 56 78."),
-    ("summary", {"terms": ""}, "terms", "Vous devez cocher cette case pour continuer.",
-     "You must tick this box to continue."),
+    ("summary", {"terms": ""}, "terms", "Cochez la case pour accepter la charte des bénévoles",
+     "Tick the box to accept the volunteer charter"),
     ("summary", {"comment": "x" * 1001}, "comment", "Saisissez au plus 1000 caractères.",
      "Enter at most 1000 characters."),
 ]
@@ -147,10 +149,10 @@ def test_refused_availability_keeps_ticked_missions_and_phone(client):
 
 def test_refused_summary_keeps_the_comment(client):
     reach(client, "summary")
-    client.post(URL, {"comment": "Je suis <disponible> le soir & le week-end", "trigger": "confirm"})
+    client.post(URL, {"comment": "Je suis <disponible> le soir & le week-end", "trigger": "next"})
     page = client.last_html
     assert "Je suis &lt;disponible&gt; le soir &amp; le week-end</textarea>" in page
-    assert field_error(page, "terms") == "Vous devez cocher cette case pour continuer."
+    assert field_error(page, "terms") == "Cochez la case pour accepter la charte des bénévoles"
 
 
 def test_language_chosen_with_post_lang_applies_to_messages(client):
@@ -162,7 +164,7 @@ def test_language_chosen_with_post_lang_applies_to_messages(client):
     assert '<html lang="en">' in client.last_html and "About you" in client.last_html
     response = client.post(URL, {**IDENTITY, "first_name": "", "trigger": "next"})
     assert response.status_code == 422
-    assert field_error(client.last_html, "first_name") == "This field is required."
+    assert field_error(client.last_html, "first_name") == "Enter your first name"
     assert "There is 1 problem" in client.last_html
 
 
@@ -186,3 +188,78 @@ def test_instance_answers_unchanged_after_refusal_on_a_later_step(client, read):
     assert instance.state == "availability"
     assert "missions" not in instance.data
     assert instance.data["first_name"] == "Camille"
+
+
+def _summary_texts(page: str) -> list[str]:
+    found = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    return [html.unescape(t) for t in re.findall(r'<a href="#[^"]+">([^<]*)</a>', found.group(0))] if found else []
+
+
+def _title(page: str) -> str:
+    found = re.search(r"<title>([^<]*)</title>", page)
+    assert found, "no <title>"
+    return html.unescape(found.group(1))
+
+
+def test_a_refused_step_says_error_first_in_the_page_title(client):
+    reach(client, "identity")
+    assert _title(client.last_html) == "Vous · Engagement"
+    refuse(client, "identity", {"first_name": ""})
+    assert _title(client.last_html) == "Erreur\u00a0: Vous · Engagement"
+
+
+def test_the_error_title_in_english(client):
+    headers = {"Accept-Language": "en"}
+    reach(client, "identity", headers=headers)
+    refuse(client, "identity", {"first_name": ""}, headers=headers)
+    assert _title(client.last_html) == "Error: About you · Engagement"
+
+
+def test_the_error_summary_joins_label_and_message_with_french_typography(client):
+    reach(client, "identity")
+    client.post(URL, {"first_name": "", "email": "", "age": "", "trigger": "next"})
+    assert _summary_texts(client.last_html) == [
+        "Prénom\u00a0: Saisissez votre prénom",
+        "Adresse e-mail\u00a0: Saisissez votre adresse e-mail",
+        "Âge\u00a0: Saisissez votre âge",
+    ]
+
+
+def test_the_error_summary_joins_label_and_message_in_english(client):
+    headers = {"Accept-Language": "en"}
+    reach(client, "identity", headers=headers)
+    client.post(URL, {**IDENTITY, "email": "", "trigger": "next"}, headers=headers)
+    assert _summary_texts(client.last_html) == ["Email address: Enter your email address"]
+
+
+def test_the_error_summary_takes_the_focus_without_javascript(client):
+    reach(client, "identity")
+    assert "autofocus" not in client.last_html  # nothing to announce on a fresh step
+    refuse(client, "identity", {"first_name": ""})
+    summary = re.search(r'<div class="error-summary"[^>]*>', client.last_html)
+    assert summary and 'tabindex="-1"' in summary.group(0) and re.search(r"\sautofocus\b", summary.group(0))
+    assert len(re.findall(r"\sautofocus\b", client.last_html)) == 1  # one element only may ask for it
+
+
+def _phone_marker(page: str) -> str:
+    found = re.search(r'<div class="field[^"]*" data-field="phone".*?</label>(.*?)</div>', page, re.S)
+    assert found, "no phone field"
+    return found.group(0)
+
+
+def test_a_required_if_marker_shows_the_state_at_render(client):
+    reach(client, "availability")
+    box = _phone_marker(client.last_html)
+    assert "data-required-if" in box
+    assert re.search(r'<span class="req" aria-hidden="true" data-required-marker hidden>\*</span>', box)
+    assert not re.search(r'<input[^>]*\srequired\b', box)
+    client.post(URL, {"missions": ["phoning"], "trigger": "next"})
+    box = _phone_marker(client.last_html)
+    assert re.search(r'<span class="req" aria-hidden="true" data-required-marker>\*</span>', box)
+    assert re.search(r'<input[^>]*name="phone"[^>]*\srequired\b|<input[^>]*\srequired\b[^>]*name="phone"', box)
+
+
+def test_the_volunteer_missions_say_how_many_to_choose(client):
+    reach(client, "availability")
+    assert 'id="missions-hint">Choisissez entre 1 et 3 réponses</p>' in client.last_html
+    assert re.search(r'<fieldset[^>]*aria-describedby="missions-hint"', client.last_html)

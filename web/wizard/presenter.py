@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from wtforms import FormField
 
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.spec import WorkflowSpec, localize
+from forms.address import AddressField
 from forms.step import StepForm
 
 DEFAULT_BUTTONS = {
@@ -31,15 +31,19 @@ def button_label(spec: WorkflowSpec, state: str, trigger: str, locale: str) -> s
 
 
 def error_summary(form: StepForm) -> list[tuple[str, str, str]]:
-    """(anchor id, label, first message) of each field in error, in form order."""
+    """(anchor id, label, first message) of each field in error, in form order.
+
+    The step template joins label and message with the translatable "%(label)s: %(message)s" (French
+    puts a no-break space before the colon); a label's own trailing colon is dropped so none doubles.
+    """
     result = []
     for spec in form.state_spec.fields:
         field = form[spec.name]
         if field.errors:
-            anchor = field.form.street.id if isinstance(field, FormField) else field.id
+            anchor = field.error_anchor if isinstance(field, AddressField) else field.id
             messages = field.errors if isinstance(field.errors, list) else []
             if messages:
-                result.append((anchor, str(field.label.text), str(messages[0])))
+                result.append((anchor, str(field.label.text).strip().rstrip(":").rstrip(), str(messages[0])))
     return result
 
 
