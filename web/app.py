@@ -143,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     import web.admin.protection  # the under-attack switch, on the admin blueprint
     import web.auth.account
     import web.auth.reset  # password reset and activation resend, on the auth blueprint
+    import web.events.confirmation  # the event registration's confirmation page (web/wizard/finals.py)
     import web.organizer.audiences  # audience lists, on the organizer blueprint
     import web.organizer.campaigns  # campaigns, on the organizer blueprint
     import web.organizer.committees  # committee reviews, on the organizer blueprint

@@ -19,8 +19,10 @@ from engagement.accounts.models import User
 from engagement.db import transaction, utcnow
 from engagement.workflow.models import WorkflowInstance
 from web.auth import throttle
+from web.auth.welcome import welcome
 from web.db import db, sessions
 from web.extensions import limiter, login_manager
+from web.locale import current_locale
 from web.resilience import needs_session
 from web.safety import safe_next
 from web.wizard.views import SESSION_KEY
@@ -116,7 +118,8 @@ def activate(token: str) -> Any:
         message = _("This link is invalid, expired or already used. If your account is active, log in.")
         return render_template("errors/error.html", code=400, message=message), 400
     _log_in(user)
-    return render_template("auth/activated.html", user=user), 200, {"Cache-Control": "no-store"}
+    page = render_template("auth/activated.html", user=user, **welcome(db(), user, utcnow(), current_locale()))
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/logout")
