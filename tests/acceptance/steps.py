@@ -23,6 +23,19 @@ def press(page: Page, button: str) -> None:
     page.get_by_role("button", name=button, exact=True).click()
 
 
+def sign_the_charter(page: Page, comment: str = "") -> None:
+    """The last question page, then the review page ("check your answers") and its button."""
+    expect(heading(page)).to_have_text("Un dernier mot")
+    if comment:
+        page.get_by_label("Un mot pour l'équipe locale ?").fill(comment)
+    page.get_by_label("J'accepte la charte des bénévoles").check()
+    press(page, "Suivant")
+    expect(heading(page)).to_have_text("Vérifiez vos réponses")
+    if comment:
+        expect(page.locator("main")).to_contain_text(comment)
+    press(page, "Je deviens bénévole")
+
+
 def licence(page: Page) -> Locator:
     return page.get_by_label("J'ai le permis de conduire")
 

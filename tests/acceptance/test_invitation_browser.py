@@ -29,7 +29,7 @@ FRIEND_NAME = "Camille"
 FRIEND_EMAIL = SIGNUP_EMAIL  # the friend joins with test_signup_browser's identity (Camille Martin)
 SUPPORTER = {"first": "Dominique", "last": "Durand", "email": "dominique.durand@example.org"}
 PASSWORD = "une phrase de passe solide"
-EXACTLY_TWO_INTERESTS = "Vous devez sélectionner 2 centres d'intérêt."
+EXACTLY_TWO_INTERESTS = "Choisissez 2 sujets"
 OPTED_OUT = "Cette personne a demandé à ne plus recevoir nos invitations."  # REFUSALS["invitation_opted_out"]
 SUBJECT = "Camille, on en parle samedi ?"
 POSTSCRIPT = "PS : je t'attends samedi au marché, on en discute autour d'un café."
@@ -94,7 +94,7 @@ def field(page: Page, name: str) -> Locator:
 
 def describe_the_friend(page: Page, first_name: str = FRIEND_NAME) -> None:
     page.goto(URL)
-    expect(page).to_have_url(re.compile(r"/w/invitation$"))
+    expect(page).to_have_url(re.compile(r"/w/invitation/friend$"))
     expect(heading(page)).to_have_text("Votre ami")
     page.get_by_label("Son prénom").fill(first_name)
     page.get_by_label("Son âge").fill("34")
@@ -145,8 +145,17 @@ def sign_and_address(page: Page, sender: dict[str, str], friend_email: str) -> N
     page.get_by_label("L'adresse e-mail de votre ami", exact=True).fill(friend_email)
 
 
-def send(page: Page) -> None:
+def review_and_send(page: Page) -> None:
+    """The message page's Next, then the review page: to whom it goes, before its button sends it."""
+    press(page, "Suivant")
+    expect(heading(page)).to_have_text("Vérifiez avant d'envoyer")
+    friend_email = page.get_by_label("L'adresse e-mail de votre ami", exact=True)
+    expect(friend_email).to_have_count(0)  # nothing to type here: the answers are listed
     press(page, "Envoyer le message")
+
+
+def send(page: Page) -> None:
+    review_and_send(page)
     expect(page.locator("h1[data-state=sent]")).to_have_text("Votre message est parti !")
 
 
@@ -259,7 +268,7 @@ def test_a_friend_who_joins_through_the_link_is_credited_to_the_inviter(
 
     friend = other_page
     friend.goto(link_in(invitation.text_body, "join"))
-    expect(friend).to_have_url(re.compile(r"/w/signup$"))
+    expect(friend).to_have_url(re.compile(r"/w/signup/\w+$"))
     sign_up(friend, scripted=True)  # Camille Martin, FRIEND_EMAIL
 
     mails = stored_mails(settings)
@@ -293,9 +302,9 @@ def test_the_friend_can_opt_out(page: Page, other_page: Page, settings: Settings
     describe_the_friend(page)
     tick_two_interests_and_reasons(page)
     sign_and_address(page, another, FRIEND_EMAIL)
-    press(page, "Envoyer le message")
+    review_and_send(page)
 
-    expect(heading(page)).to_have_text("Votre message")
+    expect(heading(page)).to_have_text("Votre message")  # refused: back on the step that asked the address
     friend_email = field(page, "friend_email")
     expect(friend_email.locator(".error")).to_have_text(OPTED_OUT)
     expect(friend_email.get_by_label("L'adresse e-mail de votre ami")).to_have_attribute("aria-invalid", "true")

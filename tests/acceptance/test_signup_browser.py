@@ -50,8 +50,12 @@ def join(page: Page, *, scripted: bool) -> None:
     page.get_by_label("Europe").check()
     press(page, "Suivant")
 
-    expect(heading(page)).to_have_text("Dernière étape")
+    expect(heading(page)).to_have_text("Vos accords")
     page.get_by_label("J'accepte les conditions d'adhésion").check()
+    press(page, "Suivant")
+
+    expect(heading(page)).to_have_text("Vérifiez vos réponses")  # nothing is created before this page
+    expect(page.locator("main")).to_contain_text("Thiais")
     press(page, "Créer mon compte")
     expect(heading(page)).to_have_text("Vérifiez votre boîte mail")
 

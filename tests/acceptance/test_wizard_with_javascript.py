@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, Response, Route, expect
@@ -17,6 +18,7 @@ from tests.acceptance.steps import (
     heading,
     licence,
     press,
+    sign_the_charter,
 )
 
 Fired = Callable[[], list[tuple[str, str, str]]]
@@ -27,7 +29,7 @@ def _tick_mission(page: Page, mission: str) -> dict[str, list[str]]:
 
     def answers_with_mission(response: Response) -> bool:
         sent = response.request.post_data or ""  # multipart: the value follows a blank line
-        return response.url.endswith(f"{WIZARD}/visibility") and f"\r\n\r\n{mission}\r\n" in sent
+        return urlsplit(response.url).path == f"{WIZARD}/visibility" and f"\r\n\r\n{mission}\r\n" in sent
 
     with page.expect_response(answers_with_mission) as answer:
         page.get_by_label(MISSION[mission]).check()
@@ -59,10 +61,7 @@ def test_adult_signs_up_as_volunteer_with_javascript(page: Page) -> None:
     licence(page).check()
     press(page, "Suivant")
 
-    expect(heading(page)).to_have_text("Confirmation")
-    page.get_by_label("Un mot pour l'équipe locale ?").fill("Disponible le week-end.")
-    page.get_by_label("J'accepte la charte des bénévoles").check()
-    press(page, "Je deviens bénévole")
+    sign_the_charter(page, "Disponible le week-end.")
 
     expect(heading(page)).to_have_text("Merci !")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
@@ -101,7 +100,8 @@ def test_validation_error_moves_focus_to_the_error_summary(page: Page) -> None:
 @pytest.mark.browser
 def test_second_click_while_sending_fires_no_second_transition(page: Page, fired: Fired) -> None:
     sent: list[Route] = []  # the step's POSTs, held back like a slow network until both clicks are done
-    page.route(f"**{WIZARD}", lambda route: sent.append(route) if route.request.method == "POST" else route.fallback())
+    page.route(f"**{WIZARD}/*",
+               lambda route: sent.append(route) if route.request.method == "POST" else route.fallback())
     page.goto(WIZARD)
     fill_identity(page, "Camille", "camille@example.org", "34")
     box = page.get_by_role("button", name="Suivant").bounding_box()

@@ -14,6 +14,7 @@ from tests.acceptance.steps import (
     heading,
     licence,
     press,
+    sign_the_charter,
 )
 
 
@@ -47,9 +48,7 @@ def test_adult_signs_up_as_volunteer_without_javascript(page_without_js: Page) -
     page.get_by_label(MISSION["logistics"]).uncheck()
     press(page, "Suivant")
 
-    expect(heading(page)).to_have_text("Confirmation")
-    page.get_by_label("J'accepte la charte des bénévoles").check()
-    press(page, "Je deviens bénévole")
+    sign_the_charter(page)
 
     expect(heading(page)).to_have_text("Merci !")
     expect_single_welcome_mail(page, "Camille", "camille@example.org")
@@ -73,9 +72,7 @@ def test_minor_is_asked_for_guardian_consent_without_javascript(page_without_js:
     page.get_by_label("Mon responsable légal est d'accord").check()
     press(page, "Suivant")
 
-    expect(heading(page)).to_have_text("Confirmation")
-    page.get_by_label("J'accepte la charte des bénévoles").check()
-    press(page, "Je deviens bénévole")
+    sign_the_charter(page)
     expect(heading(page)).to_have_text("Merci !")
 
 

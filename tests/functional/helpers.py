@@ -76,6 +76,13 @@ def advance(client: Any, data: dict[str, Any], trigger: str = "next", url: str =
     return client.last_html
 
 
+def confirm(client: Any, data: dict[str, Any] = SUMMARY, trigger: str = "confirm", url: str = URL) -> str:
+    """The last question page, then its review page ("check your answers") and its button: how a flow ends."""
+    review = advance(client, data, url=url)
+    assert state_of(review) == "check", text(review)[:2000]
+    return advance(client, {}, trigger=trigger, url=url)
+
+
 def in_wizard(location: str, url: str = URL) -> bool:
     """A redirect to one of the wizard's steps (``/w/<id>/<state>``) or its start (``/w/<id>``)."""
     return location == url or location.startswith(url + "/")

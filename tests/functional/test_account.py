@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from engagement import PROJECT_ROOT
 from engagement.accounts.models import User
 from engagement.accounts.tokens import AccountToken
@@ -85,12 +87,13 @@ def test_topics_are_what_the_published_signup_workflow_lists(client, new_client,
     assert "Sport" not in text(visitor.get("/account/edit").get_data(as_text=True))
     source = (PROJECT_ROOT / "workflows" / "signup.yml").read_text(encoding="utf-8")
     changed = tmp_path / "signup.yml"
-    changed.write_text(source.replace("version: 3", "version: 4").replace(
+    version = int(re.search(r"^version: (\d+)$", source, re.M).group(1))
+    changed.write_text(source.replace(f"version: {version}", f"version: {version + 1}").replace(
         "          transport: {fr: Transports, en: Transport}",
         "          transport: {fr: Transports, en: Transport}\n          sport: {fr: Sport, en: Sport}"),
         encoding="utf-8")
     with transaction(app.extensions["engagement"].sessions) as session:
         published, diagnostics = definitions.load_files(session, [changed])
-    assert diagnostics == [] and [(p.workflow_id, p.version) for p in published] == [("signup", 4)]
+    assert diagnostics == [] and [(p.workflow_id, p.version) for p in published] == [("signup", version + 1)]
     definitions.reset_caches()  # other processes see it within ACTIVE_TTL_SECONDS
     assert "Sport" in text(visitor.get("/account/edit").get_data(as_text=True))

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect
 from engagement import PROJECT_ROOT
 from engagement.config import Settings
 from engagement.workflow.models import WorkflowDefinition
-from tests.functional.helpers import AVAILABILITY, IDENTITY, SUMMARY, URL, advance, count
+from tests.functional.helpers import AVAILABILITY, IDENTITY, URL, advance, confirm, count
 from web.cli import main
 
 BAD = PROJECT_ROOT / "tests" / "fixtures" / "workflows" / "bad"
@@ -67,7 +67,7 @@ def test_workflows_load_then_list_as_json(cli):
     result = cli("workflows", "list", "--json")
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert [(r["id"], r["version"], r["active"], r["file"]) for r in rows] == [("volunteer", 1, True, "volunteer.yml")]
+    assert [(r["id"], r["version"], r["active"], r["file"]) for r in rows] == [("volunteer", 2, True, "volunteer.yml")]
     assert len(rows[0]["checksum"]) == 64
 
 
@@ -108,8 +108,9 @@ def test_stats_count_instances_per_state(cli, client):
     client.get(URL)
     for answers in (IDENTITY, AVAILABILITY):
         advance(client, answers)
-    advance(client, SUMMARY, trigger="confirm")
-    assert client.post(f"{URL}/restart").status_code == 303
+    confirm(client)
+    # The closing page offers no restart (a confirmation page leads on): the token comes from another page.
+    assert client.post(f"{URL}/restart", page="/login").status_code == 303
     client.get(URL)
     advance(client, {**IDENTITY, "email": "dominique@example.org"})
     result = cli("stats", "volunteer", "--json")
@@ -129,7 +130,7 @@ def test_mail_list_shows_the_welcome_mail(cli, client):
     client.get(URL)
     for answers in (IDENTITY, AVAILABILITY):
         advance(client, answers)
-    advance(client, SUMMARY, trigger="confirm")
+    confirm(client)
     result = cli("mail", "list", "--json")
     assert result.exit_code == 0
     [message] = json.loads(result.stdout)
@@ -157,11 +158,11 @@ def test_users_create_refuses_a_short_password(cli):
 def test_demo_load_is_idempotent(cli, read):
     first = cli("demo", "load")
     assert first.exit_code == 0
-    assert "workflow volunteer v1: published" in first.stderr
+    assert "workflow volunteer v2: published" in first.stderr
     definitions = count(read(), WorkflowDefinition)
     second = cli("demo", "load")
     assert second.exit_code == 0
-    assert "workflow volunteer v1: unchanged" in second.stderr and "published" not in second.stderr
+    assert "workflow volunteer v2: unchanged" in second.stderr and "published" not in second.stderr
     assert count(read(), WorkflowDefinition) == definitions >= 1
 
 

@@ -46,9 +46,15 @@ from tests.functional.test_signup import AGREEMENT, HOME, IDENTITY, TOPICS
 from tests.functional.test_signup import URL as SIGNUP
 from tests.functional.test_signup import join as sign_up
 
-INTERESTS_MESSAGE = "Vous devez sélectionner 2 centres d'intérêt."
-REASONS_MESSAGE = "Vous devez sélectionner 2 raisons."
-REQUIRED = "Ce champ est obligatoire."
+INTERESTS_MESSAGE = "Choisissez 2 sujets"
+REASONS_MESSAGE = "Choisissez 2 raisons"
+# What each required field says when left empty: the workflow's own GOV.UK-style wording.
+REQUIRED = {"friend_first_name": "Saisissez son prénom", "friend_age": "Saisissez son âge",
+            "friend_gender": "Choisissez ce qui décrit votre ami", "friend_position": "Choisissez sa situation",
+            "friend_project": "Choisissez son projet de vie", "message_subject": "Saisissez l'objet du message",
+            "message_body": "Saisissez le message", "self_first_name": "Saisissez votre prénom",
+            "self_last_name": "Saisissez votre nom", "self_email": "Saisissez votre adresse e-mail",
+            "friend_email": "Saisissez l'adresse e-mail de votre ami"}
 SEED_CONTENT = yaml.safe_load(SEED.read_text(encoding="utf-8"))
 TEACHER_ARGUMENT = SEED_CONTENT["positions"]["teacher"]["argument"]["fr"]
 FRIEND_JOINS = {**IDENTITY, "email": "camille.friend@example.net"}
@@ -99,7 +105,7 @@ def test_each_step_has_its_state_and_the_fields_of_the_yaml(client):
         if data is not None:
             assert '<button type="submit" name="trigger" value="next"' in page
             step(client, data)
-    assert '<button type="submit" name="trigger" value="send"' in client.last_html
+    assert '<button type="submit" name="trigger" value="next"' in client.last_html  # then the review sends
     assert 'type="checkbox"' not in client.last_html.split('data-field="message_subject"')[1]
 
 
@@ -108,7 +114,7 @@ def test_each_step_has_its_state_and_the_fields_of_the_yaml(client):
 def test_an_empty_friend_step_is_refused_field_by_field_and_records_nothing(client, read):
     page = refused(client, {})
     for name in ("friend_first_name", "friend_age", "friend_gender", "friend_position"):
-        assert field_error(page, name) == REQUIRED, name
+        assert field_error(page, name) == REQUIRED[name], name
     untouched_start(read(), "invitation", "friend")
 
 
@@ -137,7 +143,7 @@ def test_gender_and_job_type_must_be_keys_offered(client, read):
 def test_the_project_is_required(client, read):
     step(client, FRIEND)
     page = refused(client, {})
-    assert field_error(page, "friend_project") == REQUIRED
+    assert field_error(page, "friend_project") == REQUIRED["friend_project"]
     assert instances(read(), "invitation")[0].state == "project"
 
 
@@ -168,11 +174,11 @@ def test_exactly_two_reasons(client, read):
 def test_an_empty_summary_is_refused_field_by_field_and_sends_nothing(client, read):
     to_summary(client)
     response = client.post(URL, {"message_subject": "", "message_body": "", "self_first_name": "",
-                                 "self_last_name": "", "self_email": "", "friend_email": "", "trigger": "send"})
+                                 "self_last_name": "", "self_email": "", "friend_email": "", "trigger": "next"})
     assert response.status_code == 422 and state_of(client.last_html) == "summary"
     for name in ("message_subject", "message_body", "self_first_name", "self_last_name", "self_email",
                  "friend_email"):
-        assert field_error(client.last_html, name) == REQUIRED, name
+        assert field_error(client.last_html, name) == REQUIRED[name], name
     session = read()
     assert count(session, Invitation) == 0 and mails(session) == []
     assert instances(session, "invitation")[0].state == "summary"
@@ -349,7 +355,7 @@ def test_an_unfinished_signup_keeps_its_answers_when_the_link_is_followed(client
     assert state_of(page) == "home"
     [signup] = instances(read(), "signup")
     assert signup.data["first_name"] == "Camille" and signup.data["email"] == "camille.friend@example.net"
-    for data, trigger in ((HOME, "next"), (TOPICS, "next"), (AGREEMENT, "join")):
+    for data, trigger in ((HOME, "next"), (TOPICS, "next"), (AGREEMENT, "next"), ({}, "join")):
         friend.get(SIGNUP)
         assert friend.post(SIGNUP, {**data, "trigger": trigger}).status_code == 303, text(friend.last_html)[:1500]
     session = read()

@@ -174,11 +174,12 @@ def test_one_client_sends_at_most_ten_invitations_an_hour(client, new_client, re
     assert response.status_code == 429
     assert retry_after(response) <= 3600
     page = client.last_html
-    assert WAIT in text(page) and state_of(page) == "summary"
-    assert textarea(page, "message_body") == edited
+    assert WAIT in text(page) and state_of(page) == "check"  # refused from the review page: its notice
+    assert edited in text(page)  # the message as edited, kept in the answers and listed for review
     session = read()
     assert count(session, Invitation) == 10 and len(mails(session)) == 10
-    assert instances(session, "invitation")[-1].state == "summary"
+    assert instances(session, "invitation")[-1].state == "check"
+    assert instances(session, "invitation")[-1].data["message_body"] == edited
     invite(new_client(), friend_email="friend10@example.net", self_email="sender10@example.org")
     assert count(read(), Invitation) == 11 and len(mails(read())) == 11
 
@@ -191,7 +192,7 @@ def test_one_sender_sends_at_most_ten_invitations_an_hour_whatever_the_client(ne
     response = send(last, friend_email="friend10@example.net", self_email=SELF["self_email"].upper())
     assert response.status_code == 429
     assert retry_after(response) == 3600
-    assert f"{WAIT} 60 minutes." in text(last.last_html) and state_of(last.last_html) == "summary"
+    assert f"{WAIT} 60 minutes." in text(last.last_html) and state_of(last.last_html) == "check"
     assert count(read(), Invitation) == 10 and len(mails(read())) == 10
     invite(new_client(), friend_email="friend10@example.net", **OTHER_SENDER)
     assert count(read(), Invitation) == 11

@@ -7,9 +7,9 @@ from tests.functional.helpers import (
     GUARDIAN,
     IDENTITY,
     MINOR,
-    SUMMARY,
     URL,
     advance,
+    confirm,
     field_attributes,
     instances,
     mails,
@@ -24,7 +24,7 @@ def test_adult_walks_identity_availability_summary_to_done(client, read):
     assert state_of(client.last_html) == "identity"
     assert state_of(advance(client, IDENTITY)) == "availability"
     assert state_of(advance(client, AVAILABILITY)) == "summary"
-    final = advance(client, SUMMARY, trigger="confirm")
+    final = confirm(client)
     assert state_of(final) is None
     assert 'data-state="done"' in final
     assert "Merci !" in text(final)
@@ -35,14 +35,15 @@ def test_adult_walks_identity_availability_summary_to_done(client, read):
     assert instance.data["age"] == 30 and instance.data["missions"] == ["events", "digital"]
     assert instance.data["is_minor"] is False
     assert [(t.source, t.dest) for t in transitions(session, instance.id)] == [
-        ("identity", "availability"), ("availability", "routing"), ("routing", "summary"), ("summary", "done")]
+        ("identity", "availability"), ("availability", "routing"), ("routing", "summary"), ("summary", "check"),
+        ("check", "done")]
 
 
 def test_adult_gets_exactly_one_welcome_mail(client, read):
     client.get(URL)
     for data in (IDENTITY, AVAILABILITY):
         advance(client, data)
-    advance(client, SUMMARY, trigger="confirm")
+    confirm(client)
     [message] = mails(read())
     assert message.status == "sent"
     assert message.to == ["camille@example.org"]
@@ -57,7 +58,7 @@ def test_minor_is_routed_to_guardian_before_summary(client, read):
     assert state_of(guardian) == "guardian"
     assert "responsable légal" in text(guardian)
     assert state_of(advance(client, GUARDIAN)) == "summary"
-    final = advance(client, SUMMARY, trigger="confirm")
+    final = confirm(client)
     assert 'data-state="done"' in final
     session = read()
     [instance] = instances(session)
@@ -89,7 +90,7 @@ def test_completed_instance_shows_the_final_page_again(client, read):
     client.get(URL)
     for data in (IDENTITY, AVAILABILITY):
         advance(client, data)
-    advance(client, SUMMARY, trigger="confirm")
+    confirm(client)
     again = client.get(URL)
     assert again.status_code == 200
     assert 'data-state="done"' in client.last_html

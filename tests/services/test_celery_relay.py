@@ -32,7 +32,9 @@ def _complete_volunteer(client: Any, email: str) -> None:
     client.get("/w/volunteer")
     assert client.post("/w/volunteer", {"trigger": "next", "missions": ["events"]}).status_code == 303
     client.get("/w/volunteer")
-    assert client.post("/w/volunteer", {"trigger": "confirm", "terms": "y"}).status_code == 303
+    assert client.post("/w/volunteer", {"trigger": "next", "terms": "y"}).status_code == 303
+    client.get("/w/volunteer")  # the review page ("check your answers")
+    assert client.post("/w/volunteer", {"trigger": "confirm"}).status_code == 303
 
 
 def _wait_sent(url: str, expected: int, timeout: float = 45) -> list[MailMessage]:

@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
-from werkzeug.datastructures import MultiDict
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 
 from engagement.db import transaction, utcnow
 from engagement.workflow import definitions, navigation, runtime
@@ -21,16 +21,19 @@ from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.models import WorkflowInstance
 from engagement.workflow.registry import REGISTRY
 from engagement.workflow.spec import localize
+from forms.messages import selection_hint
 from forms.step import StepForm, build, initially_shown
 from web.api.views import city_options
 from web.db import db, sessions
 from web.limits import spend
 from web.locale import current_locale
 from web.resilience import needs_session
+from web.wizard import finals
 from web.wizard.presenter import button_label, error_summary, refusal_message
 from web.wizard.review import review_sections
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
+bp.add_app_template_global(selection_hint)  # wizard/_fields.html: "Choose 2 answers" above the boxes
 log = logging.getLogger(__name__)
 
 
@@ -151,8 +154,7 @@ def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | N
     locale = _locale()
     subtitle = _subtitle(flow, instance, locale)
     if state.final:
-        body = render_template("wizard/final.html", flow=flow.spec, state=state, instance=instance, locale=locale,
-                               subtitle=subtitle)
+        body = finals.render(flow, instance, state, locale=locale, subtitle=subtitle)
         return body, status, {"Cache-Control": "no-store"}
     form = form or _form(flow, instance, state=state.name)
     number, steps = navigation.progress(flow, instance, state.name, _actor(), utcnow())
@@ -191,38 +193,50 @@ def _subtitle(flow: CompiledWorkflow, instance: WorkflowInstance, locale: str) -
 @needs_session  # it remembers the visitor's instance there: without it every visit would start a new one
 def show(workflow_id: str) -> Any:
     """The visitor's current step, at its own URL (their instance starts on the first visit)."""
-    flow = _active_or_404(workflow_id)
-    instance = _current(db(), workflow_id)
-    if instance is None and flow.spec.inputs:  # it opens from its page (an event's), which gives its inputs
-        message = _("This form opens from its page: an event's page, for instance.")
-        return render_template("errors/error.html", code=404, message=message), 404
-    if instance is None:
-        try:
-            instance = _start(flow)
-        except WorkflowError as error:  # the workflow's first state cannot route: the file's fault
-            if error.retry_after:
-                page = render_template("errors/error.html", code=429, message=refusal_message(error))
-                return page, 429, {"Retry-After": str(error.retry_after)}
-            log.error("workflow %s cannot start: %s (%s)", workflow_id, error, error.code)
-            message = _("This form cannot be started at the moment. Please try again later.")
-            return render_template("errors/error.html", code=503, message=message), 503
-    return _step_url(workflow_id, instance.state, stale=bool(request.args.get("stale")))
+    found = _opened(_active_or_404(workflow_id))
+    if not isinstance(found, WorkflowInstance):
+        return found
+    return _step_url(workflow_id, found.state, stale=bool(request.args.get("stale")))
 
 
 @bp.get("/<workflow_id>/<state>")
+@needs_session
 def step(workflow_id: str, state: str) -> Any:
-    """A page of the walk: the current step, or an earlier one with its answers (the browser's Back)."""
+    """A page of the walk: the current step, or an earlier one with its answers (the browser's Back).
+
+    A first visit straight at a step's URL starts the instance as ``/w/<id>`` would (a client that keeps
+    no cookie is never sent round in circles between the two).
+    """
     if state in ("back", "visibility"):  # the wizard's own actions, posted only (no state takes these names)
         abort(405)
-    _active_or_404(workflow_id)
-    instance = _current(db(), workflow_id)
-    if instance is None:
-        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303)
+    found = _opened(_active_or_404(workflow_id))
+    if not isinstance(found, WorkflowInstance):
+        return found
+    instance = found
     flow = definitions.of_instance(db(), instance)
     if state not in flow.spec.states or not navigation.reached(instance, state):
         return _step_url(workflow_id, instance.state)  # not reached yet (or no such step): where they stand
     notice = _("This step was already sent; here is where you stand now.") if request.args.get("stale") else None
     return _page(flow, instance, notice=notice, state_name=state)
+
+
+def _opened(flow: CompiledWorkflow) -> Any:
+    """The visitor's instance, started on the first visit; else the page saying why it cannot start."""
+    instance = _current(db(), flow.spec.id)
+    if instance is not None:
+        return instance
+    if flow.spec.inputs:  # it opens from its page (an event's), which gives its inputs
+        message = _("This form opens from its page: an event's page, for instance.")
+        return render_template("errors/error.html", code=404, message=message), 404
+    try:
+        return _start(flow)
+    except WorkflowError as error:  # the workflow's first state cannot route: the file's fault
+        if error.retry_after:
+            page = render_template("errors/error.html", code=429, message=refusal_message(error))
+            return page, 429, {"Retry-After": str(error.retry_after)}
+        log.error("workflow %s cannot start: %s (%s)", flow.spec.id, error, error.code)
+        message = _("This form cannot be started at the moment. Please try again later.")
+        return render_template("errors/error.html", code=503, message=message), 503
 
 
 def _stale(workflow_id: str) -> Any:
@@ -293,7 +307,8 @@ def _submit(dbs: Session, workflow_id: str, state: str | None, step: int, trigge
                      state_name=state)
     unvalidated = navigation.is_unvalidated(flow.spec, state, trigger)
     if not unvalidated and not form.validate():
-        return _page(flow, instance, form, 422, state_name=state)
+        # nothing wrong yet still to answer (a commune to choose among those of its postal code): 200
+        return _page(flow, instance, form, 422 if form.errors else 200, state_name=state)
     actor, now, locale = _actor(), utcnow(), _locale()
     try:
         before = navigation.revisit(dbs, flow, instance, state, actor=actor, now=now)
@@ -320,8 +335,16 @@ def _typed_on(flow: CompiledWorkflow, state: str) -> dict[str, list[str]]:
 
 def _refused_page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm, error: WorkflowError,
                   state: str) -> Any:
-    """The step again, with the refusal next to the field it is about (or at the top)."""
+    """The step again, with the refusal next to the field it is about (or at the top).
+
+    A review page's button refused about an answer given earlier (the friend's address, say) shows the
+    step that asked it, with the answers given and the message next to the field: the visitor changes it
+    there, and the walk comes back to the review.
+    """
     message = refusal_message(error)
+    asked = _asked_on(flow, instance, error.field, state)
+    if asked != state:
+        form, state = _form(flow, instance, state=asked), asked
     if error.field and error.field in form.specs():
         form[error.field].errors = [message]
     body, status, headers = _page(flow, instance, form, 429 if error.retry_after else 422,
@@ -329,6 +352,13 @@ def _refused_page(flow: CompiledWorkflow, instance: WorkflowInstance, form: Step
     if error.retry_after:
         headers["Retry-After"] = str(error.retry_after)
     return body, status, headers
+
+
+def _asked_on(flow: CompiledWorkflow, instance: WorkflowInstance, field: str | None, state: str) -> str:
+    """The latest page of the walk whose form asks ``field`` (``state`` itself when it does, or none does)."""
+    pages = navigation.walk(instance)
+    asking = [s for s in pages if field in {f.name for f in flow.spec.states[s].fields}] if field else []
+    return state if not asking or state in asking else asking[-1]
 
 
 def _move(workflow_id: str, back: bool) -> Any:
@@ -392,15 +422,18 @@ def restart(workflow_id: str) -> Any:
 
 @bp.post("/<workflow_id>/visibility")
 def visibility(workflow_id: str) -> Any:
-    """Which conditional fields of a step show, given the values typed so far (for the script)."""
+    """Which conditional fields of a step show, and which `required_if` ones are required now, given the
+    values typed so far (for the script)."""
     _active_or_404(workflow_id)
     instance = _current(db(), workflow_id)
     if instance is None or instance.is_completed:
-        return jsonify(visible=[], hidden=[])
+        return jsonify(visible=[], hidden=[], required=[])
     flow = definitions.of_instance(db(), instance)
     state = request.args.get("state") or instance.state
     if state not in flow.spec.states or not navigation.reached(instance, state):
-        return jsonify(visible=[], hidden=[])
+        return jsonify(visible=[], hidden=[], required=[])
     form = _form(flow, instance, formdata=request.form, state=state)
     shown = {name: form.is_visible(name) for name in form.conditional}
-    return jsonify(visible=[n for n, on in shown.items() if on], hidden=[n for n, on in shown.items() if not on])
+    required = [name for name, spec in form.conditional.items() if spec.required_if and form.is_required(name)]
+    return jsonify(visible=[n for n, on in shown.items() if on], hidden=[n for n, on in shown.items() if not on],
+                   required=required)
