@@ -17,6 +17,7 @@ from engagement.accounts.service import create_user
 from engagement.committees import service as committees
 from engagement.db import transaction, utcnow
 from engagement.events import service as events
+from tests.functional.invitation_steps import FRIEND, INTERESTS, PROJECT, REASONS, SELF
 
 PARIS_14 = {"street": "1 avenue du Maine", "postal_code": "75014", "city": "75114",
             "city_name": "Paris 14e Arrondissement", "country": "FR"}
@@ -27,15 +28,8 @@ SIGNUP = {
     "topics": {"interests": ["ecology"]},
     "agreement": {"terms": True},
 }
-INVITATION = {
-    "friend": {"friend_first_name": "Camille", "friend_age": "34", "friend_gender": "female",
-               "friend_position": "teacher"},
-    "project": {"friend_project": "start_family"},
-    "interests": {"friend_interests": ["education", "ecology"]},
-    "reasons": {"self_reasons": ["local_action", "act_not_complain"]},
-    "summary": {"self_first_name": "Dominique", "self_last_name": "Durand", "self_email": "dominique@example.org",
-                "friend_email": "camille.lefevre@example.net"},
-}
+INVITATION = {"friend": FRIEND, "project": PROJECT, "interests": INTERESTS, "reasons": REASONS,
+              "summary": {**SELF, "friend_email": "camille.lefevre@example.net"}}
 
 
 @pytest.fixture

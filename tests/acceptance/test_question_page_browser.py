@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.acceptance.conftest import _open
 from tests.acceptance.steps import MISSION, WIZARD, error_summary, fill_identity, heading, press
 
 PHONE = {"width": 390, "height": 844}
@@ -18,24 +19,15 @@ LONG_LABEL = ("J'accepte que mes coordonnées soient transmises aux organisateur
               "utiliseront pour me tenir informé de son déroulement et de ses suites, et pour rien d'autre")
 
 
-def _context_page(browser: Browser, base_url: str, **options: object) -> Iterator[Page]:
-    context = browser.new_context(base_url=base_url, locale="fr-FR", **options)
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 @pytest.fixture
 def phone(browser: Browser, live_server: str) -> Iterator[Page]:
     """A 390x844 phone, JavaScript on."""
-    yield from _context_page(browser, live_server, viewport=PHONE)
+    yield from _open(browser, live_server, viewport=PHONE)
 
 
 @pytest.fixture
 def phone_without_js(browser: Browser, live_server: str) -> Iterator[Page]:
-    yield from _context_page(browser, live_server, viewport=PHONE, java_script_enabled=False)
+    yield from _open(browser, live_server, viewport=PHONE, java_script_enabled=False)
 
 
 def _add_controls(page: Page) -> None:
@@ -144,7 +136,7 @@ def test_focus_is_on_the_error_summary_after_a_failed_submit_without_javascript(
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_screenshot_of_a_failed_step(browser: Browser, live_server: str, artifacts: Path, viewport: dict) -> None:
     size = f"{viewport['width']}x{viewport['height']}"
-    for page in _context_page(browser, live_server, viewport=viewport):
+    for page in _open(browser, live_server, viewport=viewport):
         page.goto(WIZARD)
         page.get_by_label("Adresse e-mail").fill("camille@")
         press(page, "Suivant")

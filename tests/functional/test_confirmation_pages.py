@@ -18,7 +18,7 @@ from engagement.db import transaction, utcnow
 from engagement.events import service as events
 from engagement.workflow.models import WorkflowInstance
 from tests.functional.helpers import count, input_value, instances, mails, state_of, text
-from tests.functional.invitation_steps import log_in, make_user
+from tests.functional.invitation_steps import FRIEND, INTERESTS, PROJECT, REASONS, SELF, log_in, make_user
 from tests.functional.test_event_registration import create_event, open_registration
 from tests.functional.test_no_account_enumeration import blanked
 
@@ -32,15 +32,8 @@ SIGNUP = {
     "agreement": {"terms": "y"},
 }
 FRIEND_EMAIL = "camille@example.net"
-INVITATION = {
-    "friend": {"friend_first_name": "Camille", "friend_age": "34", "friend_gender": "female",
-               "friend_position": "teacher"},
-    "project": {"friend_project": "start_family"},
-    "interests": {"friend_interests": ["education", "ecology"]},
-    "reasons": {"self_reasons": ["local_action", "act_not_complain"]},
-    "summary": {"self_first_name": "Dominique", "self_last_name": "Durand", "self_email": "dominique@example.org",
-                "friend_email": FRIEND_EMAIL},
-}
+INVITATION = {"friend": FRIEND, "project": PROJECT, "interests": INTERESTS, "reasons": REASONS,
+              "summary": {**SELF, "friend_email": FRIEND_EMAIL}}
 PARIS_14 = {"street": "1 avenue du Maine", "postal_code": "75014", "city": "75114",
             "city_name": "Paris 14e Arrondissement", "country": "FR"}
 LYON = {"street": "3 place Bellecour", "postal_code": "69002", "city": "69382",
