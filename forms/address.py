@@ -17,15 +17,19 @@ from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
 from engagement.geo.countries import country_choices
+from forms import cleaning
 from forms.messages import DEFAULT_MESSAGES
 from forms.patterns import FRENCH_POSTAL_CODE
 
 CityLookup = Callable[[str], Sequence[tuple[str, str]]]  # postal code -> [(INSEE code, name)]
 MAX_FOREIGN_POSTAL_CODE = 20
+MAX_STREET = 200  # characters: the longest French street names are under 100
+MAX_CITY_NAME = 100
 FRANCE = "FR"
 # The one control a broken rule is about, marked in error (the message itself is the fieldset's).
 RULE_PART = {"country": "country", "street": "street", "postal_code": "postal_code",
-             "unknown_postal_code": "postal_code", "city_choice": "city", "city_name": "city_name"}
+             "unknown_postal_code": "postal_code", "city_choice": "city", "city_name": "city_name",
+             "long_street": "street", "long_city_name": "city_name"}
 
 
 class AddressForm(Form):
@@ -37,13 +41,15 @@ class AddressForm(Form):
 
     country = SelectField(_l("Country"), validate_choice=False, default=FRANCE,
                           render_kw={"autocomplete": "country", "data-address-country": ""})
-    street = StringField(_l("Street and number"), render_kw={"autocomplete": "street-address"})
-    postal_code = StringField(_l("Postal code"), render_kw={
+    street = StringField(_l("Street and number"), filters=[cleaning.line],
+                         render_kw={"autocomplete": "street-address", "maxlength": MAX_STREET})
+    postal_code = StringField(_l("Postal code"), filters=[cleaning.line, cleaning.postal_code], render_kw={
         "autocomplete": "postal-code", "data-address-postal-code": "", "maxlength": MAX_FOREIGN_POSTAL_CODE})
     city = SelectField(_l("Commune (France)"), validate_choice=False, choices=[],
                        render_kw={"data-address-city": ""})
-    city_name = StringField(_l("City (outside France)"), render_kw={"autocomplete": "address-level2",
-                                                                  "data-address-city-name": ""})
+    city_name = StringField(_l("City (outside France)"), filters=[cleaning.line],
+                            render_kw={"autocomplete": "address-level2", "data-address-city-name": "",
+                                       "maxlength": MAX_CITY_NAME})
     listed = HiddenField("Listed", render_kw={"data-address-listed": ""})
 
 
@@ -152,6 +158,10 @@ def _broken(field: AddressField) -> str | None:
         return "country"
     if not parts.street.data:
         return "street"
+    if len(parts.street.data) > MAX_STREET:
+        return "long_street"
+    if len(parts.city_name.data) > MAX_CITY_NAME:
+        return "long_city_name"
     if not field.in_france:
         if len(parts.postal_code.data) > MAX_FOREIGN_POSTAL_CODE:
             return "postal_code"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,7 +15,6 @@ from flask_babel import gettext
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     Field,
     HiddenField,
@@ -34,14 +33,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from engagement.accounts import passwords
 from engagement.geo.countries import country_choices
+from engagement.workflow import patterns
 from engagement.workflow.expressions import is_template
 from engagement.workflow.fieldtypes import TYPES
 from engagement.workflow.spec import FieldSpec, localize
-from forms import address
+from forms import address, cleaning
 from forms.address import AddressField
 from forms.patterns import FRENCH_POSTAL_CODE
 
 PARIS = ZoneInfo("Europe/Paris")
+log = logging.getLogger(__name__)
 RADIO_MAX = 6  # up to this many choices render as radio buttons, more as a select
 
 
@@ -141,9 +142,12 @@ def _password(spec: FieldSpec, field: Field) -> str | None:
 
 
 def _pattern(spec: FieldSpec, field: Field) -> str | None:
-    if spec.pattern and isinstance(field.data, str) and not re.fullmatch(spec.pattern, field.data):
-        return "pattern"
-    return None
+    if not spec.pattern or not isinstance(field.data, str):
+        return None
+    matched = patterns.matches(spec.pattern, field.data)
+    if matched is None:  # the organizer's pattern backtracks: refused, and said where (no answer logged)
+        log.warning("pattern of field %s took over %s s: the answer is refused", spec.name, patterns.MATCH_SECONDS)
+    return None if matched else "pattern"
 
 
 def _choices(spec: FieldSpec, field: Field) -> str | None:
@@ -263,21 +267,22 @@ def _choice(spec: FieldSpec, locale: str, kwargs: dict[str, Any]) -> Any:
 
 
 _FACTORIES: dict[str, Callable[[FieldSpec, str, dict[str, Any]], Any]] = {
-    "text": lambda s, loc, kw: StringField(**kw),
-    "textarea": lambda s, loc, kw: TextAreaField(**kw),
-    "email": lambda s, loc, kw: EmailField(**kw),
+    "text": lambda s, loc, kw: StringField(**kw, filters=[cleaning.line]),
+    "textarea": lambda s, loc, kw: TextAreaField(**kw, filters=[cleaning.text]),
+    "email": lambda s, loc, kw: EmailField(**kw, filters=[cleaning.line]),
     "integer": lambda s, loc, kw: IntegerField(**kw),
-    "decimal": lambda s, loc, kw: DecimalField(**kw, places=None),
+    "decimal": lambda s, loc, kw: cleaning.FrenchDecimalField(**kw, places=None),
     "date": lambda s, loc, kw: DateField(**kw),
     "boolean": lambda s, loc, kw: BooleanField(**kw),
     "consent": lambda s, loc, kw: BooleanField(**kw),
     "choice": _choice,
-    "multichoice": lambda s, loc, kw: MultiCheckboxField(choices=_choices_of(s, loc), validate_choice=False, **kw),
-    "phone": lambda s, loc, kw: TelField(**kw),
-    "postal_code": lambda s, loc, kw: StringField(**kw),
+    "multichoice": lambda s, loc, kw: MultiCheckboxField(choices=_choices_of(s, loc), validate_choice=False,
+                                                         filters=[cleaning.unique], **kw),
+    "phone": lambda s, loc, kw: TelField(**kw, filters=[cleaning.line]),
+    "postal_code": lambda s, loc, kw: StringField(**kw, filters=[cleaning.line, cleaning.postal_code]),
     "country": lambda s, loc, kw: SelectField(choices=list(country_choices(loc)), validate_choice=False,
                                               default=_country_default(s), **kw),
     "address": lambda s, loc, kw: AddressField(**kw),
-    "hidden": lambda s, loc, kw: HiddenField(**kw),
+    "hidden": lambda s, loc, kw: HiddenField(**kw, filters=[cleaning.line]),
     "password": lambda s, loc, kw: PasswordField(**kw),
 }

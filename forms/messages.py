@@ -35,6 +35,8 @@ DEFAULT_MESSAGES = {
     "country": _l("Choose a country from the list."),
     "city_name": _l("Enter the city."),
     "street": _l("Enter the street and number."),
+    "long_street": _l("Shorten the street and number: 200 characters at most."),
+    "long_city_name": _l("Shorten the city: 100 characters at most."),
     "unknown_postal_code": _l("No French commune has this postal code."),
     "city_choice": _l("Choose your commune in the list."),
     "email_taken": _l("An account already uses this email address: log in, or reset your password."),

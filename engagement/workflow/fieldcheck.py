@@ -12,6 +12,7 @@ from engagement.i18n import N_, Phrase
 from engagement.workflow.expressions import is_template
 from engagement.workflow.fieldtypes import FIELD_KEYS, MESSAGE_RULES, TYPES, applies_to, autocomplete_problem, takes
 from engagement.workflow.loader import Path
+from engagement.workflow.patterns import compile_problem
 from engagement.workflow.spec import FIELD_TYPES, FieldSpec, Text
 
 if TYPE_CHECKING:
@@ -103,10 +104,9 @@ class FieldChecker:
         pattern = body.get("pattern")
         if pattern is None:
             return None
-        try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
-            self.error((*path, "pattern"), N_("invalid regular expression: %(error)s"), error=str(exc))
+        problem = compile_problem(pattern)
+        if problem is not None:
+            self.error((*path, "pattern"), N_("invalid regular expression: %(error)s"), error=problem)
             return None
         return str(pattern)
 

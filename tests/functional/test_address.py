@@ -177,11 +177,16 @@ def test_unknown_french_postal_code_is_refused(client, read):
     untouched_start(read(), "every_field", "profile")
 
 
-@pytest.mark.parametrize("postal_code", ["9432", "94 320", "９４３２０"])
+@pytest.mark.parametrize("postal_code", ["9432", "94 32", "９４３２０"])
 def test_malformed_french_postal_code_is_refused_as_such(client, postal_code):
     response = send(client, {"home-postal_code": postal_code})
     assert response.status_code == 422
     assert field_error(client.last_html, "home") == "Saisissez un code postal valide."
+
+
+def test_a_french_postal_code_typed_in_two_groups_is_read_as_one(client, read):
+    assert send(client, {"home-postal_code": "94 320"}).status_code == 303
+    assert instances(read(), "every_field")[0].data["home"]["postal_code"] == "94320"
 
 
 def test_swiss_address_requires_a_city_name(client, read):

@@ -374,7 +374,9 @@ def _move(workflow_id: str, back: bool) -> Any:
                 runtime.back(dbs, flow, instance, step=step, actor=_actor(), now=utcnow(),
                              keep=_typed(flow, instance))
                 state = instance.state
-            else:
+            elif "step" in request.form and step != instance.lock_version:
+                raise WorkflowError("stale", "the restart was confirmed from an older page")
+            else:  # confirmed from the page that asked (a client may still post without a step token)
                 runtime.abandon(instance, utcnow())
     except (WorkflowError, StaleDataError):
         return _stale(workflow_id)

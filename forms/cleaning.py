@@ -1,0 +1,59 @@
+"""What a posted value is cleaned of before any rule reads it (every text control of the wizard).
+
+Control characters have no place in a name, an address or a message: a NUL byte or an escape
+would be stored, shown back and mailed. Line breaks and tabs stay in multi-line text. A French
+visitor writes decimals with a comma and groups digits with spaces: both are read.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from wtforms import DecimalField
+
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 but tab, line feed, carriage return
+LINE_BREAKS = re.compile(r"[\t\r\n]+")
+DIGIT_GROUPS = re.compile(r"[\s\u00a0\u202f]")
+SPACED_POSTAL_CODE = re.compile(r"[0-9]{2}[\s\u00a0\u202f]+[0-9]{3}")
+
+
+def text(value: Any) -> Any:
+    """Multi-line text without control characters (tabs and line breaks kept)."""
+    return CONTROLS.sub("", value) if isinstance(value, str) else value
+
+
+def line(value: Any) -> Any:
+    """One line of text: control characters removed, tabs and line breaks made spaces."""
+    return LINE_BREAKS.sub(" ", text(value)) if isinstance(value, str) else value
+
+
+def postal_code(value: Any) -> Any:
+    """A French postal code typed in two groups (``75 116``) as one; any other code as it was typed."""
+    if isinstance(value, str) and SPACED_POSTAL_CODE.fullmatch(value.strip()):
+        return DIGIT_GROUPS.sub("", value)
+    return value
+
+
+def unique(values: Any) -> Any:
+    """Ticked boxes, each once (a hand-made post may repeat a value to pass ``min_selected``)."""
+    return list(dict.fromkeys(values)) if isinstance(values, list) else values
+
+
+class FrenchDecimalField(DecimalField):
+    """A decimal typed as a person writes it in France: ``2,5`` or ``1 234,50`` (a dot works too)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not isinstance(valuelist[0], str):
+            super().process_formdata(valuelist)
+            return
+        typed = DIGIT_GROUPS.sub("", valuelist[0]).replace(",", ".")
+        if not typed:
+            self.data = None
+            return
+        try:
+            self.data = Decimal(typed)
+        except (InvalidOperation, ValueError):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value.")) from None
