@@ -6,6 +6,7 @@ current state. The caller owns the transaction, as with ``runtime``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engagement.workflow import runtime
-from engagement.workflow.actions import Throttle
+from engagement.workflow.actions import Throttle, expression_context
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.models import WorkflowInstance, WorkflowTransition
@@ -60,13 +61,22 @@ def keep_draft(instance: WorkflowInstance, state: str, posted: dict[str, list[st
     instance.drafts = {**(instance.drafts or {}), state: draft}
 
 
+@dataclass(frozen=True)
+class Before:
+    """The walk and the answers as they were before an earlier page was changed (for ``return_to_review``)."""
+
+    pages: list[str]
+    answers: dict[str, Any]
+
+
 def revisit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, state: str, *,
-            actor: Any, now: datetime) -> list[str]:
+            actor: Any, now: datetime) -> Before:
     """Make the earlier page ``state`` current again (its answers and the later ones are kept).
 
-    Returns the walk as it was, for ``return_to_review``. Logged as a ``back`` from the current state.
+    Returns the walk and the answers as they were, for ``return_to_review``. Logged as a ``back`` from
+    the current state.
     """
-    before = walk(instance)
+    before = Before(walk(instance), dict(instance.data))
     if state == instance.state:
         return before
     if not reached(instance, state):
@@ -82,21 +92,24 @@ def revisit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance
     return before
 
 
-def return_to_review(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, before: list[str],
+def return_to_review(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, before: Before,
                      changed: str, *, actor: Any, now: datetime, locale: str,
                      throttle: Throttle | None = None) -> None:
     """After an earlier step was changed, go on to the review page that followed it, if the walk allows.
 
     Each page between is passed again with the trigger pressed last time, as long as the flow lands on
-    the page the walk had next and that page has every answer it requires; otherwise the visitor stops
-    there (the change sent the flow down another branch, or asks a new question).
+    the page the walk had next, that page has every answer it requires and shows no question it did not
+    show before the change; otherwise the visitor stops there (the change sent the flow down another
+    branch, or asks a new question, even an optional one).
     """
-    later = before[before.index(changed) + 1:] if changed in before else []
+    pages = before.pages
+    later = pages[pages.index(changed) + 1:] if changed in pages else []
     review = next((s for s in later if flow.spec.states[s].review), None)
     if review is None:
         return
     for expected in later:
-        if instance.state == review or instance.state != expected or not _complete(flow, instance, actor, now):
+        if instance.state == review or instance.state != expected or not _complete(flow, instance, actor, now) \
+                or _new_questions(flow, instance, before.answers, actor, now):
             return
         trigger = _last_trigger(session, instance, instance.state)
         if trigger is None or is_unvalidated(flow.spec, instance.state, trigger):
@@ -113,6 +126,16 @@ def _complete(flow: CompiledWorkflow, instance: WorkflowInstance, actor: Any, no
         if instance.data.get(field.name) in (None, "", [], {}, False):
             return False
     return True
+
+
+def _new_questions(flow: CompiledWorkflow, instance: WorkflowInstance, answers: dict[str, Any], actor: Any,
+                   now: datetime) -> bool:
+    """Whether the current page shows a field now that the answers as they were kept hidden."""
+    state = instance.state
+    now_context = runtime.condition_context(flow, instance, {}, actor, now)
+    then_context = expression_context(flow.spec, instance, state, answers, actor, now)
+    return any(field.visible_if and runtime.visible(field, now_context) and not runtime.visible(field, then_context)
+               for field in flow.spec.states[state].fields)
 
 
 def _last_trigger(session: Session, instance: WorkflowInstance, state: str) -> str | None:

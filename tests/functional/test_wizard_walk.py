@@ -142,6 +142,16 @@ def test_a_change_from_the_review_returns_to_it(client, read):
     assert instance.history == ["contact", "preferences"]
 
 
+def test_a_change_that_shows_a_new_question_on_a_later_page_stops_there_even_if_optional(client, read):
+    walk_to(client, [("contact", ADULT), ("preferences", {"region": "bre"})])
+    client.get(f"{URL}/contact")
+    response = post(client, "contact", {**ADULT, "age": "70"})
+    assert response.headers["Location"] == f"{URL}/preferences"  # "Votre rythme" is asked now
+    client.get(f"{URL}/preferences")
+    assert "Votre rythme" in text(client.last_html)
+    assert selected_option(client.last_html, "region") == "bre"
+
+
 def test_a_change_that_takes_another_branch_stops_on_the_new_question(client, read):
     walk_to(client, [("contact", ADULT), ("preferences", {"region": "bre"})])
     client.get(f"{URL}/contact")
