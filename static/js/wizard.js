@@ -109,6 +109,9 @@
     if (city.options.length && city.options[0].value === "") { city.dataset.placeholder = city.options[0].text; }
     country.addEventListener("change", function () { toggle(); lookup(); });
     postal.addEventListener("input", lookup);
+    postal.addEventListener("change", lookup);  // filled in by the browser's autofill
     toggle();
+    // Typed (or autofilled) before this script ran: its communes are fetched now, not on the next key.
+    if (!city.querySelector('option:not([value=""])')) { lookup(); }
   });
 })();
