@@ -78,6 +78,9 @@ class FieldChecker:
         for key in ("visible_if", "required_if"):
             if key in body:
                 c.expressions(body[key], (*path, key))
+        if ftype == "consent" and body.get("required") is False:
+            c.error((*path, "required"), N_("a consent box must be ticked: use a boolean field for a box that "
+                                            "may stay empty"))
         return {
             **{key: c.text(body.get(key), (*path, key)) for key in ("label", "help", "placeholder")},
             **{key: c.integer(body, key, path) for key in COUNTS},

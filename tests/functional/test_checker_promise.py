@@ -200,7 +200,7 @@ def test_a_key_that_does_not_apply_to_its_type_is_refused_at_its_line_and_column
         body["choices"] = {"a": "A"}
     if ftype in ("choice", "multichoice") and key == "choices":
         body["choices_from"] = "invitation.genders"
-    extra = dict(list({"help": "Aide", "required": False, "visible_if": "true"}.items())[:before])
+    extra = dict(list({"help": "Aide", "required": ftype == "consent", "visible_if": "true"}.items())[:before])
     body = {**body, **extra, key: SAMPLE_VALUES[key]}
     text = yaml.safe_dump({"id": "misplaced", "version": 1, "title": "Titre", "initial": "ask", "states": {
         "ask": {"title": "Étape", "fields": [body]}, "done": {"final": True, "title": "Fin"}},

@@ -195,7 +195,8 @@ def field_case(draw: Any, ftype: str, name: str, full: bool) -> Case:
     body: dict[str, Any] = {"name": name, "type": ftype}
     if ftype != "hidden":
         body["label"] = draw(texts())
-    body["required"] = True if ftype == "hidden" and "default" in case.body else draw(st.booleans())
+    must = (ftype == "hidden" and "default" in case.body) or ftype == "consent"  # a consent box is always required
+    body["required"] = True if must else draw(st.booleans())
     if ftype == "email" and draw(st.booleans()):
         body["validate"] = "accounts.email_available"
     body.update(case.body)

@@ -82,3 +82,14 @@ def test_a_choice_without_french_text_and_a_workflow_without_title_are_refused()
 
 def test_every_built_in_trigger_has_a_translated_button_text():
     assert set(DEFAULT_TRIGGERS) <= set(DEFAULT_BUTTONS)
+
+
+def test_a_consent_box_that_may_stay_empty_is_refused_at_its_required_key():
+    text = LABELLED.replace("      - {name: token, type: hidden}\n",
+                            "      - {name: token, type: hidden}\n      - {name: ok, type: consent, label: OK, "
+                            "required: false}\n")
+
+    [(line, column, message)] = check(text)
+
+    assert (line, column) == where(text, "false")
+    assert message.startswith("a consent box must be ticked")
