@@ -13,7 +13,8 @@ FIELD_TYPES = (
 )
 ACCESS_LEVELS = ("public", "member", "organizer")
 # Triggers whose button has a built-in text in every language (the wizard translates them): no label needed.
-DEFAULT_TRIGGERS = ("next", "send", "confirm", "submit", "skip", "save", "register", "cancel")
+DEFAULT_TRIGGERS = ("next", "previous", "continue", "send", "confirm", "submit", "skip", "save", "later", "register",
+                    "cancel", "start", "finish", "accept", "decline")
 
 
 def localize(text: Text | None, locale: str, fallback: str = "fr") -> str:

@@ -23,7 +23,7 @@ states:
   done: {final: true, title: Merci}
 transitions:
   - {trigger: next, source: ask, dest: route}
-  - {trigger: later, source: ask, dest: done, label: {fr: Plus tard, en: Later}}
+  - {trigger: postpone, source: ask, dest: done, label: {fr: Remettre à plus tard, en: Postpone}}
   - {trigger: go, source: route, dest: done}
 """
 
@@ -62,12 +62,12 @@ def test_a_shown_state_without_a_title_is_refused_at_its_name_final_pages_includ
 
 
 def test_a_button_without_a_label_is_refused_unless_its_trigger_has_a_built_in_text():
-    text = LABELLED.replace(", label: {fr: Plus tard, en: Later}", "")
+    text = LABELLED.replace(", label: {fr: Remettre à plus tard, en: Postpone}", "")
 
     [(line, column, message)] = check(text)
 
-    assert (line, column) == where(text, "later")
-    assert message.startswith("the button 'later' of state 'ask' needs a label in French (fr)")
+    assert (line, column) == where(text, "postpone")
+    assert message.startswith("the button 'postpone' of state 'ask' needs a label in French (fr)")
 
 
 def test_a_choice_without_french_text_and_a_workflow_without_title_are_refused():

@@ -20,6 +20,13 @@ DEFAULT_BUTTONS = {
     "save": _l("Save"),
     "register": _l("Register"),
     "cancel": _l("Cancel"),
+    "previous": _l("Previous"),
+    "continue": _l("Continue"),
+    "later": _l("Later"),
+    "start": _l("Start"),
+    "finish": _l("Finish"),
+    "accept": _l("Accept"),
+    "decline": _l("Decline"),
 }
 
 
