@@ -251,3 +251,12 @@ def test_back_drops_what_breaks_its_rules_and_keeps_the_previous_answer(client, 
     client.get(URL)
     advance(client, IDENTITY)
     assert checked(client.last_html, "missions") == set()
+
+
+def test_back_posted_from_the_first_step_stays_there_without_an_already_sent_notice(client, read):
+    client.get(URL)
+    response = client.post(f"{URL}/back", {"step": client.hidden("step")})
+    assert response.status_code == 303 and "stale" not in response.headers["Location"]
+    client.get(response.headers["Location"])
+    assert state_of(client.last_html) == "identity" and 'class="notice"' not in client.last_html
+    assert instances(read())[0].state == "identity"

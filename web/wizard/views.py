@@ -378,7 +378,10 @@ def _move(workflow_id: str, back: bool) -> Any:
                 raise WorkflowError("stale", "the restart was confirmed from an older page")
             else:  # confirmed from the page that asked (a client may still post without a step token)
                 runtime.abandon(instance, utcnow())
-    except (WorkflowError, StaleDataError):
+    except WorkflowError as error:  # nothing before the first step: where they stand, not "already sent"
+        return redirect(url_for("wizard.show", workflow_id=workflow_id), code=303) if error.code == "no_back" \
+            else _stale(workflow_id)
+    except StaleDataError:
         return _stale(workflow_id)
     except OperationalError as error:
         if not _lock_conflict(error):
