@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -86,6 +87,15 @@ def confirm(client: Any, data: dict[str, Any] = SUMMARY, trigger: str = "confirm
 def in_wizard(location: str, url: str = URL) -> bool:
     """A redirect to one of the wizard's steps (``/w/<id>/<state>``) or its start (``/w/<id>``)."""
     return location == url or location.startswith(url + "/")
+
+
+def serve_workflows(env: dict[str, str], folder: Path, **files: str) -> dict[str, str]:
+    """The deployment's workflows are these files (name: YAML text), written in ``folder``, and no other."""
+    folder.mkdir(exist_ok=True)
+    for name, source in files.items():
+        (folder / f"{name}.yml").write_text(source, encoding="utf-8")
+    env["ENGAGEMENT_WORKFLOWS_DIR"] = str(folder)
+    return env
 
 
 def count(session: Session, model: type, *where: Any) -> int:

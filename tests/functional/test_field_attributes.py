@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.helpers import field_error, text
+from tests.functional.helpers import field_error, serve_workflows, text
 
 URL = "/w/contact_keys"
 WORKFLOW = """\
@@ -51,11 +51,7 @@ VALID = {"email": "lea@exemple.fr", "phone": "06 12 34 56 78", "postcode": "9432
 
 @pytest.fixture
 def env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    directory = tmp_path / "workflows"
-    directory.mkdir()
-    (directory / "contact_keys.yml").write_text(WORKFLOW, encoding="utf-8")
-    env["ENGAGEMENT_WORKFLOWS_DIR"] = str(directory)
-    return env
+    return serve_workflows(env, tmp_path / "workflows", contact_keys=WORKFLOW)
 
 
 def control(page: str, name: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.helpers import field_error, instances, text
+from tests.functional.helpers import field_error, instances, serve_workflows, text
 
 URL = "/w/hostile"
 FLOW = """\
@@ -37,11 +37,7 @@ VALID = {"acts": ["a", "b"], "home-country": "BE", "home-street": "Rue Neuve 1",
 
 @pytest.fixture
 def env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    folder = tmp_path / "flows"
-    folder.mkdir()
-    (folder / "hostile.yml").write_text(FLOW, encoding="utf-8")
-    env["ENGAGEMENT_WORKFLOWS_DIR"] = str(folder)
-    return env
+    return serve_workflows(env, tmp_path / "flows", hostile=FLOW)
 
 
 def send(client: Any, **answers: Any) -> Any:
