@@ -39,6 +39,7 @@ from engagement.workflow.fieldtypes import TYPES
 from engagement.workflow.spec import FieldSpec, localize
 from forms import address, cleaning
 from forms.address import AddressField
+from forms.messages import shown_label
 from forms.patterns import FRENCH_POSTAL_CODE
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -196,7 +197,7 @@ def _typed(spec: FieldSpec, field: Field) -> str | None:
 
 def make_field(spec: FieldSpec, locale: str, message: Callable[[FieldSpec, str], str]) -> Any:
     """The unbound WTForms field for a YAML field (choices of ``choices_from`` are set per request)."""
-    label = localize(spec.label, locale) or spec.name.replace("_", " ").capitalize()
+    label = shown_label(spec, locale)
     description = localize(spec.help, locale)
     kwargs: dict[str, Any] = {"label": label, "description": description, "validators": [Rules(spec, message)]}
     render_kw = control_attributes(spec, locale)

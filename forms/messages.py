@@ -60,10 +60,14 @@ REQUIRED_TYPED = _l("Enter “%(label)s”")
 _FALLBACK_RULE = {"exact_selected": "min_selected", "consent": "required"}
 
 
+def shown_label(spec: FieldSpec, locale: str) -> str:
+    """The label a visitor reads next to the control: the YAML's, else the field's name made readable."""
+    return localize(spec.label, locale) or spec.name.replace("_", " ").capitalize()
+
+
 def field_label(spec: FieldSpec, locale: str) -> str:
-    """The label a visitor reads (as forms.fields shows it), without a trailing colon."""
-    label = localize(spec.label, locale) or spec.name.replace("_", " ").capitalize()
-    return label.strip().rstrip(":").strip()
+    """The label a visitor reads, without a trailing colon (quoted in a message)."""
+    return shown_label(spec, locale).strip().rstrip(":").strip()
 
 
 def message(spec: FieldSpec, rule: str) -> str:
