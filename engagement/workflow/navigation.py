@@ -81,7 +81,7 @@ def revisit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance
         return before
     if not reached(instance, state):
         raise WorkflowError("not_reached", "this step has not been reached yet")
-    index = len(instance.history) - 1 - instance.history[::-1].index(state)
+    index = _last_index(instance.history, state)
     session.add(WorkflowTransition(
         instance_id=instance.id, workflow_id=instance.workflow_id, version=instance.version,
         source=instance.state, dest=state, trigger="back", actor_id=getattr(actor, "id", None), at=now,
@@ -157,11 +157,16 @@ def leave_unvalidated(session: Session, flow: CompiledWorkflow, instance: Workfl
                       posted: dict[str, list[str]], *, step: int, actor: Any, now: datetime, locale: str,
                       throttle: Throttle | None = None) -> None:
     """Fire a ``validate: false`` trigger: ``data`` stays as it was before the step; what was typed is a draft."""
-    before = walk(instance)
+    history = list(instance.history)
     if posted:
         keep_draft(instance, instance.state, posted)
     runtime.submit(session, flow, instance, trigger=trigger, answers={}, step=step, actor=actor, now=now,
                    locale=locale, throttle=throttle)
-    if instance.state in before[:-1]:  # an explicit way back: the walk returns there, as Back would
-        instance.history = before[:len(before) - 1 - before[-2::-1].index(instance.state) - 1]
+    if instance.state in history:  # an explicit way back: the walk returns there, as Back would
+        instance.history = history[:_last_index(history, instance.state)]
+
+
+def _last_index(pages: list[str], state: str) -> int:
+    """Where ``state`` stands last in ``pages`` (a page walked twice returns to its latest visit)."""
+    return len(pages) - 1 - pages[::-1].index(state)
 
