@@ -1,11 +1,12 @@
-"""Admin forms: one account's role and its permission to see personal data; the "under attack" switch."""
+"""Admin forms: one account's role and its permission to see personal data, an organizer's scopes; the
+"under attack" switch."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField
-from wtforms.validators import AnyOf
+from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms.validators import AnyOf, Length
 
 from engagement.accounts.models import ROLES
 
@@ -25,3 +26,28 @@ class SwitchForm(FlaskForm):
     """Turning the "under attack" switch on or off (the button pressed says which)."""
 
     turn = HiddenField(validators=[AnyOf(("on", "off"))])
+
+
+SCOPE_LABELS = {"national": _l("The whole movement (national)"), "department": _l("A department (referent)"),
+                "committee": _l("A committee (host)")}
+
+
+class ScopeForm(FlaskForm):
+    """A scope to grant an organizer: national, or a department's code, or a committee's address name."""
+
+    kind = SelectField(_l("Scope"), choices=list(SCOPE_LABELS.items()), default="department")
+    target = StringField(_l("Department code or committee"), validators=[Length(max=80)],
+                         description=_l("A department's code (75, 2A, 971) or the committee's address name "
+                                        "(what follows /committees/ in its address). Empty for national."),
+                         render_kw={"maxlength": 80, "autocomplete": "off", "spellcheck": "false"})
+
+    def spec(self) -> str:
+        """The scope as the core reads it: national, department:CODE or committee:SLUG."""
+        kind, target = self.kind.data or "", (self.target.data or "").strip()
+        return kind if kind == "national" else f"{kind}:{target}"
+
+
+class RevokeScopeForm(FlaskForm):
+    """Taking a scope back (the button's row says which)."""
+
+    scope = HiddenField(validators=[Length(max=100)])

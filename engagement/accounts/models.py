@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String
+from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from engagement.db import Base, utcnow
@@ -72,4 +72,37 @@ class RoleChange(Base):
     to_role: Mapped[str] = mapped_column(String(16))
     from_personal_data: Mapped[bool] = mapped_column(comment="can_see_personal_data before")
     to_personal_data: Mapped[bool] = mapped_column(comment="can_see_personal_data after")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrganizerScope(Base):
+    """What an organizer may manage: ``national``, ``department:CODE`` (a referent) or ``committee:SLUG``."""
+
+    __tablename__ = "organizer_scopes"
+    __table_args__ = (UniqueConstraint("user_id", "scope", name="uq_organizer_scopes_user_scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(100), comment="national, department:CODE or committee:SLUG")
+    kind: Mapped[str] = mapped_column(String(16), comment="national, department or committee")
+    department: Mapped[str | None] = mapped_column(String(3), comment="a department scope's code")
+    committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id", ondelete="CASCADE"),
+                                                     index=True, comment="a committee scope's committee")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                      comment="None: the command line or a migration")
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScopeChange(Base):
+    """Append-only log of organizer scopes granted and revoked: whose, which, by whom, when."""
+
+    __tablename__ = "scope_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True,
+                                                comment="whose scope changed (None once the account is deleted)")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                 comment="the admin who changed it; None: the command line")
+    action: Mapped[str] = mapped_column(String(8), comment="grant or revoke")
+    scope: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
@@ -126,11 +126,22 @@ def approved(session: Session, department: str | None = None, limit: int = 100) 
     return list(session.scalars(query.order_by(Committee.name).limit(limit)))
 
 
-def pending(session: Session) -> list[Committee]:
-    return list(session.scalars(select(Committee).where(Committee.status == "pending").order_by(Committee.id)))
+def pending(session: Session, *where: ColumnElement[bool]) -> list[Committee]:
+    """The proposals waiting for a decision (among those ``where`` selects: an organizer's scope)."""
+    return list(session.scalars(select(Committee).where(Committee.status == "pending", *where)
+                                .order_by(Committee.id)))
 
 
-def recently_decided(session: Session, limit: int = 20) -> list[Committee]:
-    """The last approved or refused committees, the latest decision first."""
-    query = select(Committee).where(Committee.status != "pending", Committee.decided_at.is_not(None))
+def recently_decided(session: Session, *where: ColumnElement[bool], limit: int = 20) -> list[Committee]:
+    """The last approved or refused committees (among those ``where`` selects), the latest decision first."""
+    query = select(Committee).where(Committee.status != "pending", Committee.decided_at.is_not(None), *where)
     return list(session.scalars(query.order_by(Committee.decided_at.desc(), Committee.id.desc()).limit(limit)))
+
+
+def followed_by(session: Session, user_id: int) -> list[tuple[Committee, str]]:
+    """The approved committees a member follows or hosts, with their role, by name."""
+    rows = session.execute(select(Committee, CommitteeMembership.role)
+                           .join(CommitteeMembership, CommitteeMembership.committee_id == Committee.id)
+                           .where(CommitteeMembership.user_id == user_id, Committee.status == "approved")
+                           .order_by(Committee.name, Committee.id))
+    return [(committee, str(role)) for committee, role in rows]

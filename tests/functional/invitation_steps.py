@@ -94,15 +94,19 @@ def go_back(client: Any) -> Any:
 
 
 def make_user(app: Any, email: str, role: str = "member", first_name: str = "Dominique",
-              last_name: str = "Durand") -> int:
-    """An active account with a password (engagement.accounts.service.create_user), by id."""
+              last_name: str = "Durand", scopes: tuple[str, ...] = ("national",)) -> int:
+    """An active account with a password (engagement.accounts.service.create_user), by id; an organizer
+    gets ``scopes`` (national unless told otherwise, as ``engagement users create`` does)."""
+    from engagement.accounts import scopes as organizer_scopes
     from engagement.accounts.service import create_user
-    from engagement.db import transaction
+    from engagement.db import transaction, utcnow
 
     with transaction(app.extensions["engagement"].sessions) as session:
         user = create_user(session, email, role=role, password=PASSWORD)
         user.first_name, user.last_name = first_name, last_name
         session.flush()
+        for spec in scopes if role == "organizer" else ():
+            organizer_scopes.grant(session, user, spec, actor=None, now=utcnow())
         return user.id
 
 

@@ -87,3 +87,6 @@ def _outcome(change: RoleChange | None, email: str) -> str:
     if change.to_personal_data and change.to_role == "analyst":
         return _("%(email)s is now %(role)s and sees personal data.", email=email, role=role)
     return _("%(email)s is now %(role)s.", email=email, role=role)
+
+
+from web.admin import scopes as _scopes  # noqa: E402, F401 - its views, on this blueprint

@@ -7,31 +7,36 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from engagement.accounts import scopes
 from engagement.accounts.models import User
 from engagement.committees import service
 from engagement.db import transaction, utcnow
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.organizer.scoping import reach, scoped
 from web.organizer.views import NO_STORE, bp
 
 
 @bp.get("/committees")
 @role_required("organizer")
+@scoped("any")
 def committees() -> Any:
-    waiting = service.pending(db())
+    waiting = service.pending(db(), scopes.decidable_clause(reach()))
     creators = {c.created_by_id: db().get(User, c.created_by_id) for c in waiting if c.created_by_id is not None}
     return render_template("organizer/committees.html", pending=waiting, creators=creators,
-                           decided=service.recently_decided(db())), 200, NO_STORE
+                           decided=service.recently_decided(db(), scopes.committee_clause(reach()))), 200, NO_STORE
 
 
 @bp.post("/committees/<slug>/approve")
 @role_required("organizer")
+@scoped("decide")
 def approve_committee(slug: str) -> Any:
     return _decide(slug, approve=True)
 
 
 @bp.post("/committees/<slug>/refuse")
 @role_required("organizer")
+@scoped("decide")
 def refuse_committee(slug: str) -> Any:
     return _decide(slug, approve=False)
 

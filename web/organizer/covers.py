@@ -19,6 +19,7 @@ from forms.media import GONE, CoverField, CoverForm
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.organizer.media import recent
+from web.organizer.scoping import scoped
 from web.organizer.views import NO_STORE, bp
 
 
@@ -48,6 +49,7 @@ def report_gone(field: CoverField) -> None:
 
 @bp.get("/pages")
 @role_required("organizer")
+@scoped("national")
 def pages() -> Any:
     rows = list(db().scalars(select(ContentPage).order_by(ContentPage.title)))
     return render_template("organizer/pages.html", pages=rows), 200, NO_STORE
@@ -55,6 +57,7 @@ def pages() -> Any:
 
 @bp.route("/pages/<slug>/cover", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("national")
 def page_cover(slug: str) -> Any:
     page = db().scalar(select(ContentPage).where(ContentPage.slug == slug))
     if page is None:
@@ -64,6 +67,7 @@ def page_cover(slug: str) -> Any:
 
 @bp.route("/committees/<slug>/cover", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("committee")
 def committee_cover(slug: str) -> Any:
     committee = committees.by_slug(db(), slug)
     if committee is None:

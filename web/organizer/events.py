@@ -10,12 +10,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from engagement.committees import service as committees
+from engagement.accounts import scopes
 from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
 from engagement.events import service
 from engagement.events.models import Event, EventRegistration
 from engagement.events.service import EventError
+from engagement.geo.communes import department_of
 from forms.events import CATEGORY_LABELS, ConfirmForm, EventForm, ParticipantsMailForm, initial
 from web.api.views import city_options
 from web.auth.roles import role_required
@@ -25,20 +26,23 @@ from web.extensions import limiter
 from web.locale import current_locale
 from web.organizer import export
 from web.organizer.covers import CoverGone, apply_cover, bind_cover, report_gone
+from web.organizer.scoping import reach, scoped
 from web.organizer.views import NO_STORE, bp
 
 LIST_LIMIT = 200  # per section; older events stay reachable by their address
 STATUSES = {"scheduled": _l("Scheduled"), "cancelled": _l("Cancelled")}
+OUT_OF_SCOPE = _l("Choose one of the committees you run, or an address in your department.")
 MAIL_LIMIT = "10 per hour"  # messages (not mails) an organizer sends; each one fans out to every participant
 
 
 @bp.get("/events")
 @role_required("organizer")
+@scoped("any")
 def events() -> Any:
-    now = utcnow()
-    upcoming = list(db().scalars(select(Event).where(Event.ends_at > now)
+    now, query = utcnow(), select(Event).where(scopes.event_clause(reach()))
+    upcoming = list(db().scalars(query.where(Event.ends_at > now)
                                  .order_by(Event.begins_at, Event.id).limit(LIST_LIMIT)))
-    past = list(db().scalars(select(Event).where(Event.ends_at <= now)
+    past = list(db().scalars(query.where(Event.ends_at <= now)
                              .order_by(Event.begins_at.desc(), Event.id.desc()).limit(LIST_LIMIT)))
     return render_template("organizer/events/list.html", upcoming=upcoming, past=past,
                            waitlisted=_waitlist_counts([e.id for e in upcoming + past]), statuses=STATUSES,
@@ -59,9 +63,9 @@ def _waitlist_counts(event_ids: list[int]) -> dict[int, int]:
 
 
 def _bound(form: EventForm, event: Event | None = None) -> EventForm:
-    """The form with this request's choices: approved committees (and the event's own, whatever its state),
-    the media library for the cover."""
-    offered = [(c.id, c.name) for c in committees.approved(db(), limit=1000)]
+    """The form with this request's choices: approved committees in scope (and the event's own, whatever its
+    state), the media library for the cover."""
+    offered = [(c.id, c.name) for c in scopes.committees_in(db(), reach(), limit=1000)]
     current_committee = event.committee_id if event is not None else None
     if current_committee is not None and current_committee not in {i for i, _name in offered}:
         row = db().get(Committee, current_committee)
@@ -73,9 +77,10 @@ def _bound(form: EventForm, event: Event | None = None) -> EventForm:
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("any")
 def event_new() -> Any:
     form = _bound(EventForm())
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _in_scope(form):
         try:
             with transaction(sessions()) as dbs:
                 apply_cover(dbs, service.create(dbs, form.to_input(), current_user.id, utcnow()), form.cover.media_id)
@@ -91,13 +96,14 @@ def event_new() -> Any:
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("event")
 def event_edit(slug: str) -> Any:
     event = event_or_404(slug)
     if event.status == "cancelled":
         flash(str(_l("A cancelled event can no longer be edited.")))
         return redirect(url_for("organizer.events"), code=303)
     form = _bound(EventForm(data=initial(event)), event)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _in_scope(form):
         try:
             with transaction(sessions()) as dbs:
                 before = _waitlisted(dbs, event.id)
@@ -117,6 +123,16 @@ def event_edit(slug: str) -> Any:
     return _form_page(form, event)
 
 
+def _in_scope(form: EventForm) -> bool:
+    """Whether the event as typed stays in the organizer's scope (one of their committees, or held in
+    their department); if not, the committee input says so."""
+    data = form.to_input()
+    if scopes.covers_place(db(), reach(), data.committee_id, department_of(data.address)):
+        return True
+    form.committee.errors = [*form.committee.errors, str(OUT_OF_SCOPE)]
+    return False
+
+
 def _waitlisted(session: Any, event_id: int) -> int:
     return int(session.scalar(select(func.count()).select_from(EventRegistration).where(
         EventRegistration.event_id == event_id, EventRegistration.status == "waitlisted")) or 0)
@@ -129,6 +145,7 @@ def _form_page(form: EventForm, event: Event | None) -> Any:
 
 @bp.get("/events/<slug>/participants")
 @role_required("organizer")
+@scoped("event")
 def event_participants(slug: str) -> Any:
     event = event_or_404(slug)
     people = service.participants(db(), event)
@@ -141,6 +158,7 @@ def event_participants(slug: str) -> Any:
 
 @bp.get("/events/<slug>/participants.csv")
 @role_required("organizer")
+@scoped("event")
 def event_participants_csv(slug: str) -> Any:
     event = event_or_404(slug)
     content = export.participants_csv(event, service.participants(db(), event))
@@ -151,6 +169,7 @@ def event_participants_csv(slug: str) -> Any:
 
 @bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("event")
 def event_cancel(slug: str) -> Any:
     event = event_or_404(slug)
     form = ConfirmForm()
@@ -180,6 +199,7 @@ def _organizer_key() -> str:
 @bp.route("/events/<slug>/email", methods=["GET", "POST"])
 @limiter.limit(MAIL_LIMIT, key_func=_organizer_key, methods=["POST"], deduct_when=lambda r: r.status_code == 303)
 @role_required("organizer")
+@scoped("event")
 def event_email(slug: str) -> Any:
     event = event_or_404(slug)
     form = ParticipantsMailForm()

@@ -41,3 +41,19 @@ def participants_csv(event: Event, people: Sequence[EventRegistration]) -> str:
                person.email, person.postal_code, local_time(event, person.created_at)]
         writer.writerow([neutralised(cell) for cell in row])
     return BOM + out.getvalue()
+
+
+AUDIENCE_COLUMNS = (("first_name", _l("First name")), ("last_name", _l("Last name")),
+                    ("postal_code", _l("Postal code")), ("city_name", _l("City")), ("joined_at", _l("Since (UTC)")),
+                    ("role", _l("Role")))
+
+
+def audience_csv(members: Sequence[dict[str, object]]) -> str:
+    """An audience list (as stored: engagement.campaigns.lists) as CSV a spreadsheet opens safely."""
+    columns = [(key, label) for key, label in AUDIENCE_COLUMNS if key != "role" or any("role" in m for m in members)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([str(label) for _key, label in columns])
+    for member in members:
+        writer.writerow([neutralised("" if member.get(key) is None else str(member[key])) for key, _label in columns])
+    return BOM + out.getvalue()

@@ -27,6 +27,7 @@ from web.auth.roles import role_required
 from web.db import db, sessions
 from web.extensions import csrf
 from web.limits import spend
+from web.organizer.scoping import declared, scoped
 from web.organizer.views import NO_STORE, bp
 
 LIST_LIMIT = 200  # the most recent; older images stay chosen where they are covers
@@ -44,11 +45,13 @@ def recent(session: Session, limit: int = LIST_LIMIT) -> list[Media]:
 
 @bp.get("/media")
 @role_required("organizer")
+@scoped("any")
 def media() -> Any:
     return _library(UploadForm(), 200)
 
 
 @bp.post("/media")
+@declared("any")  # by _upload and _too_large, after the CSRF check
 @csrf.exempt  # checked first thing below, once the body may be as large as an image (the app-wide limit is 1 MiB)
 def media_upload() -> Any:
     request.max_content_length = service.MAX_BYTES + BODY_MARGIN
@@ -60,6 +63,7 @@ def media_upload() -> Any:
 
 
 @role_required("organizer")
+@scoped("any")
 def _too_large() -> Any:
     form = UploadForm(formdata=None)
     form.report(MediaRefused("too_large", "the request body is over the limit"))
@@ -67,6 +71,7 @@ def _too_large() -> Any:
 
 
 @role_required("organizer")
+@scoped("any")
 def _upload() -> Any:
     form = UploadForm()
     if not form.validate_on_submit():
@@ -100,6 +105,7 @@ def _library(form: UploadForm, status: int) -> Any:
 
 @bp.route("/media/<int:media_id>/delete", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("media")
 def media_delete(media_id: int) -> Any:
     found = db().get(Media, media_id)
     if found is None:

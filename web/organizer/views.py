@@ -15,8 +15,10 @@ from forms.organizer import ContentForm, NewChoiceForm
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.locale import current_locale
+from web.organizer.scoping import guard_undeclared, reach, scoped
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
+bp.before_app_request(guard_undeclared)  # the studio's routes, and any new one, too
 NO_STORE = {"Cache-Control": "no-store"}
 SECTIONS = {
     "text": _l("Texts of the message"),
@@ -43,12 +45,15 @@ SAMPLE = {"friend_first_name": "Camille"}
 
 @bp.get("/")
 @role_required("organizer")
+@scoped("free")
 def index() -> Any:
-    return render_template("organizer/index.html"), 200, NO_STORE
+    where = reach()
+    return render_template("organizer/index.html", national=where.national, unscoped=where.empty), 200, NO_STORE
 
 
 @bp.get("/invitation")
 @role_required("organizer")
+@scoped("national")
 def invitation() -> Any:
     catalog = content.catalog(db())
     sections = [(kind, SECTIONS[kind], catalog.of_kind(kind, active_only=False)) for kind in KINDS]
@@ -69,6 +74,7 @@ def _sample(catalog: content.Catalog) -> Any:
 
 @bp.route("/invitation/<int:piece_id>", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("national")
 def edit(piece_id: int) -> Any:
     row = db().get(InvitationContent, piece_id)
     if row is None:
@@ -93,6 +99,7 @@ def edit(piece_id: int) -> Any:
 
 @bp.route("/invitation/new/<kind>", methods=["GET", "POST"])
 @role_required("organizer")
+@scoped("national")
 def add(kind: str) -> Any:
     if kind not in KINDS or kind == "text":
         abort(404)
