@@ -1,29 +1,33 @@
-"""The organizer's campaign form: who receives it (every member, a committee, a department, an event's
-participants), the subject, the plain-text message and the name shown as its sender.
+"""The organizer's campaign forms: writing one (who receives it, the subject, the plain-text message
+with its merge fields, the name shown as its sender), and confirming it (now or at a time).
 
-The form checks presence, lengths and the offered lists; the core (``engagement.campaigns.service``)
-keeps the rules of what may be queued, and its refusals are shown next to the same inputs.
+The audience is one select whose first option chooses nothing: a campaign never goes to everyone
+because nobody changed a default. The forms check presence, lengths and the offered lists; the
+core (``engagement.campaigns``) keeps the rules of what may be queued, and its refusals are shown
+next to the same inputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, StopValidation
+from wtforms import BooleanField, DateTimeLocalField, Field, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
 from engagement.campaigns.service import MAX_BODY, MAX_SUBJECT, CampaignError
-from engagement.geo import departments
 from forms.messages import DEFAULT_MESSAGES
 
 MAX_SENDER = 100
-KINDS = {
-    "all": _l("Every member"),
-    "committee": _l("The members of a committee"),
+ZONE = ZoneInfo("Europe/Paris")
+INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]  # the first renders the value
+GROUPS = {
     "department": _l("The members living in a department"),
+    "committee": _l("The members of a committee"),
     "event": _l("The people registered for an event"),
 }
 AT_MOST = _l("At most %(max)d characters.")
@@ -31,7 +35,10 @@ PROBLEMS = {  # the core's refusal, by the input it is about
     "audience": _l("This audience cannot be written to any more: choose another."),
     "subject": _l("Give a subject of 1 to %(max)d characters."),
     "body": _l("Write a message of 1 to %(max)d characters."),
+    "merge": _l("Only {{ first_name }} and {{ last_name }} can be filled in for each recipient: correct the "
+                "other names between double braces."),
 }
+FIELDS = {"merge": "body"}
 
 
 def _lf(value: str | None) -> str | None:
@@ -48,68 +55,82 @@ def _required(_form: Any, field: Field) -> None:
         raise StopValidation(str(DEFAULT_MESSAGES["required"]))
 
 
-def _offered(_form: Any, field: Field) -> None:
-    if field.data not in {value for value, _label in field.choices}:
+def _chosen(form: Any, field: Field) -> None:
+    """An audience must be picked, and one of those offered to this organizer."""
+    if not field.data:
+        raise StopValidation(str(_l("Choose who receives the campaign.")))
+    if field.data not in form.offered:
         raise StopValidation(str(DEFAULT_MESSAGES["choice"]))
 
 
-def _chosen_when(kind: str) -> Any:
-    """The select of ``kind`` counts only when that audience is the one chosen; then it must be answered."""
-
-    def rule(form: Any, field: Field) -> None:
-        if form.audience.data != kind:
-            field.errors[:] = []
-            raise StopValidation()
-        if not field.data or field.data not in {value for value, _label in field.choices}:
-            raise StopValidation(str(DEFAULT_MESSAGES["choice"]))
-
-    return rule
-
-
 class CampaignForm(FlaskForm):
-    """A campaign as an organizer writes it; ``spec`` names its audience as the core reads it."""
+    """A campaign as an organizer writes it; ``audience`` is its audience as the core names it."""
 
-    audience = RadioField(_l("Who receives it"), choices=list(KINDS.items()), default="all",
-                          validate_choice=False, validators=[_offered])
-    committee = SelectField(_l("Committee"), validate_choice=False, default="",
-                            validators=[_chosen_when("committee")])
-    department = SelectField(_l("Department"), validate_choice=False, default="",
-                             validators=[_chosen_when("department")])
-    event = SelectField(_l("Event"), validate_choice=False, default="", validators=[_chosen_when("event")])
+    audience = SelectField(_l("Who receives it"), validate_choice=False, default="", validators=[_chosen],
+                           description=_l("Only the audiences you may write to are offered."))
     subject = StringField(_l("Subject"), filters=[_strip],
                           validators=[_required, Length(max=MAX_SUBJECT, message=AT_MOST)],
                           render_kw={"maxlength": MAX_SUBJECT})
     body = TextAreaField(_l("Message"), filters=[_lf],
                          validators=[_required, Length(max=MAX_BODY, message=AT_MOST)],
-                         description=_l("Plain text, sent as written. A link to unsubscribe is added below it."),
+                         description=_l("Plain text, sent as written. {{ first_name }} and {{ last_name }} are "
+                                        "replaced by each recipient's own. A link to unsubscribe is added below it."),
                          render_kw={"maxlength": MAX_BODY, "rows": 14})
     sender_name = StringField(_l("Sender name"), filters=[_strip],
                               validators=[Optional(), Length(max=MAX_SENDER, message=AT_MOST)],
                               description=_l("Shown before the platform's address. Leave empty to send in the "
                                              "platform's name only."),
                               render_kw={"maxlength": MAX_SENDER})
-    draft = HiddenField()  # names this draft across previews: sending it twice queues one campaign
 
-    def bind(self, committees: Sequence[tuple[str, str]], events: Sequence[tuple[str, str]]) -> CampaignForm:
-        """Set the request's choices: the approved committees and the events offered, as (slug, label)."""
-        self.audience.choices = [(kind, str(label)) for kind, label in KINDS.items()]
-        none = ("", "—")
-        self.committee.choices = [none, *committees]
-        self.department.choices = [none, *((code, departments.label(code)) for code in departments.NAMES)]
-        self.event.choices = [none, *events]
+    offered: frozenset[str] = frozenset()
+
+    def bind(self, everyone: bool, groups: dict[str, Sequence[tuple[str, str]]]) -> CampaignForm:
+        """Offer these audiences only: everyone (when ``everyone``), then (spec, label) by kind."""
+        top = [("", str(_l("Choose…"))), *([("all", str(_l("Every member")))] if everyone else [])]
+        choices: dict[str | None, list[tuple[str, str]]] = {None: top}
+        for kind, options in groups.items():
+            if options:
+                choices[str(GROUPS[kind])] = list(options)
+        self.audience.choices = choices  # WTForms takes option groups as a dict (None: no group)
+        self.offered = frozenset(spec for options in choices.values() for spec, _label in options if spec)
         return self
 
-    def spec(self) -> str:
-        """The audience as the core names it: all, committee:SLUG, department:CODE or event:SLUG."""
-        kind = self.audience.data or "all"
-        return "all" if kind == "all" else f"{kind}:{self._fields[kind].data}"
-
     def report(self, error: CampaignError) -> None:
-        """Put the core's refusal next to the input it is about (for the audience, the chosen one's select)."""
-        name = error.field
-        if name == "audience" and self.audience.data in ("committee", "department", "event"):
-            name = self.audience.data
-        target = self._fields.get(name, self.audience)
+        """Put the core's refusal next to the input it is about."""
+        target = self._fields.get(FIELDS.get(error.field, error.field), self.audience)
         message = PROBLEMS.get(error.field, DEFAULT_MESSAGES["invalid"])
         limit = {"subject": MAX_SUBJECT, "body": MAX_BODY}.get(error.field, 0)
         target.errors = [*target.errors, str(message) % {"max": limit}]
+
+
+def _existing_time(_form: Any, field: Field) -> None:
+    """A local time the clocks skip (02:30 the night they go forward) does not exist: say so."""
+    if field.data is None:
+        return
+    if field.data.replace(tzinfo=ZONE).astimezone(UTC).astimezone(ZONE).replace(tzinfo=None) != field.data:
+        raise ValidationError(str(_l("This time does not exist on that day (the clocks change).")))
+
+
+def _time_parsed(_form: Any, field: Field) -> None:
+    if field.raw_data and str(field.raw_data[0]).strip() and (field.process_errors or field.data is None):
+        field.errors[:] = []
+        raise StopValidation(str(_l("Enter a date and a time.")))
+
+
+class ConfirmForm(FlaskForm):
+    """The deliberate act: tick the box naming the audience and its size, then send now or at a time."""
+
+    count = HiddenField()  # the number of recipients shown: a different number now refuses, and says so
+    confirm = BooleanField()
+    schedule = BooleanField()  # the "schedule" button (send_at then required); else "send now"
+    send_at = DateTimeLocalField(_l("Send it later (optional)"), format=INPUT_FORMATS,
+                                 validators=[_time_parsed, Optional(), _existing_time],
+                                 description=_l("Paris time. Leave empty to send it now."))
+
+    def moment(self) -> datetime | None:
+        """The send time asked for, as UTC; None: now."""
+        return self.send_at.data.replace(tzinfo=ZONE).astimezone(UTC) if self.send_at.data else None
+
+
+class TestForm(FlaskForm):
+    """"Send me a test": a button (and the CSRF token)."""

@@ -41,6 +41,8 @@ app.conf.update(
     # delays them to the next one: the schedule itself holds no state worth keeping.
     beat_schedule={
         "event-reminders": {"task": "engagement.events.send_reminders", "schedule": 300.0},
+        # Scheduled campaigns are found in the database too (status and time): a missed run starts them late.
+        "campaigns-start-due": {"task": "engagement.campaigns.start_due", "schedule": 60.0},
         # Rows whose relay was lost (the broker was down at commit) are relayed again.
         "outbox-sweep": {"task": "engagement.outbox.sweep", "schedule": 60.0},
         # Instances stuck past their state's sla: one digest to the organizers (each entry once).

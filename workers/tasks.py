@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 from functools import cache
 
+from engagement.campaigns.drafts import start_due
 from engagement.core import Core, bootstrap
 from engagement.db import utcnow
 from engagement.events.registration import remind_all
@@ -38,6 +39,12 @@ def deliver_outbox(self, outbox_id: int) -> bool:
 def send_reminders() -> int:
     """Mail the 24-hour reminders that are due (each registrant once: ``reminded_at``)."""
     return remind_all(core().sessions, utcnow())
+
+
+@app.task(name="engagement.campaigns.start_due", acks_late=True)
+def start_due_campaigns() -> int:
+    """Queue the scheduled campaigns whose time has come (each once: only while still scheduled)."""
+    return start_due(core().sessions, utcnow())
 
 
 @app.task(name="engagement.outbox.sweep", acks_late=True)

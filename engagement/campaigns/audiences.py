@@ -99,3 +99,15 @@ def page(session: Session, audience: Audience, after: int, limit: int) -> list[R
     query, key = _query(audience)
     rows = session.execute(query.where(key > after).order_by(key).limit(limit))
     return [Recipient(int(k), str(email)) for k, email in rows]
+
+
+def values(session: Session, audience: Audience, keys: list[int]) -> dict[int, dict[str, str]]:
+    """Each recipient's merge fields (first and last name), by key: what their message says to them."""
+    if not keys:
+        return {}
+    if audience.kind == "event":
+        rows = session.execute(select(EventRegistration.id, EventRegistration.first_name,
+                                      EventRegistration.last_name).where(EventRegistration.id.in_(keys)))
+    else:
+        rows = session.execute(select(User.id, User.first_name, User.last_name).where(User.id.in_(keys)))
+    return {int(key): {"first_name": first or "", "last_name": last or ""} for key, first, last in rows}

@@ -43,9 +43,8 @@ class CampaignError(ValueError):
         self.field = field
 
 
-def create(session: Session, *, audience: str, subject: str, body: str, author: User | None,
-           sender_name: str | None = None, now: datetime | None = None) -> Campaign:
-    """Queue a campaign in the caller's transaction (it leaves only if that commits)."""
+def checked(session: Session, audience: str, subject: str, body: str) -> tuple[audiences.Audience, str, str]:
+    """The audience, subject and body a campaign may have (normalized); CampaignError names the one at fault."""
     try:
         target = audiences.parse(session, audience)
     except audiences.AudienceError as exc:
@@ -56,6 +55,15 @@ def create(session: Session, *, audience: str, subject: str, body: str, author: 
     body = body.replace("\r\n", "\n").strip()
     if not body or len(body) > MAX_BODY:
         raise CampaignError("body", f"a message of 1 to {MAX_BODY} characters")
+    if mail.unknown_fields(body):
+        raise CampaignError("merge", f"unknown merge fields: {', '.join(mail.unknown_fields(body))}")
+    return target, subject, body
+
+
+def create(session: Session, *, audience: str, subject: str, body: str, author: User | None,
+           sender_name: str | None = None, now: datetime | None = None) -> Campaign:
+    """Queue a campaign in the caller's transaction (it leaves only if that commits)."""
+    target, subject, body = checked(session, audience, subject, body)
     campaign = Campaign(audience=target.spec, audience_label=target.label[:200], subject=subject, body=body,
                         sender_name=(sender_name or "").strip()[:100] or None,
                         author_id=author.id if author is not None else None, status="queued",
@@ -78,7 +86,7 @@ def _expand_page(factory: sessionmaker[Session], campaign_id: int) -> bool:
     """One page; False when there is nothing left to write (or the campaign is gone or stopped)."""
     with transaction(factory) as session:
         campaign = session.get(Campaign, campaign_id, with_for_update=True)  # one expander at a time
-        if campaign is None or campaign.status in ("done", "cancelled") or campaign.expanded_at is not None:
+        if campaign is None or campaign.status not in ("queued", "sending") or campaign.expanded_at is not None:
             return False
         target = audiences.parse_stored(session, campaign.audience)
         recipients = audiences.page(session, target, campaign.cursor, PAGE) if target is not None else []

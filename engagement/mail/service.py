@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from email.headerregistry import Address
@@ -29,6 +30,8 @@ BACKENDS = ("outbox", "mailjet")  # outbox: kept stored (viewable at /dev/mailbo
 CAMPAIGN_FOOTER = ("\n\n-- \nVous recevez ce message parce que vous êtes inscrit(e) sur {platform}. Pour ne plus "
                    "recevoir ces messages : {link}\nYou receive this message because you joined {platform}. To "
                    "stop receiving these messages: {link}\n")
+MERGE_FIELDS = ("first_name", "last_name")  # what a campaign's text may name: {{ first_name }}
+MERGE_FIELD = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _config: dict[str, Any] = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>",
                           "site_url": "http://127.0.0.1:5000", "lease": LEASE}
 _transport: dict[str, Transport] = {}
@@ -184,21 +187,45 @@ def read_unsubscribe(token: str) -> str | None:
     return signing.read_digest("unsubscribe", token)
 
 
+def merge(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each merge field (``{{ first_name }}``, ``{{ last_name }}``) replaced by the
+    recipient's value; anything else is left as written."""
+    return MERGE_FIELD.sub(lambda m: values.get(m.group(1), "") if m.group(1) in MERGE_FIELDS else m.group(0), text)
+
+
+def unknown_fields(text: str) -> list[str]:
+    """The merge fields ``text`` names that no recipient has (a typo the organizer must fix)."""
+    return sorted({name for name in MERGE_FIELD.findall(text) if name not in MERGE_FIELDS})
+
+
+def campaign_text(body: str, values: Mapping[str, str], link: str) -> str:
+    """A campaign's text as one recipient receives it: merged, then the footer with their own link."""
+    platform = parseaddr(_config["sender"])[0] or "Engagement"
+    return merge(body.rstrip(), values) + CAMPAIGN_FOOTER.format(platform=platform, link=link)
+
+
 def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
-    """Give campaign messages (rows that keep no text) their campaign's body, the recipient's own
-    unsubscribe link, and List-Unsubscribe. The rows must be detached: nothing here is saved."""
+    """Give campaign messages (rows that keep no text) their campaign's body merged with the recipient's
+    values, their own unsubscribe link, and List-Unsubscribe. The rows must be detached: nothing here
+    is saved."""
+    from engagement.campaigns import audiences  # the campaigns package builds on this module
+
     ids = {m.campaign_id for m in messages if m.campaign_id is not None}
     if not ids:
         return
-    campaigns = {c.id: (c.body, c.subject) for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
-    platform = parseaddr(_config["sender"])[0] or "Engagement"
+    campaigns = {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
+    merged: dict[int, dict[int, dict[str, str]]] = {}
+    for campaign_id, campaign in campaigns.items():
+        target = audiences.parse_stored(session, campaign.audience)
+        keys = [m.audience_key for m in messages if m.campaign_id == campaign_id and m.audience_key is not None]
+        merged[campaign_id] = audiences.values(session, target, keys) if target is not None else {}
     for message in messages:
         if message.campaign_id is None or message.campaign_id not in campaigns:
             continue
-        link = unsubscribe_link(message.to[0])
-        body, subject = campaigns[message.campaign_id]
-        message.text_body = body.rstrip() + CAMPAIGN_FOOTER.format(platform=platform, link=link)
-        message.subject = message.subject or subject
+        campaign, link = campaigns[message.campaign_id], unsubscribe_link(message.to[0])
+        values = merged[message.campaign_id].get(message.audience_key or 0, {})
+        message.text_body = campaign_text(campaign.body, values, link)
+        message.subject = message.subject or campaign.subject
         message.headers = _unsubscribe_headers(link)
 
 

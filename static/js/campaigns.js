@@ -1,16 +1,8 @@
 // Progressive enhancement of the organizer's campaign pages: every page works without this file.
-// 1. the form: choosing a committee, a department or an event ticks that audience;
-// 2. the campaign page: the progress is polled and shown without reloading (without JavaScript,
+// The campaign page: the progress is polled and shown without reloading (without JavaScript,
 //    a <noscript> meta refresh reloads the page instead), and the page reloads once when finished.
 (function () {
   "use strict";
-  Array.prototype.forEach.call(document.querySelectorAll("[data-audience-select]"), function (select) {
-    select.addEventListener("change", function () {
-      var radio = document.getElementById(select.getAttribute("data-audience-select"));
-      if (radio && select.value) { radio.checked = true; }
-    });
-  });
-
   var box = document.querySelector("[data-progress-url]");
   if (!box || box.getAttribute("data-finished") === "true" || !window.fetch) { return; }
   function show(selector, value) {

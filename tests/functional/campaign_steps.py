@@ -62,19 +62,49 @@ def messages(factory: sessionmaker[Session], campaign_id: int) -> dict[str, str]
 
 
 def campaign_id(response: Any) -> int:
-    """The id in the ``Location`` of the answer to Send (a 303 to the campaign page)."""
+    """The id in the ``Location`` of the answer to a confirmation (a 303 to the campaign page)."""
     found = re.fullmatch(r"/organizer/campaigns/(\d+)", response.headers.get("Location", ""))
     assert response.status_code == 303 and found, (response.status_code, response.headers.get("Location"))
     return int(found.group(1))
 
 
-def write(client: Any, action: str = "send", **fields: str) -> Any:
-    """Open the form and press ``action`` (preview or send) with these fields."""
+def draft_id(response: Any) -> int:
+    """The id in the ``Location`` of the answer to the compose form (a 303 to the draft's preview)."""
+    found = re.fullmatch(r"/organizer/campaigns/(\d+)/preview", response.headers.get("Location", ""))
+    assert response.status_code == 303 and found, (response.status_code, response.headers.get("Location"))
+    return int(found.group(1))
+
+
+def _audience(fields: dict[str, str]) -> str:
+    """The audience spec, also from the older form's (kind, select) pair: department + 75 -> department:75."""
+    kind = fields.pop("audience", "all")
+    values = {name: fields.pop(name, "") for name in ("committee", "department", "event")}
+    return f"{kind}:{values[kind]}" if values.get(kind) else kind
+
+
+def compose(client: Any, **fields: str) -> Any:
+    """Open the compose form and submit it with these fields (a draft; nothing is queued)."""
     client.get("/organizer/campaigns/new")
-    draft = client.hidden("draft")
-    data = {"audience": "all", "committee": "", "department": "", "event": "", "subject": "Nouvelles du mouvement",
-            "body": "Bonjour,\r\n\r\nOn se retrouve samedi.", "sender_name": "Olivia Orga", "draft": draft,
-            "action": action, **fields}
+    data = {"subject": "Nouvelles du mouvement", "body": "Bonjour,\r\n\r\nOn se retrouve samedi.",
+            "sender_name": "Olivia Orga", **fields}
+    data["audience"] = _audience(data)
     response = client.post("/organizer/campaigns/new", data)
     assert "Traceback" not in text(client.last_html)
     return response
+
+
+def confirm(client: Any, draft: int, **fields: str) -> Any:
+    """Open the draft's confirmation page and confirm the number it states (``fields`` override)."""
+    client.get(f"/organizer/campaigns/{draft}/confirm")
+    number = re.search(r'data-testid="count" data-count="(\d+)"', client.last_html)
+    assert number, text(client.last_html)[:2000]
+    return client.post(f"/organizer/campaigns/{draft}/confirm",
+                       {"count": number.group(1), "confirm": "y", "send_at": "", **fields})
+
+
+def write(client: Any, action: str = "send", **fields: str) -> Any:
+    """Compose a campaign; with ``action`` "send", also confirm it (the answer: a 303 to its page)."""
+    response = compose(client, **fields)
+    if action != "send" or response.status_code != 303:
+        return response
+    return confirm(client, draft_id(response))

@@ -1,4 +1,6 @@
-"""Organizers write campaigns (preview, send), follow their progress and recipients, and cancel them."""
+"""Organizers write campaigns (compose, preview, confirm), follow their progress and recipients, and cancel them.
+
+The steps that keep a campaign from leaving by accident are in test_campaign_confirmation.py."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tests.functional.campaign_steps import (
     THIAIS,
     campaign_id,
     committee,
+    draft_id,
     finished,
     members,
     messages,
@@ -24,7 +27,7 @@ from tests.functional.campaign_steps import (
 )
 from tests.functional.helpers import count, field_error, text
 from tests.functional.invitation_steps import log_in, make_user
-from web.organizer import campaigns as views
+from web.organizer import compose as compose_views
 
 ORGANIZER = "orga@example.org"
 
@@ -80,32 +83,26 @@ def test_the_organizer_area_links_to_the_campaigns(organizer):
 # --- writing and sending ---------------------------------------------------------------------------
 
 def test_the_preview_counts_the_audience_and_shows_the_message_as_it_arrives(organizer, people, factory):
-    response = write(organizer, "preview", audience="department", department="75")
-    page = text(organizer.last_html)
-    assert response.status_code == 200, page[:2000]
-    assert re.search(r'data-testid="recipients" data-count="2"', page)
-    preview = re.search(r'<div class="mail-body" data-testid="preview-text">(.*?)</div>', page, re.S).group(1)
-    assert "Olivia Orga (via Engagement)" in preview and "Nouvelles du mouvement" in preview
+    number = draft_id(write(organizer, "preview", audience="department", department="75"))
+    page = organizer.get(f"/organizer/campaigns/{number}/preview")
+    html = text(organizer.last_html)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert re.search(r'data-testid="recipients" data-count="2"', html)
+    preview = re.search(r'<div class="mail-body" data-testid="preview-text">(.*?)</div>', html, re.S).group(1)
     assert "On se retrouve samedi." in preview and "/unsubscribe/" in preview
-    assert 'name="body"' in page and "On se retrouve samedi." in page  # the form comes back as typed
+    assert "Olivia Orga (via Engagement)" in html and "Nouvelles du mouvement" in html
     with factory() as session:
-        assert count(session, Campaign) == 0
+        assert session.get(Campaign, number).status == "draft"
         assert count(session, OutboxMessage, OutboxMessage.topic.like("campaign%")) == 0
 
 
 def test_the_preview_counts_a_committee_and_everyone(organizer, people):
-    write(organizer, "preview", audience="committee", committee=people["committee"])
+    number = draft_id(write(organizer, "preview", audience="committee", committee=people["committee"]))
+    organizer.get(f"/organizer/campaigns/{number}/preview")
     assert 'data-count="2"' in organizer.last_html  # its host and its follower
-    write(organizer, "preview", audience="all")
+    number = draft_id(write(organizer, "preview", audience="all"))
+    organizer.get(f"/organizer/campaigns/{number}/preview")
     assert 'data-count="4"' in organizer.last_html  # the three members and the organizer
-
-
-def test_the_preview_takes_the_size_of_a_stored_audience_list_when_there_is_one(organizer, people, monkeypatch):
-    monkeypatch.setattr(views.lists, "estimate", lambda _session, spec: 1234 if spec == "department:75" else None)
-    write(organizer, "preview", audience="department", department="75")
-    assert 'data-count="1234"' in organizer.last_html
-    write(organizer, "preview", audience="department", department="94")
-    assert 'data-count="1"' in organizer.last_html  # no list: counted
 
 
 def test_a_campaign_to_a_department_is_sent_and_its_page_follows_it(organizer, people, factory):
@@ -170,13 +167,14 @@ def test_validation_errors_are_shown_next_to_their_input_and_nothing_is_lost(org
     response = write(organizer, audience="committee", committee="", subject="  ", body="Mon texte à garder")
     page = organizer.last_html
     assert response.status_code == 422
-    assert field_error(page, "committee") and field_error(page, "subject")
+    assert field_error(page, "audience") and field_error(page, "subject")
     assert "Mon texte à garder" in text(page)
-    assert re.search(r'<input[^>]*checked[^>]*value="committee"|<input[^>]*value="committee"[^>]*checked', page)
     write(organizer, audience="department", department="20")  # no such code: Corsica is 2A and 2B
-    assert field_error(organizer.last_html, "department")
+    assert field_error(organizer.last_html, "audience")
     write(organizer, body="x" * 20_001)
     assert field_error(organizer.last_html, "body")
+    write(organizer, body="Bonjour {{ prenom }}")
+    assert "first_name" in field_error(organizer.last_html, "body")
     with factory() as session:
         assert count(session, Campaign) == 0
 
@@ -185,22 +183,10 @@ def test_a_refusal_of_the_core_is_shown_at_its_field(organizer, people, factory,
     def refuse(*_args, **_kwargs):
         raise service.CampaignError("subject", "a subject of 1 to 200 characters")
 
-    monkeypatch.setattr(views.service, "create", refuse)
+    monkeypatch.setattr(compose_views.drafts, "save", refuse)
     response = write(organizer, subject="Sujet gardé")
     assert response.status_code == 422
     assert field_error(organizer.last_html, "subject") and 'value="Sujet gardé"' in text(organizer.last_html)
-
-
-def test_sending_the_same_draft_twice_queues_one_campaign(organizer, people, factory):
-    organizer.get("/organizer/campaigns/new")
-    data = {"audience": "all", "subject": "Une fois", "body": "Texte", "sender_name": "",
-            "draft": organizer.hidden("draft"), "action": "send"}
-    first = campaign_id(organizer.post("/organizer/campaigns/new", data))
-    organizer.get("/organizer/campaigns/new")  # a fresh CSRF page; the draft is the old one (the back button)
-    again = organizer.post("/organizer/campaigns/new", data)
-    assert again.status_code == 303 and again.headers["Location"] == f"/organizer/campaigns/{first}"
-    with factory() as session:
-        assert count(session, Campaign) == 1
 
 
 def test_sending_is_limited_to_ten_campaigns_an_hour(organizer, people, factory):
@@ -209,9 +195,10 @@ def test_sending_is_limited_to_ten_campaigns_an_hour(organizer, people, factory)
     response = write(organizer, audience="department", department="94", subject="Une de trop")
     assert response.status_code == 429
     page = text(organizer.last_html)
-    assert "wait" in page and 'value="Une de trop"' in page  # said kindly, and nothing typed is lost
+    assert "wait" in page and "Une de trop" in page  # said kindly, and the draft is kept
     with factory() as session:
-        assert count(session, Campaign) == 10
+        assert count(session, Campaign, Campaign.status != "draft") == 10
+        assert session.scalar(select(Campaign.status).where(Campaign.subject == "Une de trop")) == "draft"
 
 
 # --- recipients and cancelling ---------------------------------------------------------------------

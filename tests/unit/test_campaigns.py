@@ -323,3 +323,39 @@ def test_pages_follow_the_key_so_an_interrupted_reader_resumes_exactly(factory):
         second = audiences.page(session, audience, first[-1].key, 10)
         rest = audiences.page(session, audience, second[-1].key, 10)
     assert [r.key for r in first + second + rest] == sorted(ids)
+
+
+def test_merge_fields_are_filled_per_recipient_at_mailjet_and_for_event_registrants(factory, fake):
+    with transaction(factory) as session:
+        session.add_all([User(email="ana@example.org", first_name="Ana", last_name="Lopez", activated_at=utcnow(),
+                              address=dict(PARIS)),
+                         User(email="ben@example.org", first_name="Ben", activated_at=utcnow(), address=dict(PARIS))])
+    with transaction(factory) as session:
+        service.create(session, audience="all", subject="Samedi", body="Bonjour {{ first_name }} {{last_name}} !",
+                       author=None)
+    run_outbox(factory)
+    texts = {m["To"][0]["Email"]: m["TextPart"] for m in fake.messages}
+    assert texts["ana@example.org"].startswith("Bonjour Ana Lopez !\n\n-- \n")
+    assert texts["ben@example.org"].startswith("Bonjour Ben  !")
+    assert mail.merge("{{ first_name }} {{ town }}", {"first_name": "Zoé"}) == "Zoé {{ town }}"
+    assert mail.unknown_fields("{{ town }} {{first_name}} {{ x }}") == ["town", "x"]
+
+
+def test_an_unknown_merge_field_is_refused(factory):
+    with transaction(factory) as session, pytest.raises(service.CampaignError) as refused:
+        service.create(session, audience="all", subject="Samedi", body="Bonjour {{ prenom }}", author=None)
+    assert refused.value.field == "merge"
+
+
+@pytest.mark.parametrize("status", ["draft", "scheduled"])
+def test_a_draft_or_scheduled_campaign_is_never_expanded(factory, status):
+    members(factory, 3)
+    with transaction(factory) as session:
+        row = Campaign(audience="all", subject="Pas encore", body="Texte", status=status, created_at=utcnow())
+        session.add(row)
+        session.flush()
+        campaign_id = row.id
+    service.expand(factory, {"campaign": campaign_id})
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(MailMessage)) == 0
+        assert session.get(Campaign, campaign_id).status == status

@@ -1,0 +1,236 @@
+"""Writing a campaign without a way to send it by accident: compose (a draft, nothing queued), preview
+it as one real recipient receives it, send oneself a test, then confirm, on a page that names the
+audience and its exact size, by ticking a box and pressing "Send to N people" (or schedule it).
+
+Only that confirmation queues anything, and only once (``engagement.campaigns.drafts.confirm``);
+a GET never does. Every page and post checks that the organizer may write to the audience.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from engagement.accounts import scopes
+from engagement.accounts.models import User
+from engagement.campaigns import audiences, drafts
+from engagement.campaigns.service import CampaignError
+from engagement.committees.models import Committee
+from engagement.db import transaction, utcnow
+from engagement.events.models import Event
+from engagement.geo import departments
+from engagement.mail.models import Campaign
+from forms.campaign import CampaignForm, ConfirmForm, TestForm
+from web.auth.roles import role_required
+from web.db import db, sessions
+from web.limits import spend
+from web.organizer.campaigns import audience_label, campaign_or_404, local
+from web.organizer.scoping import scoped
+from web.organizer.views import NO_STORE, bp
+
+RECENT = timedelta(days=90)  # events offered as audiences: upcoming, or ended this recently
+SEND_LIMIT = "10 per hour"  # campaigns one organizer confirms (each may write to every member)
+TEST_LIMIT = "5 per 10 minutes"  # test sends one organizer asks for
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, (seconds + 59) // 60)
+
+
+def _bound(form: CampaignForm) -> CampaignForm:
+    """The form offering the audiences this organizer may write to, with names for people."""
+    specs = scopes.audiences(db(), current_user, events_since=utcnow() - RECENT)
+    by_kind: dict[str, list[str]] = {"department": [], "committee": [], "event": []}
+    for spec in specs:
+        kind, _, value = spec.partition(":")
+        by_kind.get(kind, []).append(value)
+    committees: list[Any] = list(db().execute(select(Committee.slug, Committee.name).where(
+        Committee.slug.in_(by_kind["committee"])).order_by(Committee.name))) if by_kind["committee"] else []
+    events: list[Event] = list(db().scalars(select(Event).where(Event.slug.in_(by_kind["event"])).order_by(
+        Event.begins_at.desc()).limit(500))) if by_kind["event"] else []
+    return form.bind("all" in specs, {
+        "department": [(f"department:{code}", departments.label(code)) for code in by_kind["department"]],
+        "committee": [(f"committee:{slug}", name) for slug, name in committees],
+        "event": [(f"event:{e.slug}", _event_label(e)) for e in events]})
+
+
+def _event_label(event: Event) -> str:
+    day = event.begins_at.astimezone(ZoneInfo(event.timezone)).strftime("%d/%m/%Y")
+    cancelled = f" ({_l('cancelled')})" if event.status == "cancelled" else ""
+    return f"{event.name} · {day}{cancelled}"
+
+
+def _draft(campaign_id: int) -> Campaign | None:
+    """The draft (scope checked); None when it is no longer one (the caller sends to its page)."""
+    campaign = campaign_or_404(campaign_id)
+    return campaign if campaign.status == "draft" else None
+
+
+def _to_campaign(campaign_id: int) -> Any:
+    return redirect(url_for("organizer.campaign", campaign_id=campaign_id), code=303)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@role_required("organizer")
+@scoped("any")
+def campaign_new() -> Any:
+    full_name = f"{current_user.first_name} {current_user.last_name}".strip()
+    form = _bound(CampaignForm(data={"sender_name": full_name}))
+    if form.validate_on_submit():
+        return _save(form, None)
+    return _form_page(form, None, 422 if form.is_submitted() else 200)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@role_required("organizer")
+@scoped("campaign")
+def campaign_edit(campaign_id: int) -> Any:
+    if (draft := _draft(campaign_id)) is None:
+        return _to_campaign(campaign_id)
+    form = _bound(CampaignForm(obj=draft))
+    if form.validate_on_submit():
+        return _save(form, draft)
+    return _form_page(form, draft, 422 if form.is_submitted() else 200)
+
+
+def _form_page(form: CampaignForm, draft: Campaign | None, status: int) -> Any:
+    return render_template("organizer/campaigns_new.html", form=form, draft=draft), status, NO_STORE
+
+
+def _save(form: CampaignForm, draft: Campaign | None) -> Any:
+    """Keep the draft (nothing is queued) and show its preview."""
+    if not scopes.may_address(db(), current_user, form.audience.data or ""):
+        abort(403)
+    try:
+        with transaction(sessions()) as dbs:
+            row = dbs.get(Campaign, draft.id, with_for_update=True) if draft is not None else None
+            saved = drafts.save(dbs, row, audience=form.audience.data or "", subject=form.subject.data or "",
+                                body=form.body.data or "", sender_name=form.sender_name.data, author=current_user,
+                                now=utcnow())
+            saved_id = saved.id
+    except CampaignError as error:
+        if error.field == "audience" and draft is not None and draft.status != "draft":
+            return _to_campaign(draft.id)
+        form.report(error)
+        return _form_page(form, draft, 422)
+    return redirect(url_for("organizer.campaign_preview", campaign_id=saved_id), code=303)
+
+
+def _previewed(draft: Campaign) -> drafts.Preview | None:
+    try:
+        return drafts.preview(db(), draft)
+    except audiences.AudienceError:
+        return None
+
+
+@bp.get("/campaigns/<int:campaign_id>/preview")
+@role_required("organizer")
+@scoped("campaign")
+def campaign_preview(campaign_id: int) -> Any:
+    if (draft := _draft(campaign_id)) is None:
+        return _to_campaign(campaign_id)
+    return render_template("organizer/campaigns_preview.html", campaign=draft, preview=_previewed(draft),
+                           test_form=TestForm(), label=audience_label, local=local), 200, NO_STORE
+
+
+@bp.post("/campaigns/<int:campaign_id>/test")
+@role_required("organizer")
+@scoped("campaign")
+def campaign_test(campaign_id: int) -> Any:
+    """Mail the draft to the organizer's own address only; nothing else is queued."""
+    if (draft := _draft(campaign_id)) is None:
+        return _to_campaign(campaign_id)
+    if not TestForm().validate_on_submit():
+        abort(400)
+    if (wait := spend(TEST_LIMIT, "campaign.test", per_client=False)) is not None:
+        flash(ngettext("You have sent yourself many tests: wait %(num)d minute before the next one.",
+                       "You have sent yourself many tests: wait %(num)d minutes before the next one.", _minutes(wait)))
+        return redirect(url_for("organizer.campaign_preview", campaign_id=draft.id), code=303)
+    with transaction(sessions()) as dbs:
+        row = dbs.get(Campaign, draft.id, with_for_update=True)
+        author = dbs.get(User, current_user.id)
+        if row is None or row.status != "draft" or author is None:
+            return _to_campaign(campaign_id)
+        drafts.send_test(dbs, row, author, utcnow())
+    flash(str(_l("A test was sent to your address, %(email)s, and to nobody else.")) % {"email": current_user.email})
+    return redirect(url_for("organizer.campaign_preview", campaign_id=campaign_id), code=303)
+
+
+@bp.route("/campaigns/<int:campaign_id>/confirm", methods=["GET", "POST"])
+@role_required("organizer")
+@scoped("campaign")
+def campaign_confirm(campaign_id: int) -> Any:
+    """The page that names the audience and its exact size; only its deliberate post queues the campaign."""
+    if (draft := _draft(campaign_id)) is None:
+        return _to_campaign(campaign_id)
+    if (preview := _previewed(draft)) is None:
+        flash(str(_l("This audience cannot be written to any more: choose another.")))
+        return redirect(url_for("organizer.campaign_edit", campaign_id=campaign_id), code=303)
+    form = ConfirmForm(data={"count": str(preview.count)})
+    if not form.is_submitted():
+        return _confirm_page(draft, preview, form, 200)
+    return _confirmed(draft, preview, form)
+
+
+def _confirmed(draft: Campaign, preview: drafts.Preview, form: ConfirmForm) -> Any:
+    valid, later = form.validate(), form.schedule.data
+    if valid and later and form.send_at.data is None:
+        form.send_at.errors = [str(_l("Enter the date and time it should leave."))]
+    elif valid and later and (problem := drafts.schedule_error(form.moment(), utcnow())):
+        form.send_at.errors = [str(SCHEDULE_PROBLEMS[problem])]
+    if not form.confirm.data:
+        form.confirm.errors = [str(_l("Tick the box to confirm the number of recipients."))]
+    if not valid or form.errors or preview.count == 0:
+        return _confirm_page(draft, preview, form, 422)
+    if (wait := spend(SEND_LIMIT, "campaign.send", per_client=False)) is not None:
+        flash(ngettext("You have queued many campaigns in the last hour: wait %(num)d minute before sending "
+                       "another. Nothing you wrote is lost.",
+                       "You have queued many campaigns in the last hour: wait %(num)d minutes before sending "
+                       "another. Nothing you wrote is lost.", _minutes(wait)))
+        return _confirm_page(draft, preview, form, 429)
+    with transaction(sessions()) as dbs:
+        row = dbs.get(Campaign, draft.id, with_for_update=True)
+        done = drafts.confirm(dbs, row, count=_int(form.count.data), now=utcnow(),
+                              send_at=form.moment() if later else None) if row is not None else None
+    return _after(draft, preview, form, done)
+
+
+SCHEDULE_PROBLEMS = {"past": _l("Choose a time in the future."),
+                     "far": _l("Choose a time within a year.")}
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.strip().isdigit() else -1
+
+
+def _after(draft: Campaign, preview: drafts.Preview, form: ConfirmForm, done: drafts.Confirmation | None) -> Any:
+    if done is None or done.outcome == "already":
+        flash(str(_l("This campaign was already confirmed: it was not queued again.")))
+    elif done.outcome == "changed":
+        fresh = replace(preview, count=done.count)
+        form.count.data, form.confirm.data = str(done.count), False
+        flash(ngettext("The audience changed: it now holds %(num)d person. Check the number and confirm again.",
+                       "The audience changed: it now holds %(num)d people. Check the number and confirm again.",
+                       done.count))
+        return _confirm_page(draft, fresh, form, 409)
+    elif done.outcome == "scheduled":
+        flash(ngettext("Campaign scheduled for %(when)s, to %(num)d recipient (counted again when it leaves).",
+                       "Campaign scheduled for %(when)s, to %(num)d recipients (counted again when it leaves).",
+                       done.count, when=local(form.moment())))
+    else:
+        flash(ngettext("Campaign queued for %(num)d recipient.", "Campaign queued for %(num)d recipients.",
+                       done.count))
+    return _to_campaign(draft.id)
+
+
+def _confirm_page(draft: Campaign, preview: drafts.Preview, form: ConfirmForm, status: int) -> Any:
+    return render_template("organizer/campaigns_confirm.html", campaign=draft, preview=preview, form=form,
+                           label=audience_label), status, NO_STORE
