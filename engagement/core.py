@@ -13,6 +13,8 @@ from engagement import signing
 from engagement.campaigns import lists
 from engagement.config import Settings
 from engagement.db import import_models, make_engine, make_session_factory
+from engagement.generations import Generations, for_settings
+from engagement.generations import track as track_generations
 from engagement.mail import service as mail
 from engagement.media import service as media
 from engagement.outbox import InProcessRelay, Relay, relay_after_commit
@@ -28,6 +30,7 @@ class Core:
     engine: Engine
     sessions: sessionmaker[Session]
     relay: Relay
+    generations: Generations  # of what public pages show: bumped after commit (engagement/generations.py)
 
 
 def register_builtins() -> None:
@@ -63,4 +66,6 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     else:
         search.configure(None)
     search.track(sessions)  # committees, events and pages changed are indexed after commit
-    return Core(settings, engine, sessions, relay)
+    generations = for_settings(settings)
+    track_generations(sessions, generations)  # cached pages showing a changed event are renewed after commit
+    return Core(settings, engine, sessions, relay, generations)

@@ -6,6 +6,11 @@ configured) and serves them again without Flask: no session, no database, no tem
 path, the arguments the view declared (any other is dropped before the page renders, so a random
 ``?x=`` can neither miss the cache nor be reflected in a kept page) and the language.
 
+A page declaring tags (``@public(tags=("event:{slug}",))``) is kept with the generations its tags had just
+before it rendered (`engagement.generations`), and served only while they are unchanged: a commit that
+changes an event bumps them, so the next request, in any process, renders afresh (the store's copy and each
+process's one-second local copy alike), without listing the keys (languages, query strings) to delete.
+
 While the "under attack" switch is on (`web.underattack`), the same cache serves every visitor, with
 cookies ignored; what it cannot serve answers a static 503.
 """
@@ -17,7 +22,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -28,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 from werkzeug.routing import RequestRedirect
 
+from engagement.generations import Generations, MemoryGenerations
 from web.public import LANG_COOKIE, VARY, Policy, choose_locale, policies
 from web.resilience import Breaker
 from web.underattack import ATTACK_SECONDS, OPEN_ENDPOINTS, PASS_ENDPOINTS, Budget, Closed
@@ -54,6 +60,7 @@ class Entry:
     stored_at: float
     s_maxage: int
     etag: str  # of the body, computed once when kept
+    stamp: tuple[int, ...] = ()  # the generations of the page's tags just before it rendered
 
     def age(self, now: float) -> int:
         return max(0, int(now - self.stored_at))
@@ -133,8 +140,10 @@ class PageCache:
     """WSGI: anonymous GETs of public pages from the store; the rest to Flask (``app``)."""
 
     def __init__(self, app: WSGIApp, flask_app: Flask, store: Store, *, locales: tuple[str, ...],
-                 default_locale: str, session_cookie: str, switch: Callable[[], bool], closed: Closed) -> None:
+                 default_locale: str, session_cookie: str, switch: Callable[[], bool], closed: Closed,
+                 generations: Generations | None = None) -> None:
         self.app = app
+        self.generations = generations or MemoryGenerations()
         self.switch = switch
         self.closed = closed
         self.budgets: defaultdict[str, Budget] = defaultdict(Budget)  # one a view: unknown slugs spend only theirs
@@ -155,15 +164,16 @@ class PageCache:
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
         if self.session_cookie in cookies:
             return self.app(environ, start_response)  # maybe signed in: Flask answers, privately
-        found = self.lookup(environ, self.endpoint(environ), cookies.get(LANG_COOKIE))
+        found = self.lookup(environ, *self.match(environ), lang_cookie=cookies.get(LANG_COOKIE))
         if found is None:
             return self.app(environ, start_response)
-        key, policy = found
+        key, policy, tags = found
+        stamp = self.stamp(tags)
         entry = self.store.get(key)
         now = time.time()
-        if entry is not None and entry.age(now) < policy.s_maxage:
+        if entry is not None and entry.age(now) < policy.s_maxage and entry.stamp == stamp:
             return self.serve(entry, environ, start_response, now=now, s_maxage=entry.s_maxage, vary=VARY)
-        return self.render(environ, key, policy).respond(environ, start_response)
+        return self.render(environ, key, policy, tags, stamp).respond(environ, start_response)
 
     def under_attack(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Every cookie ignored; public pages from the cache, a few renders a second; the rest closed."""
@@ -177,10 +187,12 @@ class PageCache:
         found = self.lookup(environ, endpoint, None) if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
         if found is None or endpoint is None:
             return self.close(environ, start_response)
-        key, policy = found
+        key, policy, tags = found
+        stamp = self.stamp(tags)
         entry, now = self.store.get(key), time.time()
-        if (entry is None or entry.age(now) >= ATTACK_SECONDS) and self.budgets[endpoint].take():
-            rendered = self.render(environ, key, policy)
+        old = entry is None or entry.age(now) >= ATTACK_SECONDS or entry.stamp != stamp
+        if old and self.budgets[endpoint].take():
+            rendered = self.render(environ, key, policy, tags, stamp)
             if not rendered.storable and entry is None:  # a 404, say: as Flask answered it
                 return rendered.respond(environ, start_response)
             entry = self.store.get(key) or entry
@@ -193,14 +205,18 @@ class PageCache:
         locale = choose_locale(None, environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale)
         return self.closed(environ, start_response, locale)
 
-    def lookup(self, environ: dict[str, Any], endpoint: str | None, lang_cookie: str | None
-               ) -> tuple[str, Policy] | None:
-        """The cache key of the public page ``endpoint`` answers and its policy; None when it is not one.
+    def lookup(self, environ: dict[str, Any], endpoint: str | None, values: Mapping[str, Any] | None = None,
+               lang_cookie: str | None = None) -> tuple[str, Policy, tuple[str, ...]] | None:
+        """The cache key of the public page ``endpoint`` answers (with the URL's ``values``), its policy and
+        its tags; None when it is not one.
 
         Rewrites ``QUERY_STRING`` to the declared arguments: what renders is exactly what the key says."""
         policy = self.policies.get(endpoint) if endpoint else None
         if policy is None:
             return None
+        if values is None and policy.tags:
+            values = self.match(environ)[1]
+        tags = policy.tags_for(values or {})
         pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=False)
         if any(name in policy.unless for name, value in pairs if value.strip()):
             return None
@@ -211,17 +227,28 @@ class PageCache:
         query = urlencode(sorted(kept.items()))
         environ["QUERY_STRING"] = query
         locale = choose_locale(lang_cookie, environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale)
-        return f"{locale}|{environ.get('PATH_INFO', '/')}|{query}", policy
+        return f"{locale}|{environ.get('PATH_INFO', '/')}|{query}", policy, tags
 
     def endpoint(self, environ: dict[str, Any], method: str = "GET") -> str | None:
-        try:
-            endpoint, _values = self.flask_app.url_map.bind_to_environ(environ).match(method=method)
-        except (HTTPException, RequestRedirect):
-            return None
-        return str(endpoint)
+        return self.match(environ, method)[0]
 
-    def render(self, environ: dict[str, Any], key: str, policy: Policy) -> Rendered:
-        """Flask's answer, kept when Flask made it public."""
+    def match(self, environ: dict[str, Any], method: str = "GET") -> tuple[str | None, Mapping[str, Any]]:
+        """The endpoint the URL leads to and the URL's values (None, {} when none)."""
+        try:
+            endpoint, values = self.flask_app.url_map.bind_to_environ(environ).match(method=method)
+        except (HTTPException, RequestRedirect):
+            return None, {}
+        return str(endpoint), values
+
+    def stamp(self, tags: tuple[str, ...]) -> tuple[int, ...] | None:
+        """The generations of ``tags`` now; None when unknown (nothing kept is served, nothing is kept)."""
+        return self.generations.read(tags) if tags else ()
+
+    def render(self, environ: dict[str, Any], key: str, policy: Policy, tags: tuple[str, ...] = (),
+               stamp: tuple[int, ...] | None = None) -> Rendered:
+        """Flask's answer, kept when Flask made it public (with ``stamp``, read before it rendered)."""
+        if stamp is None:
+            stamp = self.stamp(tags)
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
@@ -231,10 +258,10 @@ class PageCache:
         environ = {**environ, "REQUEST_METHOD": "GET"}  # a HEAD fills the cache as its GET would
         body = _drain(self.app(environ, capture))
         rendered = Rendered(captured["status"], list(captured["headers"]), body)
-        if rendered.storable:
+        if rendered.storable and stamp is not None:
             kept = tuple((n, v) for n, v in rendered.headers if n.lower() not in _RECOMPUTED)
             etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-            self.store.put(key, Entry(rendered.status, kept, body, time.time(), policy.s_maxage, etag))
+            self.store.put(key, Entry(rendered.status, kept, body, time.time(), policy.s_maxage, etag, stamp))
         return rendered
 
     def serve(self, entry: Entry, environ: dict[str, Any], start_response: Callable[..., Any], *, now: float,

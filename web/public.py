@@ -8,7 +8,7 @@ every other page stays ``private``. `web.pagecache` keeps those answers and serv
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,19 +26,25 @@ _POLICY = "_public_page"
 
 @dataclass(frozen=True)
 class Policy:
-    """A public page: the query arguments it depends on, and those that make it private when present."""
+    """A public page: the query arguments it depends on, those that make it private when present, and the
+    tags of what it shows (`engagement.generations`; ``{name}`` is the URL's part of that name): a kept copy
+    is served only while their generations are those it was rendered with."""
 
     args: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     s_maxage: int = PAGE_SECONDS
+    tags: tuple[str, ...] = ()
+
+    def tags_for(self, values: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(tag.format(**values) for tag in self.tags)
 
 
-def public(*, args: tuple[str, ...] = (), unless: tuple[str, ...] = (), s_maxage: int = PAGE_SECONDS
-           ) -> Callable[[F], F]:
-    """Mark a GET view as a public page: ``@public(args=("page",), unless=("q",))``."""
+def public(*, args: tuple[str, ...] = (), unless: tuple[str, ...] = (), s_maxage: int = PAGE_SECONDS,
+           tags: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Mark a GET view as a public page: ``@public(args=("page",), unless=("q",), tags=("event:{slug}",))``."""
 
     def mark(view: F) -> F:
-        setattr(view, _POLICY, Policy(args, unless, s_maxage))
+        setattr(view, _POLICY, Policy(args, unless, s_maxage, tags))
         return view
 
     return mark

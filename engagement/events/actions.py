@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engagement.events.mine import at_event
 from engagement.events.registration import Closed, Person, place
 from engagement.events.service import by_slug
 from engagement.workflow.errors import WorkflowError
@@ -25,6 +26,11 @@ def _place(context: ActionContext, waitlist: bool) -> None:
     event = by_slug(context.session, str(context.data.get(EVENT) or ""))
     if event is None:
         raise WorkflowError("event_closed", "this event does not exist any more")
+    actor = context.actor
+    # A member told so when they already hold a place; a visitor's form never says whether an address has one.
+    held = at_event(context.session, event, actor.id, actor.email) \
+        if actor is not None and not context.data.get("email") else None
+    context.data["already"] = held is not None
     try:
         context.data["outcome"] = place(context.session, event.id, _person(context), waitlist=waitlist,
                                         now=context.now, locale=context.locale)
@@ -32,13 +38,13 @@ def _place(context: ActionContext, waitlist: bool) -> None:
         raise WorkflowError("event_closed", "registration for this event is closed") from None
 
 
-@REGISTRY.action("events.register_attendee", provides=("outcome",))
+@REGISTRY.action("events.register_attendee", provides=("outcome", "already"))
 def register_attendee(context: ActionContext) -> None:
     """A seat if one is free; otherwise ``outcome`` is ``full`` and nothing is recorded."""
     _place(context, waitlist=False)
 
 
-@REGISTRY.action("events.join_waitlist", provides=("outcome",))
+@REGISTRY.action("events.join_waitlist", provides=("outcome", "already"))
 def join_waitlist(context: ActionContext) -> None:
     """A place on the waitlist (or a seat, if one was freed meanwhile)."""
     _place(context, waitlist=True)

@@ -134,3 +134,9 @@ def inviter_figures(session: Session, user_id: int) -> tuple[int, int]:
     row = session.execute(select(func.count(), func.count(Invitation.joined_user_id))
                           .where(Invitation.inviter_id == user_id)).one()
     return int(row[0]), int(row[1])
+
+
+def sent_by(session: Session, user_id: int, limit: int = 50) -> list[Invitation]:
+    """A member's invitations, the latest first: to whom, when, and whether the friend joined (``joined_at``)."""
+    return list(session.scalars(select(Invitation).where(Invitation.inviter_id == user_id)
+                                .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)))

@@ -1,10 +1,11 @@
-"""The member area: the profile, and deleting the account."""
+"""The member area: the profile, their events, waitlists, committees and invitations, and deleting the account."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import redirect, render_template, session, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
@@ -14,9 +15,12 @@ from wtforms.validators import DataRequired
 from engagement.accounts import profile
 from engagement.accounts.models import User
 from engagement.accounts.signup import topics
-from engagement.db import transaction
+from engagement.committees.service import followed_by
+from engagement.db import transaction, utcnow
+from engagement.events import mine as events_mine
+from engagement.events import service as events_service
 from engagement.geo.countries import country_choices
-from engagement.invitations.service import inviter_figures
+from engagement.invitations.service import inviter_figures, sent_by
 from engagement.workflow.spec import localize
 from forms import address
 from forms.profile import ProfileForm
@@ -43,8 +47,12 @@ def _account_page(form: DeleteForm, status: int) -> Any:
     locale = current_locale()
     country = (current_user.address or {}).get("country")
     invited, joined = inviter_figures(db(), current_user.id)
+    places = events_mine.upcoming(db(), current_user.id, current_user.email, utcnow())
     return render_template(
         "auth/account.html", user=current_user, form=form, invited=invited, joined=joined,
+        registered=[p for p in places if p.status == "registered"], when=lambda e: events_service.when(e, locale),
+        waitlisted=[p for p in places if p.status == "waitlisted"], invitations=sent_by(db(), current_user.id),
+        committees=followed_by(db(), current_user.id), day=lambda moment: format_date(moment, "long"),
         interests=profile.interest_labels(db(), current_user, locale),
         country=dict(country_choices(locale)).get(country, country) if country else None,
     ), status, NO_STORE

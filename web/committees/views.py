@@ -36,7 +36,7 @@ REFUSALS = {
 
 
 @bp.get("/committees")
-@public(args=("department",))
+@public(args=("department",), tags=("committees",))
 def listing() -> Any:
     department = (request.args.get("department") or "").strip().upper()[:3]
     invalid = bool(department) and not DEPARTMENT.match(department)
@@ -47,7 +47,7 @@ def listing() -> Any:
 
 
 @bp.get("/committees/<slug>")
-@public()
+@public(tags=("events", "committee:{slug}"))
 def detail(slug: str) -> Any:
     committee = _visible_or_404(db(), slug)
     mine = service.membership(db(), committee, current_user.id) if current_user.is_authenticated else None

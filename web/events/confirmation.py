@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from engagement.events import ics, service
 from engagement.workflow.models import WorkflowInstance
 from web.db import db
@@ -19,4 +21,8 @@ def event_details(instance: WorkflowInstance, mine: bool) -> dict[str, Any]:
     if event is None:
         return {}
     place = ics.place(event) if event.address else ""
-    return {"event": event, "when": service.when(event, current_locale()), "place": place}
+    already = None  # a member who held a place before: nothing changed, and the page says so
+    if mine and instance.data.get("already"):
+        already = _("You are already registered") if instance.state == "registered" else \
+            _("You are already on the waitlist")
+    return {"event": event, "when": service.when(event, current_locale()), "place": place, "already": already}
