@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engagement.committees.models import Committee
 from engagement.events import ics
 from engagement.events.models import CATEGORIES, MAX_DURATION_DAYS, Event, EventRegistration
+from engagement.events.periods import Period
 from engagement.geo.communes import department_of
 from engagement.mail import service as mail
 from engagement.slugs import insert_with_slug
@@ -115,16 +116,44 @@ def is_open(event: Event, now: datetime) -> bool:
     return event.status == "scheduled" and event.ends_at > now
 
 
-def upcoming(session: Session, now: datetime, *, postal_code: str | None = None, department: str | None = None,
-             committee_id: int | None = None, limit: int = 50, offset: int = 0) -> list[Event]:
+@dataclass(frozen=True)
+class Narrowing:
+    """What narrows a list of upcoming events, besides the place: each None (or empty) narrows nothing."""
+
+    department: str | None = None
+    committee_id: int | None = None
+    category: str | None = None
+    period: Period = field(default_factory=Period)
+
+
+ANYTHING = Narrowing()
+
+
+def scheduled(now: datetime, narrowing: Narrowing = ANYTHING) -> Select[Any]:
+    """The query of scheduled events not over at ``now``, narrowed, soonest first."""
+    period = narrowing.period
     query: Select[Any] = select(Event).where(Event.status == "scheduled", Event.ends_at > now)
+    if period.ends_after is not None:
+        query = query.where(Event.ends_at > period.ends_after)
+    if period.starts_before is not None:
+        query = query.where(Event.begins_at < period.starts_before)
+    if narrowing.department:
+        query = query.where(Event.department == narrowing.department.upper())
+    if narrowing.committee_id is not None:
+        query = query.where(Event.committee_id == narrowing.committee_id)
+    if narrowing.category:
+        query = query.where(Event.category == narrowing.category)
+    return query.order_by(Event.begins_at, Event.id)
+
+
+def upcoming(session: Session, now: datetime, *, postal_code: str | None = None, department: str | None = None,
+             committee_id: int | None = None, narrowing: Narrowing | None = None, limit: int = 50,
+             offset: int = 0) -> list[Event]:
+    """Upcoming events, soonest first (``narrowing`` replaces ``department`` and ``committee_id``)."""
+    query = scheduled(now, narrowing or Narrowing(department=department, committee_id=committee_id))
     if postal_code:
         query = query.where(Event.postal_code == postal_code)
-    if department:
-        query = query.where(Event.department == department.upper())
-    if committee_id is not None:
-        query = query.where(Event.committee_id == committee_id)
-    return list(session.scalars(query.order_by(Event.begins_at, Event.id).limit(limit).offset(offset)))
+    return list(session.scalars(query.limit(limit).offset(offset)))
 
 
 def participants(session: Session, event: Event, statuses: tuple[str, ...] = ACTIVE) -> list[EventRegistration]:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from engagement.committees.models import Committee
 from engagement.committees.service import by_slug as committee_by_slug
 from engagement.db import transaction, utcnow
-from engagement.events import ics, registration, service
+from engagement.events import ics, mine, periods, registration, service
 from engagement.events.models import Event, EventRegistration
 from engagement.workflow import definitions
 from forms.events import CATEGORY_LABELS
 from web.db import db, sessions
+from web.events import finder
 from web.extensions import csrf
 from web.locale import current_locale
 from web.public import public
@@ -23,7 +26,6 @@ from web.wizard.views import open_with
 bp = Blueprint("events", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
 WORKFLOW = "event_registration"
-PAGE_SIZE = 30
 
 
 def event_or_404(slug: str) -> Event:
@@ -34,29 +36,23 @@ def event_or_404(slug: str) -> Event:
 
 
 @bp.get("/events")
-@public(args=("postal_code", "department", "committee", "page"))
+@public(args=finder.ARGS, tags=("events",))
 def listing() -> Any:
+    """Upcoming events: near a postal code (``near``, ``km``), nearest first, online ones apart; or soonest first."""
     args = request.args
-    postal_code = (args.get("postal_code") or "").strip()[:10] or None
-    department = (args.get("department") or "").strip()[:3] or None
     committee = committee_by_slug(db(), args["committee"]) if args.get("committee") else None
     if args.get("committee") and (committee is None or committee.status != "approved"):
         abort(404)
-    try:
-        page = max(1, min(1000, int(args.get("page", "1"))))
-    except ValueError:
-        page = 1
-    events = service.upcoming(db(), utcnow(), postal_code=postal_code, department=department,
-                              committee_id=committee.id if committee else None,
-                              limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    locale = current_locale()
-    return render_template("events/list.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE, page=page,
-                           postal_code=postal_code or "", department=department or "", committee=committee,
-                           when=lambda e: service.when(e, locale), categories=CATEGORY_LABELS)
+    now, locale = utcnow(), current_locale()
+    search = finder.asked(args, periods.today(now))
+    found = finder.find(db(), search, now, committee.id if committee else None)
+    return render_template("events/list.html", search=search, found=found, committee=committee,
+                           when=lambda e: service.when(e, locale), distance=lambda km: finder.distance(km, locale),
+                           categories=CATEGORY_LABELS, periods=finder.PERIOD_LABELS, km_choices=finder.KM_CHOICES)
 
 
 @bp.get("/events/<slug>.ics")
-@public()
+@public(tags=("event:{slug}",))
 def calendar(slug: str) -> Any:
     event = event_or_404(slug)
     return Response(ics.calendar(event, utcnow()), mimetype="text/calendar", headers={
@@ -64,14 +60,16 @@ def calendar(slug: str) -> Any:
 
 
 @bp.get("/events/<slug>")
-@public()
+@public(tags=("event:{slug}",))
 def detail(slug: str) -> Any:
     event = event_or_404(slug)
     locale, now = current_locale(), utcnow()
     committee = db().get(Committee, event.committee_id) if event.committee_id is not None else None
+    mine_ = mine.at_event(db(), event, current_user.id, current_user.email) if current_user.is_authenticated \
+        else None  # a member's page is private (web.public): never the anonymous copy
     return render_template("events/detail.html", event=event, when=service.when(event, locale),
                            place=ics.place(event), is_open=service.is_open(event, now), committee=committee,
-                           category=CATEGORY_LABELS.get(event.category, event.category))
+                           category=CATEGORY_LABELS.get(event.category, event.category), mine=mine_)
 
 
 @bp.get("/events/<slug>/register")
@@ -84,6 +82,9 @@ def register(slug: str) -> Any:
         abort(404)
     if not service.is_open(event, utcnow()):
         return render_template("events/closed.html", event=event), 410, NO_STORE
+    if current_user.is_authenticated and mine.at_event(db(), event, current_user.id, current_user.email):
+        flash(_("You are already registered"))  # the event's page says where they stand, and offers to leave
+        return redirect(url_for("events.detail", slug=slug), code=303)
     open_with(flow, {"event": event.slug, "event_name": event.name}, about="event")
     return redirect(url_for("wizard.show", workflow_id=WORKFLOW), code=303)
 
