@@ -8,12 +8,14 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from engagement import PROJECT_ROOT
 
 ENVIRONMENTS = ("development", "production", "test")
 MAIL_BACKENDS = ("outbox", "mailjet")
 MEDIA_BUCKET_SCHEMES = ("s3", "gs", "gcs", "memory")  # fsspec's; memory:// only for tests
+DEFAULT_SITE_URL = "http://127.0.0.1:5000"  # where `make run` serves
 
 
 class ConfigError(ValueError):
@@ -145,6 +147,29 @@ def _media_cache_dir(env: Mapping[str, str], instance_dir: Path | None) -> Path:
     return Path(tempfile.gettempdir()) / "engagement-media"  # $TMPDIR: /tmp, the container's only writable place
 
 
+def _site_url(env: Mapping[str, str], app_env: str) -> str:
+    """The public URL links in mail start with: SITE_URL, which `engagement serve` sets from its --host and
+    --port when unset (never from a request's Host header); production refuses to start without it."""
+    value = env.get("SITE_URL", "").strip()
+    if not value:
+        if app_env == "production":
+            raise ConfigError("SITE_URL is required when ENGAGEMENT_ENV=production (the public URL of the site, "
+                              "e.g. https://agir.example.org: links in mail start with it)")
+        return DEFAULT_SITE_URL
+    if not _absolute_http(value):
+        raise ConfigError(f"SITE_URL must be an absolute http(s) URL like https://agir.example.org, not {value!r}")
+    return value.rstrip("/")
+
+
+def _absolute_http(value: str) -> bool:
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the environment (``os.environ`` by default)."""
     env = os.environ if env is None else env
@@ -179,7 +204,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         algolia_index=env.get("ALGOLIA_INDEX", "").strip() or "engagement",
         workflows_dir=Path(env.get("ENGAGEMENT_WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
         default_locale=_choice(env, "ENGAGEMENT_DEFAULT_LOCALE", ("fr", "en"), "fr"),
-        site_url=(env.get("SITE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
+        site_url=_site_url(env, app_env),
         media_storage_url=_media_storage_url(env, instance_dir),
         media_cache_dir=_media_cache_dir(env, instance_dir),
         trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, maximum=5),

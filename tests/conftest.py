@@ -174,14 +174,21 @@ def _free_port() -> int:
 def live_server(env: dict[str, str], settings: Settings) -> Iterator[str]:
     """The real app under gunicorn (2 workers) on a free loopback port; yields its base URL."""
     port = _free_port()
-    log = Path(env["ENGAGEMENT_INSTANCE_DIR"]) / "server.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
     # Only what `env` says reaches the server: a broker in the shell would take its mail to no worker.
-    inherited = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    yield from serving([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                        "web.wsgi:app"], port, env, log_name="server.log", drop=("CELERY_BROKER_URL",))
+
+
+def serving(command: list[str], port: int, env: dict[str, str], *, log_name: str,
+            drop: tuple[str, ...]) -> Iterator[str]:
+    """Run ``command`` (a server on ``port``) with the shell's environment minus ``drop``, plus ``env``;
+    yield its base URL once /healthz answers, and stop it after."""
+    log = Path(env["ENGAGEMENT_INSTANCE_DIR"]) / log_name
+    log.parent.mkdir(parents=True, exist_ok=True)
+    inherited = {k: v for k, v in os.environ.items() if k not in drop}
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "web.wsgi:app"],
-            env={**inherited, **env}, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        process = subprocess.Popen(command, env={**inherited, **env}, stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=PROJECT_ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process, log)

@@ -40,7 +40,8 @@ RETRY_AFTER = 300  # what the closed page asks browsers to wait
 RENDERS_PER_SECOND = 5.0  # pages of one view missing from the cache a process renders, at most, under attack
 RENDERS_BURST = 10
 OPEN_ENDPOINTS = frozenset({"admin.under_attack"})  # where a signed-in admin turns the switch off
-PASS_ENDPOINTS = frozenset({"static", "core.healthz", "core.readyz"})  # served as usual, cookies ignored
+# Served as usual, cookies ignored.
+PASS_ENDPOINTS = frozenset({"static", "core.favicon", "core.healthz", "core.readyz"})
 WARM_LIMIT = 500  # event, committee and content pages rendered ahead when the switch is turned on
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engagement.committees.models import Committee
 from engagement.events.models import Event
 from engagement.geo.communes import location_of
+from engagement.pages import legal
 from engagement.pages.models import ContentPage
 
 Record = dict[str, Any]
@@ -78,7 +79,7 @@ def page_record(page: ContentPage, now: datetime) -> Record | None:
     if not page.is_published:
         return None
     return {"objectID": object_id("page", page.id), "kind": "page", "title": page.title,
-            "summary": _summary(page.body or ""), "url": f"/pages/{page.slug}", "department": None,
+            "summary": _summary(page.body or ""), "url": legal.path(page.slug), "department": None,
             "city": "", "postal_code": "", "expires_at": NEVER}
 
 

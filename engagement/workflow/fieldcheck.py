@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 COUNTS = ("min_length", "max_length", "min_selected", "max_selected", "min_age", "max_age")
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+# One "/" then no second "/" or "\\" (a browser reads "//host" and "/\\host" as another site), no scheme, no
+# space or control character, at most 200 characters: "/charte-des-benevoles", "/pages/statuts#article-2".
+SITE_PATH = re.compile(r"/(?![/\\])[^\s\x00-\x1f\x7f\\:]{0,199}")
 
 
 def _a_field(ftype: str, capital: bool = False) -> Phrase:
@@ -88,7 +91,7 @@ class FieldChecker:
             "required_if": body.get("required_if"), "visible_if": body.get("visible_if"),
             "default": self.default(body, path, ftype, choices), "min": low, "max": high,
             "pattern": self.pattern(body, path), "choices": choices, "choices_from": body.get("choices_from"),
-            "validate": validate, "autocomplete": self.autocomplete(body, path),
+            "validate": validate, "autocomplete": self.autocomplete(body, path), "link": self.link(body, path),
             "messages": {rule: c.text(text, (*path, "messages", rule)) for rule, text in messages.items()},
         }
 
@@ -151,6 +154,17 @@ class FieldChecker:
             dates = isinstance(lo, str) and isinstance(hi, str)  # ISO dates compare as text
             if (numbers or dates) and lo > hi:  # type: ignore[operator]
                 self.error((*path, low), N_("%(low)s is greater than %(high)s"), low=low, high=high)
+
+    def link(self, body: dict[str, Any], path: Path) -> str | None:
+        """A consent box's ``link``: a path of this site, never another site's address."""
+        if "link" not in body:
+            return None
+        value = body["link"]
+        if not isinstance(value, str) or not SITE_PATH.fullmatch(value):
+            self.error((*path, "link"), N_("link must be a path of this site starting with '/', like "
+                                           "'/charte-des-benevoles'"))
+            return None
+        return value
 
     def autocomplete(self, body: dict[str, Any], path: Path) -> str | None:
         if "autocomplete" not in body:

@@ -22,7 +22,7 @@ phone       placeholder default max_length autocomplete                   tel   
 postal_code placeholder default max_length autocomplete                   text         postal-code (inputmode numeric)
 country     default autocomplete                                          select       country
 address     (none: its parts carry street-address, postal-code, address-level2 and country)
-consent     (none)                                                        checkbox
+consent     link                                                          checkbox
 hidden      default                                                       hidden
 password    placeholder min_length max_length autocomplete                password     new-password
 =========== ============================================================= ============ ==============
@@ -35,7 +35,9 @@ what a password may contain (``min_length``/``max_length`` may only narrow it); 
 and hidden inputs take no ``autocomplete``. ``min``/``max`` are numbers on integer and decimal
 fields and ISO dates (``2025-01-31``) on date fields; ``default`` holds what the control holds (a
 number, an ISO date, true/false, a choice key, a list of keys, an ISO country code, or text; text,
-numbers, dates, choice keys and countries may be a ``{{ template }}``).
+numbers, dates, choice keys and countries may be a ``{{ template }}``). A consent box's ``link`` is a path
+of this site (``/charte-des-benevoles``: it starts with one ``/``) where the terms it accepts are read; the
+link is shown after the box's label, outside it, so that following it never ticks the box.
 
 A field's ``messages`` may word the rules its type can break: ``required`` (``consent`` for a consent
 box), the rules of the keys it takes (``min_length``...), those of its type (``email``...), and
@@ -98,7 +100,7 @@ TYPES: dict[str, FieldType] = {  # in the order of spec.FIELD_TYPES
     "address": _type(set(), {"country", "street", "postal_code", "unknown_postal_code", "city_choice", "city_name",
                              "long_street", "long_city_name"},
                      "address"),
-    "consent": _type(set(), {"consent"}, "checkbox", "boolean"),
+    "consent": _type({"link"}, {"consent"}, "checkbox", "boolean"),
     "hidden": _type({"default"}, set(), "hidden"),
     "password": _type({"placeholder", "min_length", "max_length", "autocomplete"},
                       {"too_short", "too_long", "too_common"}, "password", autocomplete="new-password"),

@@ -61,6 +61,7 @@ class FieldSpec:
     max_age: int | None = None
     messages: dict[str, Text] = field(default_factory=dict)
     autocomplete: str | None = None  # an HTML autofill token; fieldtypes.TYPES gives each type's default
+    link: str | None = None  # consent fields: the site path of the terms the box accepts (/charte-des-benevoles)
 
     @property
     def is_conditional(self) -> bool:

@@ -186,7 +186,8 @@ def test_every_accepted_generated_workflow_never_answers_500(cases):
 
 SAMPLE_VALUES = {"placeholder": "Ex.", "default": "x", "min": 1, "max": 2, "min_length": 1, "max_length": 9,
                  "pattern": "[a-z]+", "choices": {"a": "A"}, "choices_from": "invitation.genders",
-                 "min_selected": 1, "max_selected": 2, "min_age": 1, "max_age": 99, "autocomplete": "off"}
+                 "min_selected": 1, "max_selected": 2, "min_age": 1, "max_age": 99, "autocomplete": "off",
+                 "link": "/charte-des-benevoles"}
 MISPLACED = [(ftype, key) for ftype in FIELD_TYPES for key in sorted(SAMPLE_VALUES)
              if key not in TYPES[ftype].keys and key not in COMMON_KEYS]
 

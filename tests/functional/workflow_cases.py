@@ -169,6 +169,8 @@ def other(draw: Any, ftype: str, full: bool) -> Case:
             body["default"] = draw(st.booleans())
         return Case(body, {"": "y"})
     if ftype == "consent":
+        if full or draw(st.booleans()):
+            body["link"] = draw(st.sampled_from(["/charte-des-benevoles", "/", "/pages/statuts#article-2"]))
         return Case(body, {"": "y"})
     if ftype == "country":
         if full or draw(st.booleans()):
