@@ -1,7 +1,8 @@
 """Site-wide switches, stored in the database so that every pod reads the same value within seconds.
 
-One today: ``under_attack`` (docs/security.md): while on, forms answer a static 503 and public pages
-come from the page cache only. A switch changed by the CLI or the admin area records who and when.
+``under_attack`` (docs/security.md): while on, forms answer a static 503 and public pages come from
+the page cache only; ``home:<workflow>``: the workflow is shown on the home page (engagement.homepage).
+A switch changed by the CLI or the admin area records who and when.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from engagement.db import Base
 
 UNDER_ATTACK = "under_attack"
 KNOWN = (UNDER_ATTACK,)
+HOME_PREFIX = "home:"  # one switch per workflow shown on the home page (engagement.homepage)
 
 
 class SiteSwitch(Base):
@@ -51,7 +53,7 @@ def state(session: Session, name: str) -> State:
 
 def turn(session: Session, name: str, *, on: bool, by: str, now: datetime) -> bool:
     """Set the switch; returns whether its value changed (turning on what is on changes nothing)."""
-    if name not in KNOWN:
+    if name not in KNOWN and not name.startswith(HOME_PREFIX):
         raise ValueError(f"unknown switch: {name}")
     row = session.get(SiteSwitch, name, with_for_update=True)
     if row is None:

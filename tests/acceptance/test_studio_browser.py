@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from engagement.accounts import scopes
 from engagement.accounts.models import User
 from engagement.config import Settings
-from engagement.db import make_engine, make_session_factory, transaction
+from engagement.db import make_engine, make_session_factory, transaction, utcnow
 from tests.acceptance.test_invitation_browser import create_member, log_in
 
 BAD_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "bad" / "unknown_dest.yml"
@@ -24,6 +25,8 @@ def create_organizer(settings: Settings, email: str) -> None:
     try:
         with transaction(make_session_factory(engine)) as session:
             session.execute(update(User).where(User.email == email).values(role="organizer"))
+            user = session.scalars(select(User).where(User.email == email)).one()
+            scopes.grant(session, user, "national", actor=None, now=utcnow())  # the studio is national
     finally:
         engine.dispose()
 
@@ -53,6 +56,8 @@ def test_an_organizer_uploads_fixes_publishes_and_the_flow_runs(
 
     source.fill(source.input_value().replace("dest: nowhere", "dest: done"))
     page.locator('button[name="action"][value="publish"]').click()
+    expect(page.locator("#in-progress")).to_contain_text("Aucune instance en cours")  # the confirmation first
+    page.locator('#confirm-form button[name="action"][value="publish"]').click()
 
     expect(page).to_have_url(f"{page.url.split('/organizer')[0]}/organizer/workflows/sample")
     expect(page.locator('#versions tr[data-version="1"] td[data-active="yes"]')).to_be_visible()

@@ -47,7 +47,7 @@ def figure(page: str, name: str) -> str:
 def state_row(page: str, state: str) -> dict[str, str]:
     row = re.search(rf'<tr data-state="{state}">(.*?)</tr>', page, re.S)
     assert row, f"no row for {state!r}"
-    return {k: text(v) for k, v in re.findall(r'<td data-col="([a-z_0-9]+)">([^<]*)</td>', row.group(1))}
+    return {k: text(v) for k, v in re.findall(r'<td data-col="([a-z_0-9]+)"[^>]*>([^<]*)</td>', row.group(1))}
 
 
 def csv_rows(response) -> list[dict[str, str]]:
@@ -69,14 +69,14 @@ def test_an_analyst_sees_the_figures(survey, browser):
     page = response.get_data(as_text=True)
     assert (figure(page, "started"), figure(page, "completed"), figure(page, "abandoned"),
             figure(page, "in_progress")) == ("10", "5", "1", "4")
-    assert figure(page, "completion_rate") == "50.0 %"
+    assert figure(page, "completion_rate") == "50.0%"
     assert (figure(page, "source-invitation"), figure(page, "source-direct")) == ("2", "8")
     assert (figure(page, "invitations-sent"), figure(page, "invitations-joined")) == ("2", "1")
     assert state_row(page, "intro") == {"live": "2", "reached": "10", "left": "7", "dropped": "3",
-                                        "drop_rate": "30.0 %", "p50": "40.0 s", "p90": "80.0 s", "p99": "80.0 s",
-                                        "stuck": "1"}
-    assert state_row(page, "details")["p90"] == "120.0 s"
-    assert state_row(page, "details")["drop_rate"] == "28.6 %"
+                                        "drop_rate": "30.0%", "p50": "40 sec", "p90": "1 min 20 sec",
+                                        "p99": "1 min 20 sec", "stuck": "1"}
+    assert state_row(page, "details")["p90"] == "2 min"
+    assert state_row(page, "details")["drop_rate"] == "28.6%"
     assert state_row(page, "done")["reached"] == "5"
     # the heatmap: live counts per box; the stuck instances, oldest first, link to the explorer
     assert re.findall(r'<g data-state="(\w+)" data-live="(\d+)">', page) == [
@@ -95,7 +95,7 @@ def test_filters_narrow_the_figures(survey, browser):
     analyst = browser("analyst")
     page = analyst.get(f"{PAGE}?since=2026-11-11&until=2026-11-13").get_data(as_text=True)
     assert (figure(page, "started"), figure(page, "completed"), figure(page, "completion_rate")) == (
-        "3", "2", "66.7 %")
+        "3", "2", "66.7%")
     assert 'value="2026-11-11"' in page  # the form keeps the filters
     assert figure(analyst.get(f"{PAGE}?version=2").get_data(as_text=True), "started") == "1"
     assert figure(analyst.get(f"{PAGE}?source=invitation").get_data(as_text=True), "started") == "2"
@@ -145,14 +145,28 @@ def test_chart_geometry_follows_the_figures():
                           {"state": "details", "reached": 6, "left": 4, "dropped": 2, "is_final": False}],
                "per_day": [{"day": "2026-11-10", "started": 4, "completed": 0},
                            {"day": "2026-11-11", "started": 2, "completed": 2}]}
-    diagram = charts.diagram(figures)  # details: half as many live as intro, so half way between the colours
-    assert [(b.state, b.live, b.stuck, b.fill) for b in diagram["boxes"]] == [
-        ("intro", 4, 0, "#1e3a8a"), ("done", 0, 0, "#eef2ff"), ("details", 2, 1, "#8696c4")]
-    # next box: a straight arrow; two boxes on: an arc above; backwards: dashed arcs below
+    diagram = charts.diagram(figures, {"intro": "Introduction"})  # details: half as many live as intro
+    assert [(b.state, b.label, b.live, b.stuck, b.fill) for b in diagram["boxes"]] == [
+        ("intro", "Introduction", 4, 0, "#1e3a8a"), ("done", "done", 0, 0, "#eef2ff"),
+        ("details", "details", 2, 1, "#8696c4")]
+    # next box: a straight arrow down; two boxes on: an arc on the right; backwards: dashed arcs on the left
     assert [(e.path.split()[1][0], e.back) for e in diagram["edges"]] == [
         ("L", False), ("Q", False), ("Q", True), ("Q", True)]
-    funnel = charts.funnel(figures)
-    assert [(r["left_w"], r["dropped_w"]) for r in funnel["rows"]] == [(252.0, 168.0), (168.0, 84.0)]
+    funnel = charts.funnel(figures, {"details": "Détails"})
+    assert [(r["title"], r["left_w"], r["dropped_w"]) for r in funnel["rows"]] == [
+        ("intro", 60.0, 40.0), ("Détails", 40.0, 20.0)]
     days = charts.days(figures)
     assert [(b["h"], b["y"]) for b in days["bars"]] == [(160.0, 0.0), (80.0, 80.0)]
     assert days["line"] == "140.0,160.0 420.0,80.0"
+
+
+def test_automatic_states_are_bridged_in_the_diagram_and_left_out_of_the_funnel():
+    figures = {"states": ["ask", "route", "minor", "done"], "by_state": {}, "stuck": [],
+               "edges": [["ask", "route"], ["route", "minor"], ["route", "done"], ["minor", "done"]],
+               "funnel": [{"state": s, "reached": 3, "left": 3, "dropped": 0, "is_final": s == "done"}
+                          for s in ("ask", "route", "minor", "done")]}
+    diagram = charts.diagram(figures, skip={"route"})
+    assert [b.state for b in diagram["boxes"]] == ["ask", "minor", "done"]
+    assert charts.bridged([("ask", "route"), ("route", "minor"), ("route", "done"), ("minor", "done")], {"route"}) == [
+        ("ask", "minor"), ("ask", "done"), ("minor", "done")]
+    assert [r["state"] for r in charts.funnel(figures, skip={"route"})["rows"]] == ["ask", "minor", "done"]

@@ -46,8 +46,16 @@ def submit(client, source: str, action: str = "check", **extra: Any):
     return client.post(EDITOR, {"source": source, "action": action, **extra})
 
 
+def confirmation(page: str) -> str:
+    found = re.search(r'name="confirm" value="(\w+)"', page)
+    assert found, "no confirmation form"
+    return found.group(1)
+
+
 def publish(client, source: str) -> None:
-    response = submit(client, source, "publish")
+    """Publish as an organizer does: the confirmation page first, then its button."""
+    assert submit(client, source, "publish").status_code == 200, text(client.last_html)[:3000]
+    response = client.post(EDITOR, {"source": source, "action": "publish", "confirm": confirmation(client.last_html)})
     assert response.status_code == 303, text(client.last_html)[:3000]
 
 
@@ -121,7 +129,7 @@ def test_the_list_shows_each_workflow_with_its_active_version_and_live_instances
     page = organizer.last_html
     row = re.search(r'<tr data-workflow="volunteer">.*?</tr>', page, re.S)
     assert row, page[:3000]
-    assert 'data-active="2"' in row.group(0) and 'data-live="2"' in row.group(0)
+    assert 'data-active="3"' in row.group(0) and 'data-live="2"' in row.group(0)
     assert 'href="/w/volunteer"' in row.group(0)
     listed = set(re.findall(r'data-workflow="(\w+)"', page))
     assert {"volunteer", "signup", "invitation", "event_registration"} <= listed
@@ -187,8 +195,10 @@ def test_a_fixed_file_checks_clean(organizer, read):
 def test_fix_then_publish_and_the_wizard_serves_it(organizer, new_client, read):
     assert new_client().get("/w/sample").status_code == 404
     assert submit(organizer, BAD, "publish").status_code == 422
+    assert submit(organizer, FIXED, "publish").status_code == 200  # the confirmation first
 
-    response = submit(organizer, FIXED, "publish")
+    response = organizer.post(EDITOR, {"source": FIXED, "action": "publish",
+                                       "confirm": confirmation(organizer.last_html)})
 
     assert response.status_code == 303 and response.headers["Location"] == "/organizer/workflows/sample"
     rows = read().scalars(select(WorkflowDefinition).where(WorkflowDefinition.workflow_id == "sample")).all()
@@ -206,17 +216,17 @@ def test_publishing_needs_a_version_above_the_published_ones(organizer, read):
     changed = source.replace("title: {fr: Devenir bénévole, en: Become a volunteer}", "title: Bénévoles")
     assert submit(organizer, changed).status_code == 200  # checking only warns, next to the version line
     warning = re.search(r'<tr class="diagnostic warning" id="d0" data-line="4" data-column="10">', organizer.last_html)
-    assert warning and "write version: 3 to publish" in row_after_line(organizer.last_html, 4)
+    assert warning and "write version: 4 to publish" in row_after_line(organizer.last_html, 4)
 
     assert submit(organizer, changed, "publish").status_code == 422
 
     [(line, column, message)] = diagnostics(organizer.last_html)
     assert (line, column) == (4, 10)
-    assert "version 2 of volunteer is already published (the latest is 2): write version: 3" in message
+    assert "version 3 of volunteer is already published (the latest is 3): write version: 4" in message
     assert textarea(organizer.last_html) == changed
-    publish(organizer, changed.replace("version: 2", "version: 3"))
+    publish(organizer, changed.replace("version: 3", "version: 4"))
     assert read().scalars(select(WorkflowDefinition.version).where(
-        WorkflowDefinition.workflow_id == "volunteer", WorkflowDefinition.is_active.is_(True))).all() == [3]
+        WorkflowDefinition.workflow_id == "volunteer", WorkflowDefinition.is_active.is_(True))).all() == [4]
 
 
 def test_an_instance_in_flight_stays_on_its_version(organizer, new_client):
@@ -275,7 +285,7 @@ def test_the_diagram_is_shown_as_mermaid_and_downloadable(organizer):
 
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="volunteer-v2.mmd"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="volunteer-v3.mmd"'
     body = response.get_data(as_text=True)
     assert body.startswith("stateDiagram-v2\n    [*] --> identity\n")
     assert "    identity --> availability : next\n" in body

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -15,11 +16,14 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from engagement.db import utcnow
 from engagement.workflow import definitions, explorer, snapshots
-from engagement.workflow.analytics import Filters
+from engagement.workflow.analytics import Filters, published_spec
+from engagement.workflow.definitions import DefinitionError
+from engagement.workflow.spec import localize
 from forms.analytics import SOURCE_LABELS, AnalyticsFilterForm
-from web.analyst import charts
+from web.analyst import charts, formats
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.locale import current_locale
 from web.organizer.export import BOM
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
@@ -47,7 +51,8 @@ def workflow(workflow_id: str) -> Any:
     form = AnalyticsFilterForm(formdata=request.args).bind(versions)
     if not form.validate():
         return render_template("analyst/workflow.html", workflow_id=workflow_id, form=form, figures=None), 400, NO_STORE
-    figures = snapshots.figures(sessions(), workflow_id, _filters(form), now=utcnow())
+    filters = _filters(form)
+    figures = snapshots.figures(sessions(), workflow_id, filters, now=utcnow())
     if figures is None:
         abort(404)
     rows = state_rows(figures)
@@ -57,11 +62,38 @@ def workflow(workflow_id: str) -> Any:
     if fmt == "csv":
         return _csv(workflow_id, rows, figures)
     applied = {name: request.args[name] for name in FILTER_NAMES if request.args.get(name)}
+    steps = _steps(workflow_id, filters)
+    shown = [{**row, "title": steps.titles.get(row["state"], row["state"])} for row in rows
+             if row["state"] not in steps.automatic]
     return render_template(
-        "analyst/workflow.html", workflow_id=workflow_id, form=form, figures=figures, rows=rows, applied=applied,
-        diagram=charts.diagram(figures), funnel=charts.funnel(figures), days=charts.days(figures),
-        sources=SOURCE_LABELS, instance_url=_instance_url(workflow_id),
+        "analyst/workflow.html", workflow_id=workflow_id, title=steps.title, form=form, figures=figures, rows=shown,
+        applied=applied, diagram=charts.diagram(figures, steps.titles, steps.automatic),
+        funnel=charts.funnel(figures, steps.titles, steps.automatic), days=charts.days(figures),
+        titles=steps.titles, sources=SOURCE_LABELS, instance_url=_instance_url(workflow_id), fmt=formats,
     ), 200, NO_STORE
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What the page names: the workflow's and its states' titles in the page's language, and the
+    automatic states (no page: never a step of the funnel)."""
+
+    title: str
+    titles: dict[str, str]
+    automatic: frozenset[str]
+
+
+def _steps(workflow_id: str, filters: Filters) -> Steps:
+    try:
+        spec = published_spec(db(), workflow_id, filters.version) or published_spec(db(), workflow_id)
+    except DefinitionError:  # a version that no longer checks: ids only
+        spec = None
+    if spec is None:
+        return Steps(workflow_id, {}, frozenset())
+    locale = current_locale()
+    return Steps(localize(spec.title, locale) or workflow_id,
+                 {name: localize(state.title, locale) or name for name, state in spec.states.items()},
+                 frozenset(name for name, state in spec.states.items() if state.automatic))
 
 
 def _filters(form: AnalyticsFilterForm) -> Filters:

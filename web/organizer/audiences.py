@@ -10,6 +10,7 @@ without a script polling a 202; from then on the background keeps it current.
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,14 +18,16 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
 
+from engagement.accounts import scopes
 from engagement.campaigns import lists
 from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
 from engagement.geo import departments
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.organizer import export
+from web.organizer.scoping import reach, scoped
 from web.organizer.views import NO_STORE, bp
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -36,17 +39,22 @@ def _when(moment: datetime | None) -> str:
 
 
 def _approved() -> list[Committee]:
-    return list(db().scalars(select(Committee).where(Committee.status == "approved").order_by(Committee.name)))
+    """The approved committees in the organizer's scope."""
+    return scopes.committees_in(db(), reach(), limit=100_000)
 
 
 def _department_codes(stored: dict[str, lists.Summary]) -> list[str]:
-    """The 101 departments, then any other code a list exists for (an overseas collectivity)."""
+    """The 101 departments, then any other code a list exists for (an overseas collectivity); for an
+    organizer without the national scope, the departments they are the referent of."""
+    if not reach().national:
+        return sorted(reach().departments)
     others = sorted(key.partition(":")[2] for key in stored if key.startswith("department:"))
     return [*departments.NAMES, *(code for code in others if code not in departments.NAMES)]
 
 
 @bp.get("/audiences")
 @role_required("organizer")
+@scoped("any")
 def audiences() -> Any:
     stored = lists.summaries(db())
     rows = {
@@ -60,10 +68,12 @@ def audiences() -> Any:
 
 @bp.post("/audiences/build")
 @role_required("organizer")
+@scoped("any")
 def build_missing() -> Any:
     """Queue a build of every list that does not exist yet (members who joined before lists existed)."""
     stored = lists.summaries(db())
-    keys = [lists.department_key(code) for code in departments.NAMES]
+    where = reach()
+    keys = [lists.department_key(code) for code in departments.NAMES if where.national or code in where.departments]
     keys += [lists.committee_key(c.id) for c in _approved()]
     missing = [key for key in keys if key not in stored]
     if missing:
@@ -77,15 +87,9 @@ def build_missing() -> Any:
 
 @bp.get("/audiences/<kind>/<value>.json")
 @role_required("organizer")
+@scoped("audience")
 def audience_json(kind: str, value: str) -> Any:
-    key = lists.key_of(db(), f"{kind}:{value}") if kind in ("committee", "department") else None
-    if key is None:
-        abort(404)
-    stored = lists.read(db(), key)
-    if stored is None:
-        lists.build(sessions(), key)
-        with sessions()() as fresh:  # the request's session may hold a snapshot from before the build
-            stored = lists.read(fresh, key)
+    stored = _stored(kind, value)
     if stored is None:  # a build failed to store it: should not happen, but never loop on it
         return Response(status=503, headers={"Retry-After": "5", **REVALIDATE})
     if request.if_none_match.contains_weak(stored.etag):
@@ -97,3 +101,29 @@ def audience_json(kind: str, value: str) -> Any:
         response = Response(gzip.decompress(stored.body), mimetype="application/json", headers=REVALIDATE)
     response.set_etag(stored.etag, weak=True)
     return response
+
+
+@bp.get("/audiences/<kind>/<value>.csv")
+@role_required("organizer")
+@scoped("audience")
+def audience_csv(kind: str, value: str) -> Any:
+    """The same list as a spreadsheet: the same people, the same checks as its JSON."""
+    stored = _stored(kind, value)
+    if stored is None:
+        return Response(status=503, headers={"Retry-After": "5", **NO_STORE})
+    body = export.audience_csv(json.loads(gzip.decompress(stored.body)))
+    return Response(body, mimetype="text/csv", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="audience-{kind}-{value}.csv"'})
+
+
+def _stored(kind: str, value: str) -> lists.Stored | None:
+    """The stored list of a committee's or department's members, built now if missing; 404 for no such list."""
+    key = lists.key_of(db(), f"{kind}:{value}") if kind in ("committee", "department") else None
+    if key is None:
+        abort(404)
+    stored = lists.read(db(), key)
+    if stored is not None:
+        return stored
+    lists.build(sessions(), key)
+    with sessions()() as fresh:  # the request's session may hold a snapshot from before the build
+        return lists.read(fresh, key)

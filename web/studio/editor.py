@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from engagement import homepage
 from engagement.db import transaction, utcnow
 from engagement.workflow import definitions, migration
 from engagement.workflow.checker import check_text
@@ -25,6 +27,7 @@ from web.db import db, sessions
 from web.studio.views import NO_STORE, bp
 
 DEFAULT_NAME = "workflow.yml"
+STARTER = Path(__file__).with_name("starter.yml")  # a small valid file, commented in French, for a new workflow
 
 
 class Refused(Exception):
@@ -100,10 +103,10 @@ def editor_page(text: str, name: str, diagnostics: list[Diagnostic], spec: Workf
 @bp.get("/editor")
 @role_required("organizer")
 def editor() -> Any:
-    """A blank editor, or one holding a stored version's source (``?workflow=ID&version=N``)."""
+    """The commented starter example, or a stored version's source (``?workflow=ID&version=N``)."""
     workflow_id, version = request.args.get("workflow"), request.args.get("version", type=int)
     if not workflow_id:
-        return editor_page("", DEFAULT_NAME, [])
+        return editor_page(STARTER.read_text(encoding="utf-8"), DEFAULT_NAME, [])
     query = select(WorkflowDefinition).where(WorkflowDefinition.workflow_id == workflow_id)
     query = query.where(WorkflowDefinition.version == version) if version else query.order_by(
         WorkflowDefinition.is_active.desc(), WorkflowDefinition.version.desc())
@@ -131,9 +134,17 @@ def check() -> Any:
 
 
 def _confirmation(text: str, name: str, spec: WorkflowSpec, notice: str | None = None) -> Any:
-    """The dry run of a migration map: what would move, what would be stranded; nothing is written."""
-    plan = migration.plan(db(), spec)
-    body = render_template("studio/confirm.html", text=text, name=name, spec=spec, plan=plan, notice=notice)
+    """What publishing would change, before it does: the instances in progress per version and what
+    becomes of them (they keep their version, or the migration map's dry run); nothing is written."""
+    plan = migration.plan(db(), spec) if spec.migrate_from else None
+    live: dict[int, int] = defaultdict(int)
+    for (version, _state), count in migration.live_counts(db(), spec.id).items():
+        live[version] += count
+    total = sum(live.values())
+    staying = total - (plan.moving if plan else 0)
+    body = render_template("studio/confirm.html", text=text, name=name, spec=spec, plan=plan, notice=notice,
+                           live=sorted(live.items()), total=total, staying=staying,
+                           active=definitions.active_version(db(), spec.id), on_home=homepage.is_shown(db(), spec.id))
     return body, 200, NO_STORE
 
 
@@ -141,7 +152,7 @@ def _publish(text: str, name: str, spec: WorkflowSpec) -> Any:
     problem = version_problem(spec, text, name, definitions.latest_version(db(), spec.id))
     if problem is not None:
         return editor_page(text, name, [problem], status=422)
-    if spec.migrate_from and request.form.get("confirm") != spec.checksum:
+    if request.form.get("confirm") != spec.checksum:  # confirmed for this very text, or shown what it does
         return _confirmation(text, name, spec)
     try:
         with transaction(sessions()) as session:

@@ -8,14 +8,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from engagement.db import transaction
+from engagement import homepage
+from engagement.db import transaction, utcnow
 from engagement.workflow import definitions, migration
 from engagement.workflow.definitions import DefinitionError
 from engagement.workflow.diagram import mermaid
 from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
-from engagement.workflow.spec import WorkflowSpec
+from engagement.workflow.spec import DEFAULT_TRIGGERS, FIELD_TYPES, WorkflowSpec
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.headers import csp
@@ -76,6 +78,14 @@ def index() -> Any:
     return render_template("studio/index.html", workflows=workflows()), 200, NO_STORE
 
 
+@bp.get("/help")
+@role_required("organizer")
+def help_page() -> Any:
+    """How to write a workflow, in the page's language (the editor links here)."""
+    return render_template("studio/help.html", field_types=[t for t in FIELD_TYPES if t != "hidden"],
+                           default_triggers=DEFAULT_TRIGGERS), 200, NO_STORE
+
+
 def _one(workflow_id: str) -> Workflow:
     found = workflows(workflow_id)
     if not found:
@@ -101,8 +111,24 @@ def show(workflow_id: str) -> Any:
     shown, spec = _spec(workflow, request.args.get("version", type=int))
     diagram = mermaid(spec, current_locale()) if spec is not None else None
     live = migration.live_counts(db(), workflow_id)
+    _active, home_spec = _spec(workflow, workflow.active.row.version) if workflow.active else (None, None)
     return render_template("studio/show.html", workflow=workflow, shown=shown, spec=spec, diagram=diagram,
-                           live=sorted(live.items())), 200, NO_STORE
+                           live=sorted(live.items()), home_spec=home_spec,
+                           on_home=homepage.is_shown(db(), workflow_id), can_show=homepage.can_show), 200, NO_STORE
+
+
+@bp.post("/<workflow_id>/home")
+@role_required("organizer")
+def home(workflow_id: str) -> Any:
+    """Put the workflow on the home page, or take it off (``show=y`` or absent): a card with its title
+    and description, while a version of it is published."""
+    _one(workflow_id)
+    on = request.form.get("show") == "y"
+    with transaction(sessions()) as session:
+        changed = homepage.place(session, workflow_id, on=on, by=current_user.email, now=utcnow())
+    if changed:
+        flash(_("The home page now shows this workflow.") if on else _("The home page no longer shows this workflow."))
+    return redirect(url_for("studio.show", workflow_id=workflow_id) + "#home", code=303)
 
 
 @bp.get("/<workflow_id>/diagram.mmd")
