@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engagement import demo_events
+from engagement import demo_events, homepage
 from engagement.accounts.models import User
 from engagement.campaigns import lists
 from engagement.committees.models import Committee, CommitteeMembership
@@ -29,6 +29,7 @@ def load(sessions: sessionmaker[Session], workflows_dir: Path, members: int = 0)
         activity = demo_events.load(session, utcnow())
         activity += pages.load_demo(session, utcnow())
         activity += demo_events.load_covers(session)
+        activity += homepage.place_demo(session, utcnow())
     lines.extend(str(d) for d in diagnostics)
     lines.append(f"invitation content: {seeded} pieces added" if seeded else "invitation content: unchanged")
     for item in published:

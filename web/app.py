@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from engagement import PROJECT_ROOT
 from engagement.config import Settings, load_settings
 from engagement.core import Core, bootstrap
-from engagement.db import transaction
+from engagement.db import transaction, utcnow
 from engagement.invitations import content
+from engagement.pages import legal
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
 from web import headers, pagecache, public, shield
@@ -110,7 +111,7 @@ def _page_cache(app: Flask, core: Core) -> pagecache.PageCache:
     store = pagecache.Store(Cache(app, config=config), app)
     cache = pagecache.PageCache(app.wsgi_app, app, store, locales=LOCALES, default_locale=settings.default_locale,
                                 session_cookie=app.config["SESSION_COOKIE_NAME"], switch=SwitchReader(core.engine),
-                                closed=Closed(app))
+                                closed=Closed(app), generations=core.generations)
     app.extensions["page_cache"] = cache
     return cache
 
@@ -144,10 +145,13 @@ def _register_blueprints(app: Flask) -> None:
     import web.auth.account
     import web.auth.reset  # password reset and activation resend, on the auth blueprint
     import web.events.confirmation  # the event registration's confirmation page (web/wizard/finals.py)
+    import web.events.places  # a member's place from the event's page, on the events blueprint
     import web.organizer.audiences  # audience lists, on the organizer blueprint
     import web.organizer.campaigns  # campaigns, on the organizer blueprint
     import web.organizer.committees  # committee reviews, on the organizer blueprint
-    import web.organizer.events  # noqa: F401 - the organizer's events, on the organizer blueprint
+    import web.organizer.compose  # writing, previewing and confirming a campaign
+    import web.organizer.events  # the organizer's events, on the organizer blueprint
+    import web.organizer.pages  # noqa: F401 - editing content pages, on the organizer blueprint
     from web.admin.views import bp as admin
     from web.analyst.views import bp as analyst
     from web.api.views import bp as api
@@ -196,13 +200,14 @@ def _close_db(_exc: BaseException | None) -> None:
 
 def _load_data(core: Core) -> None:
     """Start-up publishes the files of workflows/ (a bad file is refused, the running version stays)
-    and seeds the organizers' content where a kind of it has no row yet."""
+    and seeds the organizers' content where a kind of it has no row yet, and the site's own pages."""
     directory = core.settings.workflows_dir
     try:
         with transaction(core.sessions) as session:
             files = definitions.workflow_files(directory) if directory.is_dir() else []
             published, diagnostics = definitions.load_files(session, files)
             content.seed(session)
+            legal.seed(session, utcnow())  # the privacy and legal notices... never answer 404 (pages/legal.py)
     except IntegrityError:
         log.info("workflow files were published by another process starting at the same time")
         return

@@ -38,16 +38,24 @@ def main() -> None:
     """Engagement: workflows, members and campaigns of a citizen movement."""
 
 
+def served_url(host: str, port: int) -> str:
+    """The URL of ``engagement serve --host HOST --port PORT`` (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
 @click.option("--workers", default=2, type=int, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the web app with gunicorn (``gunicorn web.wsgi:app``)."""
+    """Serve the web app with gunicorn (``gunicorn web.wsgi:app``); links in mail use SITE_URL, or when it is
+    unset http://HOST:PORT (production refuses to start without SITE_URL)."""
     _settings()
+    if not os.environ.get("SITE_URL", "").strip():  # gunicorn and the app it loads inherit it
+        os.environ["SITE_URL"] = served_url(host, port)
     args = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf", "--workers", str(workers),
             "--bind", f"{host}:{port}", "--access-logfile", "-", "--graceful-timeout", "10", "web.wsgi:app"]
-    click.echo(f"Serving on http://{host}:{port}", err=True)
+    click.echo(f"Serving on {served_url(host, port)} (links in mail: {os.environ['SITE_URL']})", err=True)
     os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn  # nosec B606
 
 
@@ -55,6 +63,7 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--queues", default=None, help="comma-separated queues (default: all)")
 def worker(queues: str | None) -> None:
     """A Celery worker (the same as ``celery -A workers.app worker``)."""
+    _settings()  # a clear one-line refusal rather than Celery's traceback
     args = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--loglevel", "INFO"]
     if queues:
         args += ["--queues", queues]
@@ -63,7 +72,9 @@ def worker(queues: str | None) -> None:
 
 @main.command()
 def beat() -> None:
-    """The Celery beat scheduler (one per deployment): event reminders every 5 minutes."""
+    """The Celery beat scheduler (one per deployment): event reminders every 5 minutes, scheduled
+    campaigns every minute."""
+    _settings()
     os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.app", "beat",  # noqa: S606  # nosec B606
                               "--loglevel", "INFO"])
 
@@ -137,11 +148,17 @@ def demo() -> None:
 @demo.command("load")
 @click.option("--members", default=0, type=int, help="also generate N synthetic members")
 def demo_load(members: int) -> None:
-    """Load the demo data; running it again changes nothing."""
+    """Load the demo data; running it again changes nothing. Outside production, also organizers who log in
+    with a public password (engagement/demo_organizers.py) to try the scopes."""
+    from engagement import demo_organizers
+    from engagement.db import transaction, utcnow
     from engagement.demo import load
 
     core = _core()
     summary = load(core.sessions, core.settings.workflows_dir, members=members)
+    if not core.settings.is_production:
+        with transaction(core.sessions) as session:
+            summary += demo_organizers.load(session, utcnow())
     for line in summary:
         click.echo(line, err=True)
 
@@ -438,6 +455,15 @@ def campaign_cancel(campaign_id: int) -> None:
     click.echo(f"campaign {campaign_id} cancelled; {stopped} message(s) stopped", err=True)
 
 
+@campaign.command("start-due")
+def campaign_start_due() -> None:
+    """Queue the scheduled campaigns whose time has come (without Celery: run it from cron every minute)."""
+    from engagement.campaigns.drafts import start_due
+    from engagement.db import utcnow
+
+    click.echo(f"{start_due(_core().sessions, utcnow())} scheduled campaign(s) started", err=True)
+
+
 @main.group()
 def outbox() -> None:
     """The transactional outbox."""
@@ -481,17 +507,25 @@ def users() -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "organizer", "analyst", "member"]), default="member")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-def users_create(email: str, role: str, password_stdin: bool) -> None:
+@click.option("--scope", "granted", multiple=True,
+              help="an organizer's scope: national, department:CODE or committee:SLUG (repeatable; "
+                   "an organizer created without one is national)")
+def users_create(email: str, role: str, password_stdin: bool, granted: tuple[str, ...]) -> None:
+    from engagement.accounts import scopes
     from engagement.accounts.service import AccountError, create_user
-    from engagement.db import transaction
+    from engagement.db import transaction, utcnow
 
+    if granted and role != "organizer":
+        raise click.UsageError("--scope is for --role organizer")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     core = _core()
     try:
         with transaction(core.sessions) as session:
             user = create_user(session, email, role=role, password=password)
             user_id = user.id
-    except AccountError as exc:
+            for spec in granted or (("national",) if role == "organizer" else ()):
+                scopes.grant(session, user, spec, actor=None, now=utcnow())
+    except (AccountError, scopes.ScopeError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {user_id} created with role {role}", err=True)
 
@@ -505,7 +539,6 @@ def users_create(email: str, role: str, password_stdin: bool) -> None:
 def users_grant(email: str, role: str | None, personal_data: bool | None) -> None:
     """Change an account's role or personal-data permission (logged, as by the command line)."""
     from engagement.accounts.roles import RoleError, grant
-    from engagement.accounts.service import find_by_email
     from engagement.db import transaction, utcnow
 
     if role is None and personal_data is None:
@@ -513,9 +546,7 @@ def users_grant(email: str, role: str | None, personal_data: bool | None) -> Non
     core = _core()
     try:
         with transaction(core.sessions) as session:
-            user = find_by_email(session, email)
-            if user is None:
-                raise click.ClickException("no account with this email")
+            user = _account(session, email)
             before, user_id = (user.role, user.can_see_personal_data), user.id
             change = grant(session, user, role=role, personal_data=personal_data, actor=None, now=utcnow())
             after = (user.role, user.can_see_personal_data)
@@ -527,8 +558,47 @@ def users_grant(email: str, role: str | None, personal_data: bool | None) -> Non
         click.echo(f"user {user_id}: {_grant_label(*before)} -> {_grant_label(*after)}", err=True)
 
 
+def _account(session: Any, email: str) -> Any:
+    """The account with this email, or the command stops with a message."""
+    from engagement.accounts.service import find_by_email
+
+    user = find_by_email(session, email)
+    if user is None:
+        raise click.ClickException("no account with this email")
+    return user
+
+
 def _grant_label(role: str, personal_data: bool) -> str:
     return f"{role} (personal data)" if personal_data else role
+
+
+@users.command("scope")
+@click.argument("email")
+@click.option("--grant", "granted", multiple=True, help="national, department:CODE or committee:SLUG")
+@click.option("--revoke", "revoked", multiple=True, help="a scope to take back")
+@click.option("--list", "listing", is_flag=True, help="print the account's scopes")
+def users_scope(email: str, granted: tuple[str, ...], revoked: tuple[str, ...], listing: bool) -> None:
+    """Grant or revoke an organizer's scopes (logged, as by the command line), or list them."""
+    from engagement.accounts import scopes
+    from engagement.db import transaction, utcnow
+
+    if not (granted or revoked or listing):
+        raise click.UsageError("give --grant, --revoke or --list")
+    core = _core()
+    try:
+        with transaction(core.sessions) as session:
+            user = _account(session, email)
+            for spec in revoked:
+                done = scopes.revoke(session, user, spec, actor=None, now=utcnow())
+                click.echo(f"{'revoked' if done else 'not held'}: {spec}", err=True)
+            for spec in granted:
+                done = scopes.grant(session, user, spec, actor=None, now=utcnow())
+                click.echo(f"{'granted' if done else 'already held'}: {spec}", err=True)
+            held = [row.scope for row in scopes.scopes_of(session, user)]
+    except scopes.ScopeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if listing:
+        click.echo("\n".join(held) if held else "(no scope)")
 
 
 @main.command("under-attack")

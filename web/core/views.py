@@ -6,17 +6,22 @@ import logging
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine, select, text
 from werkzeug.exceptions import HTTPException
 
+from engagement import homepage
+from engagement.accounts.models import User
 from engagement.committees.service import approved
 from engagement.db import utcnow
+from engagement.events.models import Event
 from engagement.events.service import upcoming, when
 from engagement.workflow.models import WorkflowDefinition
 from web.app import LOCALES, current_core
 from web.core import images
 from web.db import db
+from web.events import finder
 from web.extensions import csrf
 from web.locale import current_locale
 from web.public import LANG_COOKIE, public
@@ -32,17 +37,26 @@ log = logging.getLogger(__name__)
 
 
 @bp.get("/")
-@public()
+@public(tags=("events", "home", "committees"))
 def home() -> str:
     rows = db().scalars(select(WorkflowDefinition).where(WorkflowDefinition.is_active.is_(True))
                         .order_by(WorkflowDefinition.workflow_id))
     from engagement.workflow.definitions import active
 
-    flows = [flow.spec for row in rows if (flow := active(db(), row.workflow_id))
-             and flow.spec.access == "public" and not flow.spec.inputs]  # those with inputs open from their page
+    placed = homepage.shown(db(), [row.workflow_id for row in rows])  # only where an organizer put them
+    flows = [flow.spec for workflow_id in sorted(placed) if (flow := active(db(), workflow_id))
+             and homepage.can_show(flow.spec)]
     locale = current_locale()
     return render_template("core/home.html", flows=flows, events=upcoming(db(), utcnow(), limit=HOME_EVENTS),
-                           committees=approved(db(), limit=HOME_COMMITTEES), when=lambda e: when(e, locale))
+                           committees=approved(db(), limit=HOME_COMMITTEES), when=lambda e: when(e, locale),
+                           near=_near_you(), distance=lambda km: finder.distance(km, locale))
+
+
+def _near_you() -> tuple[str, int, list[tuple[Event, float]]] | None:
+    """A signed-in member's events near their address (their page is private: `web.public`); None otherwise."""
+    if not current_user.is_authenticated or not isinstance(user := current_user._get_current_object(), User):
+        return None
+    return finder.for_member(db(), user, utcnow())
 
 
 @bp.get("/healthz")
@@ -94,6 +108,19 @@ def choose_language():
     response = redirect(safe_next(request.form.get("next"), url_for("core.home")), code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_SECONDS, httponly=True, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+FAVICON_SECONDS = 7 * 86400
+
+
+@bp.get("/favicon.ico")
+@bp.get("/favicon.svg")
+def favicon():
+    """The icon browsers ask for at the site's root, kept a week (static/favicon.svg, static/favicon.ico)."""
+    response = current_app.send_static_file(request.path.lstrip("/"))
+    response.cache_control.no_cache = None
+    response.cache_control.public, response.cache_control.max_age = True, FAVICON_SECONDS
     return response
 
 
