@@ -18,9 +18,9 @@ from engagement.committees.models import Committee, CommitteeMembership
 PASSWORD = "demo-engagement-2026"  # noqa: S105  # nosec B105
 # email, first name, last name, granted scope (None: the committee it hosts gives its scope), committee hosted
 ORGANIZERS = (
-    ("hote.paris@demo.invalid", "Hélène", "Hôte", None, "comite-paris-centre"),
-    ("referent.lyon@demo.invalid", "Romain", "Référent", "department:69", None),
-    ("orga.national@demo.invalid", "Nadia", "Nationale", "national", None),
+    ("hote.paris@demo.example.org", "Hélène", "Hôte", None, "comite-paris-centre"),
+    ("referent.lyon@demo.example.org", "Romain", "Référent", "department:69", None),
+    ("orga.national@demo.example.org", "Nadia", "Nationale", "national", None),
 )
 
 

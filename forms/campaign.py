@@ -38,7 +38,8 @@ PROBLEMS = {  # the core's refusal, by the input it is about
     "merge": _l("Only {{ first_name }} and {{ last_name }} can be filled in for each recipient: correct the "
                 "other names between double braces."),
 }
-FIELDS = {"merge": "body"}
+PROBLEMS["subject_merge"] = PROBLEMS["merge"]
+FIELDS = {"merge": "body", "subject_merge": "subject"}
 
 
 def _lf(value: str | None) -> str | None:

@@ -68,7 +68,7 @@ def preview(session: Session, campaign: Campaign) -> Preview:
     name, address = parseaddr(mail.sender(campaign.sender_name))
     return Preview(audience=target, count=audiences.count(session, target),
                    sender=f"{name} <{address}>" if name else address,
-                   subject=campaign.subject, text=mail.campaign_text(campaign.body, values, link),
+                   subject=mail.merge(campaign.subject, values), text=mail.campaign_text(campaign.body, values, link),
                    recipient=sample.email if sample else None)
 
 
@@ -82,8 +82,10 @@ def _sample(session: Session, target: audiences.Audience) -> audiences.Recipient
 def send_test(session: Session, campaign: Campaign, author: User, now: datetime) -> MailMessage:
     """Mail the draft to its author only, merged with the author's own values and unsubscribe link."""
     link = mail.unsubscribe_link(author.email)
-    text = mail.campaign_text(campaign.body, {"first_name": author.first_name, "last_name": author.last_name}, link)
-    message = mail.compose(session, to=[author.email], context={}, locale="fr", subject=TEST_PREFIX + campaign.subject,
+    values = {"first_name": author.first_name, "last_name": author.last_name}
+    text = mail.campaign_text(campaign.body, values, link)
+    message = mail.compose(session, to=[author.email], context={}, locale="fr",
+                           subject=TEST_PREFIX + mail.merge(campaign.subject, values),
                            body=text, sender_name=campaign.sender_name, unsubscribe=link, literal=True)
     campaign.tests, campaign.tested_at = campaign.tests + 1, now
     return message

@@ -55,8 +55,9 @@ def checked(session: Session, audience: str, subject: str, body: str) -> tuple[a
     body = body.replace("\r\n", "\n").strip()
     if not body or len(body) > MAX_BODY:
         raise CampaignError("body", f"a message of 1 to {MAX_BODY} characters")
-    if mail.unknown_fields(body):
-        raise CampaignError("merge", f"unknown merge fields: {', '.join(mail.unknown_fields(body))}")
+    for field, text in (("subject_merge", subject), ("merge", body)):
+        if unknown := mail.unknown_fields(text):
+            raise CampaignError(field, f"unknown merge fields: {', '.join(unknown)}")
     return target, subject, body
 
 

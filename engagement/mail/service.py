@@ -225,7 +225,7 @@ def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
         campaign, link = campaigns[message.campaign_id], unsubscribe_link(message.to[0])
         values = merged[message.campaign_id].get(message.audience_key or 0, {})
         message.text_body = campaign_text(campaign.body, values, link)
-        message.subject = message.subject or campaign.subject
+        message.subject = merge(campaign.subject, values)
         message.headers = _unsubscribe_headers(link)
 
 

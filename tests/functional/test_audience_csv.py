@@ -58,7 +58,7 @@ def test_a_committee_list_has_the_members_role_and_the_page_links_both_formats(a
 
     header, *people = rows(organizer.client.get(f"/organizer/audiences/committee/{slug}.csv"))
 
-    assert header[-1] == "Rôle" and len(people) == 1
+    assert header[-1] == "Rôle" and len(people) == 1 and people[0][-1] == "Animateur"  # the host, in French
     organizer.get("/organizer/audiences")
     assert f'href="/organizer/audiences/committee/{slug}.csv"' in organizer.last_html
     assert f'href="/organizer/audiences/committee/{slug}.json"' in organizer.last_html

@@ -200,6 +200,7 @@ def test_a_scheduled_campaign_waits_and_is_cancelled_before_it_starts(app, organ
     organizer.post(f"/organizer/campaigns/{number}/cancel", {"confirm": "y"})
     organizer.get(f"/organizer/campaigns/{number}")
     assert "it will not be sent" in organizer.last_html
+    assert 'data-testid="progress"' not in organizer.last_html and 'data-testid="scheduled-at"' not in organizer.last_html
     assert drafts.start_due(app.extensions["engagement"].sessions, when + timedelta(minutes=1)) == 0
     with factory() as session:
         assert session.get(Campaign, number).status == "cancelled"
@@ -258,3 +259,36 @@ def test_an_organizer_reaches_only_the_audiences_of_their_scopes(app, organizer,
     own = draft_id(compose(host, audience="committee", committee=people["committee"]))
     campaign_id(confirm(host, own))
     assert queued(factory)[0] == 1
+
+
+def test_merge_fields_fill_the_subject_too_and_an_unknown_one_there_is_refused(organizer, people, factory):
+    response = compose(organizer, audience="department", department="75", body=BODY,
+                       subject="{{ prenom }}, on compte sur vous")
+    assert response.status_code == 422 and field_error(organizer.last_html, "subject")
+    number = draft_id(compose(organizer, audience="department", department="75", body=BODY,
+                              subject="{{ first_name }}, on compte sur vous"))
+    organizer.get(f"/organizer/campaigns/{number}/preview")
+    assert "Ana, on compte sur vous" in organizer.last_html
+    organizer.post(f"/organizer/campaigns/{number}/test", {})
+    sent = campaign_id(confirm(organizer, number))
+    finished(factory, sent)
+    with factory() as session:
+        subjects = {m.subject for m in mail.recent(session, 10)}
+    assert {"Ana, on compte sur vous", "Ben, on compte sur vous",
+            "[Test] Olivia, on compte sur vous"} <= subjects
+
+
+def test_a_test_to_an_address_no_mail_reaches_says_so_and_sends_nothing(app, client, people, factory):
+    make_user(app, "orga@demo.invalid", role="organizer", first_name="Olivia")  # a reserved domain
+    log_in(client, "orga@demo.invalid")
+    client.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    number = draft_id(compose(client, audience="department", department="75", body=BODY))
+    with factory() as session:
+        before = count(session, MailMessage)
+    client.get(f"/organizer/campaigns/{number}/preview")
+    response = client.post(f"/organizer/campaigns/{number}/test", {})
+    assert response.status_code == 303
+    client.get(f"/organizer/campaigns/{number}/preview")
+    assert "cannot receive mail: no test was sent" in text(client.last_html)
+    with factory() as session:
+        assert count(session, MailMessage) == before and session.get(Campaign, number).tests == 0

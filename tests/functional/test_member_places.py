@@ -101,6 +101,12 @@ def test_one_click_joins_a_full_event_s_waitlist_with_its_position(client, app, 
     assert "Quitter la liste d'attente" in my_place(page)
     assert "vous pouvez rejoindre la liste d'attente" not in text(page)  # no call to join what they joined
     assert statuses(read(), slug)["dominique@example.org"] == "waitlisted"
+    client.get(f"/events/{slug}/leave")
+    client.post(f"/events/{slug}/leave")
+    client.get(f"/events/{slug}")
+    assert "Vous avez quitté la liste d’attente." in text(client.last_html)
+    assert "Votre place est libérée" not in text(client.last_html)  # they had none
+    assert statuses(read(), slug)["dominique@example.org"] == "cancelled"
 
 
 def test_giving_the_place_up_asks_then_frees_it_for_the_first_waitlisted(client, app, read):

@@ -72,7 +72,7 @@ def test_the_demo_has_a_host_a_referent_and_a_national_organizer_who_log_in(cli,
     assert cli("demo", "load").exit_code == 0
     session = read()
     host, referent, national = (session.scalar(select(User).where(User.email == email)) for email in (
-        "hote.paris@demo.invalid", "referent.lyon@demo.invalid", "orga.national@demo.invalid"))
+        "hote.paris@demo.example.org", "referent.lyon@demo.example.org", "orga.national@demo.example.org"))
     assert all(passwords.verify(user.password_hash, PASSWORD) for user in (host, referent, national))
     assert [c.slug for c in scopes.committees_in(session, scopes.reach(session, host))] == ["comite-paris-centre"]
     assert scopes.reach(session, referent).departments == {"69"} and scopes.is_national(session, national)

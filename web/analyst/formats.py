@@ -6,10 +6,15 @@ the units. Exports (CSV, JSON) keep raw numbers.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 from babel.units import format_unit
 from flask_babel import format_decimal, format_percent, get_locale
 
 MISSING = "–"
+PARIS = ZoneInfo("Europe/Paris")  # where the movement reads its clock
 # (unit, milliseconds), largest first; a duration shows its two largest units ("3 h 20 min").
 UNITS = (("duration-day", 86_400_000), ("duration-hour", 3_600_000), ("duration-minute", 60_000),
          ("duration-second", 1000))
@@ -45,3 +50,12 @@ def duration(ms: int | float | None) -> str:
             break
     return " ".join(format_unit(count, unit, length="long" if unit == "duration-day" else "short", locale=locale)
                     for unit, count in parts)
+
+
+def moment(iso: str | None) -> str:
+    """An ISO time (naive means UTC) in Paris time: "6 déc. 2026, 22:36"."""
+    if not iso:
+        return MISSING
+    value = datetime.fromisoformat(iso)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return format_datetime(value, "d MMM y, HH:mm", tzinfo=PARIS, locale=get_locale())

@@ -62,7 +62,8 @@ def leave(slug: str) -> Any:
     if request.method == "GET":
         return render_template("events/cancel.html", event=event, row=place.registration, done=False,
                                action=url_for("events.leave", slug=slug)), 200, NO_STORE
+    had_seat = place.status == "registered"
     with transaction(sessions()) as dbs:
         registration.cancel(dbs, place.registration.id, utcnow())
-    flash(_("Your place is given up: thank you for letting us know."))
+    flash(_("Your place is given up: thank you for letting us know.") if had_seat else _("You have left the waitlist."))
     return redirect(url_for("events.detail", slug=slug), code=303)

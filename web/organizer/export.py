@@ -48,6 +48,9 @@ AUDIENCE_COLUMNS = (("first_name", _l("First name")), ("last_name", _l("Last nam
                     ("role", _l("Role")))
 
 
+ROLES = {"host": _l("Host"), "follower": _l("Follower")}
+
+
 def audience_csv(members: Sequence[dict[str, object]]) -> str:
     """An audience list (as stored: engagement.campaigns.lists) as CSV a spreadsheet opens safely."""
     columns = [(key, label) for key, label in AUDIENCE_COLUMNS if key != "role" or any("role" in m for m in members)]
@@ -55,5 +58,11 @@ def audience_csv(members: Sequence[dict[str, object]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([str(label) for _key, label in columns])
     for member in members:
-        writer.writerow([neutralised("" if member.get(key) is None else str(member[key])) for key, _label in columns])
+        writer.writerow([neutralised(_cell(key, member.get(key))) for key, _label in columns])
     return BOM + out.getvalue()
+
+
+def _cell(key: str, value: object) -> str:
+    if value is None:
+        return ""
+    return str(ROLES.get(str(value), value)) if key == "role" else str(value)

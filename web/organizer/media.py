@@ -27,7 +27,7 @@ from web.auth.roles import role_required
 from web.db import db, sessions
 from web.extensions import csrf
 from web.limits import spend
-from web.organizer.scoping import declared, scoped
+from web.organizer.scoping import declared, reach, scoped
 from web.organizer.views import NO_STORE, bp
 
 LIST_LIMIT = 200  # the most recent; older images stay chosen where they are covers
@@ -100,7 +100,8 @@ def _upload() -> Any:
 
 def _library(form: UploadForm, status: int) -> Any:
     return render_template("organizer/media.html", form=form, library=recent(db()), types=TYPES,
-                           total=db().scalar(select(func.count()).select_from(Media))), status, NO_STORE
+                           total=db().scalar(select(func.count()).select_from(Media)),
+                           national=reach().national), status, NO_STORE
 
 
 @bp.route("/media/<int:media_id>/delete", methods=["GET", "POST"])

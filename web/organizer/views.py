@@ -48,7 +48,8 @@ SAMPLE = {"friend_first_name": "Camille"}
 @scoped("free")
 def index() -> Any:
     where = reach()
-    return render_template("organizer/index.html", national=where.national, unscoped=where.empty), 200, NO_STORE
+    return render_template("organizer/index.html", national=where.national, unscoped=where.empty,
+                           decides=where.national or bool(where.departments)), 200, NO_STORE
 
 
 @bp.get("/invitation")
