@@ -111,6 +111,7 @@ def app(settings: Settings) -> Iterator[Any]:
 
     app = create_app(settings)
     app.config["TESTING"] = True
+    InProcessRelay.drain()  # the start-up's own work (the site's pages indexed) is done before the test's
     yield app
     InProcessRelay.drain()  # a campaign or a list still being built must not outlive its database
     app.extensions["engagement"].engine.dispose()

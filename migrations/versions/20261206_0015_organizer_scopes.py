@@ -68,20 +68,20 @@ def upgrade() -> None:
 
 
 def _organizers_stay_national() -> None:
-    """Every organizer so far could manage everything: they keep it, through a logged national scope."""
+    """Every organizer so far could manage everything: they keep it, through a logged national scope.
+    INSERT ... SELECT, so that the SQL printed by `engagement db upgrade --sql` does it too."""
     now = datetime.now(UTC).replace(tzinfo=None)  # stored naive UTC, as UTCDateTime does
     users = sa.table("users", sa.column("id", sa.Integer()), sa.column("role", sa.String()))
-    organizers = [row.id for row in op.get_bind().execute(sa.select(users.c.id).where(users.c.role == "organizer"))]
-    if not organizers:
-        return
+    organizers = sa.select(users.c.id).where(users.c.role == "organizer").order_by(users.c.id)
     scopes = sa.table("organizer_scopes", sa.column("user_id", sa.Integer()), sa.column("scope", sa.String()),
                       sa.column("kind", sa.String()), sa.column("granted_at", sa.DateTime()))
     changes = sa.table("scope_changes", sa.column("user_id", sa.Integer()), sa.column("action", sa.String()),
                        sa.column("scope", sa.String()), sa.column("at", sa.DateTime()))
-    op.bulk_insert(scopes, [{"user_id": uid, "scope": "national", "kind": "national", "granted_at": now}
-                            for uid in organizers])
-    op.bulk_insert(changes, [{"user_id": uid, "action": "grant", "scope": "national", "at": now}
-                             for uid in organizers])
+    national, moment = sa.literal("national"), sa.literal(now, sa.DateTime())
+    op.execute(scopes.insert().from_select(["user_id", "scope", "kind", "granted_at"],
+                                           organizers.add_columns(national, national, moment)))
+    op.execute(changes.insert().from_select(["user_id", "action", "scope", "at"],
+                                            organizers.add_columns(sa.literal("grant"), national, moment)))
 
 
 def downgrade() -> None:

@@ -101,7 +101,8 @@ def test_the_publish_confirmation_reads_on_a_phone_and_publishing_waits_for_it(
         page.locator("#confirm-form button.primary").click()
         expect(page.locator('#versions tr[data-version="1"] td[data-active="yes"]')).to_be_visible()
         page.locator("#show-on-home").check()
-        page.locator("#home-form button").click()
+        with page.expect_navigation():  # the post, then its redirect: the box alone is ticked before either
+            page.locator("#home-form button").click()
         expect(page.locator("#show-on-home")).to_be_checked()
         page.goto("/")
         expect(page.locator('li[data-workflow="mon_parcours"] h2')).to_have_text("Donner un coup de main")

@@ -59,6 +59,7 @@ def image_env() -> Iterator[dict[str, str]]:
         "PATH": f"{VENV / 'bin'}:/usr/bin:/bin", "VIRTUAL_ENV": str(VENV),
         "DATABASE_URL": f"sqlite:///{data / 'engagement.db'}", "SECRET_KEY": "image-test-" + os.urandom(8).hex(),
         "ENGAGEMENT_WORKFLOWS_DIR": str(PROJECT_ROOT / "workflows"),
+        "SITE_URL": "https://agir.example.org",  # production refuses to start without it (the chart sets it)
     })
     yield env
     shutil.rmtree(data, ignore_errors=True)
