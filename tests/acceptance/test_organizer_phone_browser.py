@@ -14,7 +14,8 @@ ORGANIZER_PAGES = ("/organizer/", "/organizer/events", "/organizer/events/new", 
                    "/organizer/campaigns/new", "/organizer/media", "/organizer/invitation", "/organizer/audiences",
                    "/organizer/committees", "/organizer/pages", "/organizer/workflows/",
                    "/organizer/workflows/signup", "/organizer/workflows/help")
-ANALYST_PAGES = ("/analyst/workflows/", "/analyst/explorer", "/analyst/workflows/signup", "/analyst/workflows/signup/instances")
+ANALYST_PAGES = ("/analyst/workflows/", "/analyst/explorer", "/analyst/workflows/signup",
+                 "/analyst/workflows/signup/instances")
 
 
 @pytest.mark.browser
