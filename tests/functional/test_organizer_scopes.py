@@ -256,9 +256,9 @@ def test_an_admin_grants_and_revokes_a_scope_and_both_are_logged(app, world, new
 
 
 def test_an_unknown_scope_is_refused_next_to_its_input(app, world, new_client):
-    make_user(app, "admin@example.org", role="admin")
+    admin_id = make_user(app, "admin@example.org", role="admin")
     admin = browser(new_client, "admin@example.org")
-    target_page = "/admin/users/1/scopes"
+    target_page = f"/admin/users/{admin_id}/scopes"
     admin.get(target_page)
     refused = admin.post(target_page, {"kind": "committee", "target": "no-such-committee"})
     assert refused.status_code == 422 and 'id="target-error"' in admin.last_html
