@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session
 
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory
+from web.cli import main
 
 
 class CheckedClient:
@@ -65,3 +67,17 @@ def read(settings: Settings) -> Iterator[Callable[[], Session]]:
     for session in opened:
         session.close()
     engine.dispose()
+
+
+@pytest.fixture
+def cli(env: dict[str, str], settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run ``engagement ARGS`` with the deployment's environment (tables created by ``settings``)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # As in every deployment the tests make: tasks run in process unless a test starts its own worker.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
+
+    return run

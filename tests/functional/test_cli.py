@@ -8,31 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, inspect
 
 from engagement import PROJECT_ROOT
 from engagement.config import Settings
 from engagement.workflow.models import WorkflowDefinition
 from tests.functional.helpers import AVAILABILITY, IDENTITY, URL, advance, confirm, count
-from web.cli import main
 
 BAD = PROJECT_ROOT / "tests" / "fixtures" / "workflows" / "bad"
 DIAGNOSTIC = re.compile(r"^(?P<path>[^:]+\.ya?ml):(?P<line>\d+):(?P<column>\d+): error: .+$")
 
 
-@pytest.fixture
-def cli(env: dict[str, str], settings: Settings, monkeypatch: pytest.MonkeyPatch):
-    """Run ``engagement ARGS`` with the deployment's environment (tables created by ``settings``)."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    # As in every deployment the tests make: tasks run in process unless a test starts its own worker.
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-
-    def run(*args: str, stdin: str | None = None) -> Result:
-        return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
-
-    return run
 
 
 def load_volunteer(cli: Any) -> None:

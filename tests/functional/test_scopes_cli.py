@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from engagement.accounts.models import OrganizerScope, ScopeChange, User
-from engagement.config import Settings
-from web.cli import main
-
-
-@pytest.fixture
-def cli(env: dict[str, str], settings: Settings, monkeypatch: pytest.MonkeyPatch):
-    """Run ``engagement ARGS`` with the deployment's environment (tables created by ``settings``)."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 def held(read, email: str) -> list[str]:

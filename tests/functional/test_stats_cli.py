@@ -5,30 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from engagement.accounts.models import User
-from engagement.config import Settings
 from engagement.db import transaction
 from engagement.mail.models import MailMessage
 from engagement.workflow import analytics
 from engagement.workflow.models import WorkflowAnalyticsSnapshot, WorkflowInstance
 from tests.analytics_data import NOW, build
-from web.cli import main
-
-
-@pytest.fixture
-def cli(env: dict[str, str], settings: Settings, monkeypatch: pytest.MonkeyPatch):
-    """Run ``engagement ARGS`` with the deployment's environment (tables created by ``settings``)."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 @pytest.fixture

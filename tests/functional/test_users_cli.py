@@ -3,27 +3,9 @@ permission from the command line, each change logged."""
 
 from __future__ import annotations
 
-import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from engagement.accounts.models import RoleChange, User
-from engagement.config import Settings
-from web.cli import main
-
-
-@pytest.fixture
-def cli(env: dict[str, str], settings: Settings, monkeypatch: pytest.MonkeyPatch):
-    """Run ``engagement ARGS`` with the deployment's environment (tables created by ``settings``)."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    # As in every deployment the tests make: tasks run in process unless a test starts its own worker.
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-
-    def run(*args: str, stdin: str | None = None) -> Result:
-        return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
-
-    return run
 
 
 def account(read, email: str) -> User:
