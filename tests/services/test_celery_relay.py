@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engagement import PROJECT_ROOT
 from engagement.mail.models import MailMessage
+from engagement.mail.service import DELIVER_TOPIC
 from engagement.outbox import OutboxMessage
 from tests.services.conftest import celery
 
@@ -66,7 +67,7 @@ def test_mail_leaves_through_rabbitmq_and_a_worker_process(worker_log: Any, brok
     assert [m.to for m in sent] == [["lou@example.org"]]
     engine = create_engine(settings.database_url)
     with Session(engine) as session:
-        rows = list(session.scalars(select(OutboxMessage)))
+        rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.topic == DELIVER_TOPIC)))
     engine.dispose()
     assert len(rows) == 1 and rows[0].delivered_at is not None and rows[0].attempts == 1
 
