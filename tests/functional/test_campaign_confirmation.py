@@ -17,7 +17,7 @@ from engagement.campaigns import drafts
 from engagement.db import utcnow
 from engagement.mail import service as mail
 from engagement.mail.models import Campaign, MailMessage
-from engagement.outbox import OutboxMessage
+from engagement.outbox import InProcessRelay, OutboxMessage
 from tests.functional.campaign_steps import (
     PARIS,
     THIAIS,
@@ -227,6 +227,7 @@ def test_the_command_starts_the_due_campaigns(app, organizer, people, factory, m
 
     number = draft_id(compose(organizer, audience="department", department="94"))
     campaign_id(confirm(organizer, number, schedule="y", send_at=paris(utcnow() + timedelta(minutes=5))))
+    InProcessRelay.drain()  # the background work the pages queued holds SQLite's one writer lock meanwhile
     with factory() as session:
         row = session.get(Campaign, number)
         row.scheduled_at = utcnow() - timedelta(minutes=1)
