@@ -17,6 +17,7 @@ from engagement.committees.service import approved
 from engagement.db import utcnow
 from engagement.events.models import Event
 from engagement.events.service import upcoming, when
+from engagement.workflow.definitions import active
 from engagement.workflow.models import WorkflowDefinition
 from web.app import LOCALES, current_core
 from web.core import images
@@ -41,8 +42,6 @@ log = logging.getLogger(__name__)
 def home() -> str:
     rows = db().scalars(select(WorkflowDefinition).where(WorkflowDefinition.is_active.is_(True))
                         .order_by(WorkflowDefinition.workflow_id))
-    from engagement.workflow.definitions import active
-
     placed = homepage.shown(db(), [row.workflow_id for row in rows])  # only where an organizer put them
     flows = [flow.spec for workflow_id in sorted(placed) if (flow := active(db(), workflow_id))
              and homepage.can_show(flow.spec)]
