@@ -165,6 +165,7 @@ def import_models() -> None:
     from engagement.mail import models as _mail  # noqa: F401
     from engagement.media import models as _media  # noqa: F401
     from engagement.pages import models as _pages  # noqa: F401
+    from engagement.privacy import models as _privacy  # noqa: F401
     from engagement.search import models as _search  # noqa: F401
     from engagement.sessions import models as _sessions  # noqa: F401
     from engagement.workflow import models as _workflow  # noqa: F401

@@ -36,6 +36,10 @@ class User(Base):
     can_see_personal_data: Mapped[bool] = mapped_column(
         default=False, server_default="0",
         comment="an analyst may see names, emails and answers (admins always may); granted by an admin")
+    last_seen_at: Mapped[datetime | None] = mapped_column(
+        comment="last login or activation: members inactive for years are warned, then erased")
+    retention_warned_at: Mapped[datetime | None] = mapped_column(
+        comment="told their inactive account will be erased (cleared when they come back)")
 
     @property
     def sees_personal_data(self) -> bool:

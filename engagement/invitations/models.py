@@ -60,6 +60,10 @@ class Invitation(Base):
     joined_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), comment="the account the friend created through the link")
     joined_at: Mapped[datetime | None]
+    friend_email_hash: Mapped[str | None] = mapped_column(
+        String(64), index=True, comment="keyed hash of the friend's address, kept once the address is erased")
+    friend_hashed_at: Mapped[datetime | None] = mapped_column(
+        comment="the friend's address and name were erased (retention), only the hash is left")
 
 
 class InvitationOptOut(Base):

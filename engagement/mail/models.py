@@ -13,7 +13,7 @@ from engagement.db import Base, utcnow
 STATUSES = ("queued", "sending", "sent", "failed", "suppressed", "cancelled")
 FINAL = ("sent", "failed", "suppressed", "cancelled")
 STREAMS = ("transactional", "campaign")
-REASONS = ("unsubscribed", "bounced", "complained")
+REASONS = ("unsubscribed", "bounced", "complained", "erased")  # erased: the person had their data erased
 
 
 class Campaign(Base):
@@ -85,9 +85,11 @@ class MailMessage(Base):
 
 
 class MailSuppression(Base):
-    """An address never written to again: unsubscribed (campaigns only), bounced or complained (all mail).
+    """An address never written to again: unsubscribed (campaigns only), bounced or complained (all mail),
+    erased (campaigns and invitations: what the person did not ask for).
 
-    Only a SHA-256 of the lower-cased address is kept.
+    Only a hash of the lower-cased address is kept: SHA-256, or for an erased person a keyed HMAC
+    (engagement.privacy.hashing), so that the list cannot be read back with a list of likely addresses.
     """
 
     __tablename__ = "mail_suppressions"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engagement.mail.models import REASONS, MailMessage, MailSuppression
+from engagement.privacy.hashing import keyed
 
 BLOCKS_ALL = ("bounced", "complained")  # a transactional mail (a password reset) still goes to an unsubscribed one
 
@@ -34,9 +35,19 @@ def suppress_hash(session: Session, email_hash: str, reason: str, source: str, n
         row.reason, row.source = reason, source
 
 
+def forget(session: Session, email: str, now: datetime) -> None:
+    """Keep only a keyed hash of an erased person's address, so that no campaign or invitation reaches them again;
+    the plain SHA-256 rows of that address (an unsubscribe, a bounce) are replaced by it."""
+    row = session.get(MailSuppression, digest(email))
+    reason = row.reason if row is not None and row.reason in BLOCKS_ALL else "erased"
+    if row is not None:
+        session.delete(row)
+    suppress_hash(session, keyed(email), reason, "erasure", now)
+
+
 def blocked(session: Session, addresses: Iterable[str], stream: str) -> set[str]:
-    """The addresses among ``addresses`` that this stream must not write to."""
-    by_hash = {digest(a): a for a in addresses}
+    """The addresses among ``addresses`` that this stream must not write to (by their plain or keyed hash)."""
+    by_hash = {h: a for a in addresses for h in (digest(a), keyed(a))}
     if not by_hash:
         return set()
     hashes, found = list(by_hash), set()

@@ -60,6 +60,8 @@ class WorkflowInstance(Base):
     completed_at: Mapped[datetime | None]
     abandoned_at: Mapped[datetime | None] = mapped_column(comment="set when the visitor restarted")
     lock_version: Mapped[int] = mapped_column(default=1, comment="optimistic lock and step token")
+    scrubbed_at: Mapped[datetime | None] = mapped_column(
+        comment="its personal answers were removed (retention or erasure); its states still count")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
