@@ -52,6 +52,7 @@ COMMUNES = (
     ("97209", "97200", "Fort-de-France"),
 )
 FOLLOW_EVERY = 10  # every 10th synthetic member follows the first demo committee
+NEWSLETTER_OF_5 = 2  # two synthetic members in five asked for the newsletter (campaigns to ``all`` reach them)
 
 
 def _member(number: int, now: datetime) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def _member(number: int, now: datetime) -> dict[str, Any]:
     # A bulk insert skips User's @validates: the department is set here, from the same address.
     return {"email": f"member{number:06d}@demo.invalid", "first_name": "Demo", "last_name": f"{number:06d}",
             "role": "member", "is_active": True, "created_at": now, "activated_at": now, "address": address,
-            "department": department_of(address)}
+            "department": department_of(address), "has_newsletter": number % 5 < NEWSLETTER_OF_5}
 
 
 def _members(sessions: sessionmaker[Session], count: int) -> int:

@@ -30,6 +30,8 @@ GROUPS = {
     "committee": _l("The members of a committee"),
     "event": _l("The people registered for an event"),
 }
+# The audience ``all``: the national newsletter, which reaches only the members who asked for it.
+NEWSLETTER = _l("The newsletter: members who asked for it")
 AT_MOST = _l("At most %(max)d characters.")
 PROBLEMS = {  # the core's refusal, by the input it is about
     "audience": _l("This audience cannot be written to any more: choose another."),
@@ -87,7 +89,7 @@ class CampaignForm(FlaskForm):
 
     def bind(self, everyone: bool, groups: dict[str, Sequence[tuple[str, str]]]) -> CampaignForm:
         """Offer these audiences only: everyone (when ``everyone``), then (spec, label) by kind."""
-        top = [("", str(_l("Choose…"))), *([("all", str(_l("Every member")))] if everyone else [])]
+        top = [("", str(_l("Choose…"))), *([("all", str(NEWSLETTER))] if everyone else [])]
         choices: dict[str | None, list[tuple[str, str]]] = {None: top}
         for kind, options in groups.items():
             if options:

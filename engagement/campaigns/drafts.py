@@ -64,7 +64,8 @@ def preview(session: Session, campaign: Campaign) -> Preview:
     target = audiences.parse(session, campaign.audience)
     sample = _sample(session, target)
     values = audiences.values(session, target, [sample.key]).get(sample.key, {}) if sample else {}
-    link = mail.unsubscribe_link(sample.email) if sample else mail.absolute("/unsubscribe/…")
+    member = audiences.accounts(session, target, [sample.key]).get(sample.key) if sample else None
+    link = mail.unsubscribe_link(sample.email, member) if sample else mail.absolute("/unsubscribe/…")
     name, address = parseaddr(mail.sender(campaign.sender_name))
     return Preview(audience=target, count=audiences.count(session, target),
                    sender=f"{name} <{address}>" if name else address,
@@ -81,7 +82,7 @@ def _sample(session: Session, target: audiences.Audience) -> audiences.Recipient
 
 def send_test(session: Session, campaign: Campaign, author: User, now: datetime) -> MailMessage:
     """Mail the draft to its author only, merged with the author's own values and unsubscribe link."""
-    link = mail.unsubscribe_link(author.email)
+    link = mail.unsubscribe_link(author.email, author.id)
     values = {"first_name": author.first_name, "last_name": author.last_name}
     text = mail.campaign_text(campaign.body, values, link)
     message = mail.compose(session, to=[author.email], context={}, locale="fr",

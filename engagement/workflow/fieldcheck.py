@@ -84,6 +84,9 @@ class FieldChecker:
         if ftype == "consent" and body.get("required") is False:
             c.error((*path, "required"), N_("a consent box must be ticked: use a boolean field for a box that "
                                             "may stay empty"))
+        opt_in = ftype == "boolean" and isinstance(body.get("name"), str) and body["name"] in c.registry.opt_ins
+        if opt_in and body.get("default") not in (None, False):
+            c.error((*path, "default"), N_("a consent box is never ticked in advance: remove its default"))
         return {
             **{key: c.text(body.get(key), (*path, key)) for key in ("label", "help", "placeholder")},
             **{key: c.integer(body, key, path) for key in COUNTS},

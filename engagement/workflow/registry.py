@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from engagement.workflow.spec import Text
+from engagement.workflow.spec import StateSpec, Text, WorkflowSpec
 
 if TYPE_CHECKING:
     from engagement.workflow.models import WorkflowInstance
@@ -51,6 +51,23 @@ class ValidatorDef:
     rules: frozenset[str] = frozenset()  # the rule names it may return (YAML `messages` may word them)
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A step's validated answers, accepted: what ``on_submit`` hooks receive (in the step's transaction)."""
+
+    session: Session
+    spec: WorkflowSpec
+    instance: WorkflowInstance
+    state: StateSpec  # the step the answers were given on
+    answers: dict[str, Any]  # as recorded; a field hidden by its condition is None
+    actor: Any
+    now: datetime
+    locale: str
+
+
+SubmitHook = Callable[[Submission], None]
+
+
 @dataclass
 class Registry:
     """Name -> callable tables; domain packages register into the default one at import."""
@@ -59,6 +76,8 @@ class Registry:
     choices: dict[str, ChoiceProvider] = field(default_factory=dict)
     validators: dict[str, ValidatorDef] = field(default_factory=dict)
     mail_templates: Callable[[], Set[str]] = frozenset
+    submitted: list[SubmitHook] = field(default_factory=list)  # run on every step submitted with answers
+    opt_ins: set[str] = field(default_factory=set)  # boolean fields by these names are consents: never pre-ticked
 
     def action(self, name: str, provides: tuple[str, ...] = ()) -> Callable[[ActionFunc], ActionFunc]:
         def register(func: ActionFunc) -> ActionFunc:
@@ -75,6 +94,12 @@ class Registry:
             return func
 
         return register
+
+    def on_submit(self, hook: SubmitHook) -> SubmitHook:
+        """Register a hook run whenever a step's answers are accepted, for every workflow (consent records)."""
+        if hook not in self.submitted:
+            self.submitted.append(hook)
+        return hook
 
     def choice_set(self, name: str) -> Callable[[ChoiceProvider], ChoiceProvider]:
         def register(func: ChoiceProvider) -> ChoiceProvider:

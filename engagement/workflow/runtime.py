@@ -13,6 +13,7 @@ from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import holds
 from engagement.workflow.machine import CompiledWorkflow, Subject
 from engagement.workflow.models import WorkflowInstance, WorkflowTransition
+from engagement.workflow.registry import REGISTRY, Submission
 from engagement.workflow.spec import FieldSpec, StateSpec
 
 MAX_AUTOMATIC_HOPS = 50
@@ -68,10 +69,15 @@ def condition_context(flow: CompiledWorkflow, instance: WorkflowInstance, pendin
 def submit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, *, trigger: str,
            answers: dict[str, Any], step: int, actor: Any, now: datetime, locale: str,
            throttle: Throttle | None = None) -> None:
-    """Record a validated step's answers and fire ``trigger`` (then any automatic states)."""
+    """Record a validated step's answers and fire ``trigger`` (then any automatic states).
+
+    Once the firing is taken, the hooks registered with ``REGISTRY.on_submit`` see the answers (a domain
+    records the consents among them, say), in the same transaction.
+    """
     _check_step(flow, instance, step)
     if trigger not in flow.spec.triggers_from(instance.state):
         raise WorkflowError("unknown_trigger", "this action is not available at this step")
+    submitted = flow.spec.states[instance.state]
     changes = {k: jsonable(v) for k, v in answers.items()}
     data = {**instance.data, **changes}
     context = FiringContext(session, flow.spec, instance, actor, now, locale, throttle)
@@ -82,6 +88,10 @@ def submit(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
     if answers and instance.drafts and instance.state in instance.drafts:  # validated now: the draft is spent
         instance.drafts = {k: v for k, v in instance.drafts.items() if k != instance.state} or None
     _apply(session, flow, instance, subject, actor, now, changes=changes, remember=instance.state)
+    if changes:
+        accepted = Submission(session, flow.spec, instance, submitted, changes, actor, now, locale)
+        for hook in REGISTRY.submitted:
+            hook(accepted)
 
 
 def _check_step(flow: CompiledWorkflow, instance: WorkflowInstance, step: int) -> None:

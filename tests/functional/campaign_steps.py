@@ -21,10 +21,11 @@ THIAIS = {"street": "1 place de la Mairie", "postal_code": "94320", "city": "940
 
 
 def members(app: Any, *people: tuple[str, dict[str, str]]) -> list[int]:
-    """Active accounts (no password: none logs in) at these addresses, which set their department."""
+    """Active accounts (no password: none logs in) at these addresses, which set their department; each asked for
+    the newsletter (campaigns to ``all`` reach them)."""
     with transaction(app.extensions["engagement"].sessions) as session:
-        rows = [User(email=email, first_name=email.split("@")[0].title(), activated_at=utcnow(), address=address)
-                for email, address in people]
+        rows = [User(email=email, first_name=email.split("@")[0].title(), activated_at=utcnow(), address=address,
+                     has_newsletter=True) for email, address in people]
         session.add_all(rows)
         session.flush()
         return [row.id for row in rows]

@@ -71,6 +71,8 @@ def factory(core: Core) -> sessionmaker[Session]:
 
 def members(factory: sessionmaker[Session], count: int, address: dict[str, str] = PARIS, prefix: str = "m",
             **extra: Any) -> list[int]:
+    """Activated members who asked for the newsletter (so that ``all`` reaches them), unless ``extra`` says not."""
+    extra = {"has_newsletter": True, **extra}
     with transaction(factory) as session:
         users = [User(email=f"{prefix}{n}@example.org", first_name="Camille", activated_at=utcnow(),
                       address=dict(address), **extra) for n in range(count)]
@@ -211,7 +213,7 @@ def test_suppressed_addresses_are_marked_at_expansion_and_never_sent(factory, fa
 
 
 def test_each_message_carries_its_recipients_own_unsubscribe_link(factory, fake):
-    members(factory, 2)
+    ids = dict(zip(("m0@example.org", "m1@example.org"), members(factory, 2), strict=True))
     queue_campaign(factory, sender_name="Claire Dupont")
     run_outbox(factory)
     by_recipient = {m["To"][0]["Email"]: m for m in fake.messages}
@@ -219,12 +221,13 @@ def test_each_message_carries_its_recipients_own_unsubscribe_link(factory, fake)
         link = message["Headers"]["List-Unsubscribe"].strip("<>")
         assert message["Headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["TextPart"].startswith("Rendez-vous samedi.") and link in message["TextPart"]
-        assert mail.read_unsubscribe(link.rsplit("/", 1)[1]) == suppression.digest(email)
+        token, member = link.split("/unsubscribe/", 1)[1].split("/")  # the member's id: their newsletter too
+        assert mail.read_unsubscribe(token) == suppression.digest(email) and int(member) == ids[email]
         assert message["From"]["Name"] == "Claire Dupont (via Engagement)"
         assert message["Subject"] == "Samedi"
     links = {m["Headers"]["List-Unsubscribe"] for m in fake.messages}
     assert len(links) == 2
-    assert mail.read_unsubscribe(next(iter(links)).strip("<>").rsplit("/", 1)[1][:-2] + "xx") is None
+    assert mail.read_unsubscribe(next(iter(links)).strip("<>").split("/")[-2][:-2] + "xx") is None
 
 
 def test_a_cancelled_campaign_stops_writing_and_sending(factory, fake, monkeypatch):
@@ -281,6 +284,7 @@ def test_audiences_take_active_confirmed_members_of_the_committee_department_or_
     paris = members(factory, 3, PARIS, prefix="paris")
     lyon = members(factory, 2, LYON, prefix="lyon")
     members(factory, 1, PARIS, prefix="inactive", is_active=False)
+    members(factory, 1, PARIS, prefix="quiet", has_newsletter=False)  # the movement's mail, not the newsletter
     with transaction(factory) as session:
         session.add(User(email="unconfirmed@example.org", address=dict(PARIS)))  # never activated
         committee = Committee(slug="lyon-centre", name="Lyon centre", address=dict(LYON), postal_code="69002",
@@ -306,7 +310,7 @@ def test_audiences_take_active_confirmed_members_of_the_committee_department_or_
 
         assert emails("all") == sorted([*(f"paris{n}@example.org" for n in range(3)),
                                          *(f"lyon{n}@example.org" for n in range(2))])
-        assert emails("department:75") == [f"paris{n}@example.org" for n in range(3)]
+        assert emails("department:75") == sorted([*(f"paris{n}@example.org" for n in range(3)), "quiet0@example.org"])
         assert emails("department:69") == ["lyon0@example.org", "lyon1@example.org"]
         assert emails("committee:lyon-centre") == ["lyon0@example.org", "paris1@example.org"]
         assert emails("event:meeting-lyon") == ["guest0@example.org", "guest2@example.org"]
@@ -328,8 +332,9 @@ def test_pages_follow_the_key_so_an_interrupted_reader_resumes_exactly(factory):
 def test_merge_fields_are_filled_per_recipient_at_mailjet_and_for_event_registrants(factory, fake):
     with transaction(factory) as session:
         session.add_all([User(email="ana@example.org", first_name="Ana", last_name="Lopez", activated_at=utcnow(),
-                              address=dict(PARIS)),
-                         User(email="ben@example.org", first_name="Ben", activated_at=utcnow(), address=dict(PARIS))])
+                              address=dict(PARIS), has_newsletter=True),
+                         User(email="ben@example.org", first_name="Ben", activated_at=utcnow(), address=dict(PARIS),
+                              has_newsletter=True)])
     with transaction(factory) as session:
         service.create(session, audience="all", subject="Samedi", body="Bonjour {{ first_name }} {{last_name}} !",
                        author=None)

@@ -23,6 +23,9 @@ from engagement.campaigns import service
 from engagement.db import transaction, utcnow
 from engagement.geo import departments
 from engagement.mail.models import FINAL, STATUSES, Campaign, MailMessage
+from engagement.privacy import access
+from forms.campaign import NEWSLETTER
+from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.organizer.scoping import scoped
@@ -44,11 +47,12 @@ def local(moment: datetime | None) -> str:
 
 
 def audience_label(spec: str, name: str) -> str:
-    """An audience for people: "Every member", "Department: Paris (75)", "Committee: ...", "Registered for: ..."."""
+    """An audience for people: "The newsletter: ...", "Department: Paris (75)", "Committee: ...", "Registered for:
+    ..."."""
     kind, _, value = spec.partition(":")
     if kind == "department":
         name = departments.label(value)
-    labels = {"all": _l("Every member"), "department": _l("Department: %(name)s"),
+    labels = {"all": NEWSLETTER, "department": _l("Department: %(name)s"),
               "committee": _l("Committee: %(name)s"), "event": _l("Registered for: %(name)s")}
     return str(labels.get(kind, "%(name)s")) % {"name": name}
 
@@ -106,6 +110,8 @@ def campaign(campaign_id: int) -> Any:
     recipients = list(service.recipients(db(), row, status, after, limit=PAGE + 1))
     more = len(recipients) > PAGE
     recipients = recipients[:PAGE]
+    shown = [address for message in recipients for address in message.to]
+    record("campaign_recipients", f"campaign:{row.id}", access.members_by_email(db(), shown), people=len(recipients))
     author = db().get(User, row.author_id) if row.author_id else None
     return render_template(
         "organizer/campaigns_show.html", campaign=row, progress=service.progress(db(), row), author=author,
