@@ -79,6 +79,12 @@ def batches(session: Session, wanted: InstanceFilter, size: int = EXPORT_BATCH) 
         yield rows  # the session's identity map holds clean rows weakly: written batches are let go
 
 
+def actors(session: Session, wanted: InstanceFilter) -> list[int]:
+    """The accounts whose instances match (an export names them: the access log says so)."""
+    query = select(WorkflowInstance.actor_id).where(*_conditions(wanted)).distinct()
+    return [actor for actor in session.scalars(query) if actor is not None]
+
+
 def versions(session: Session, workflow_id: str) -> Sequence[int]:
     """The published versions of a workflow (empty: no such workflow)."""
     return session.scalars(select(WorkflowDefinition.version).where(WorkflowDefinition.workflow_id == workflow_id)

@@ -322,3 +322,16 @@ def test_an_instance_migrated_to_a_version_with_another_start_still_replays(app,
     # Replayed from where it began (version 3's identity), not from version 4's start.
     assert replay_notice(analyst.last_html) == (
         "consistent", "Replaying the 4 transitions from identity gives summary: the stored state.")
+
+
+def test_nobody_is_shown_a_password_s_hash(app, walked, browser):
+    """A password field's answer is stored as its argon2 hash: even an admin's page and CSV mask it."""
+    hashed = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+    with transaction(app.extensions["engagement"].sessions) as session:
+        instance = session.get(WorkflowInstance, walked["instance"])
+        instance.data = {**instance.data, "password": hashed}
+    admin = browser("admin")
+    admin.get(page_of(walked["instance"]))
+    assert hashed not in admin.last_html and "password: ********" in text(admin.last_html)
+    body = admin.get(f"{LIST}?format=csv&personal=1").get_data(as_text=True)
+    assert "argon2" not in body and ANSWER_EMAIL in body

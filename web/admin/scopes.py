@@ -15,6 +15,7 @@ from engagement.accounts.models import ScopeChange, User
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.db import transaction, utcnow
 from forms.admin import SCOPE_LABELS, RevokeScopeForm, ScopeForm
+from web.access import record
 from web.admin.views import NO_STORE, bp
 from web.auth.roles import admin_required
 from web.db import db, sessions
@@ -42,6 +43,7 @@ def _page(user: User, form: ScopeForm, status: int = 200) -> Any:
                            .order_by(ScopeChange.id.desc()).limit(50)).all()
     actors = {c.actor_id for c in changes if c.actor_id is not None}
     people = dict(db().execute(select(User.id, User.email).where(User.id.in_(actors))).all()) if actors else {}
+    record("admin_scopes", f"user:{user.id}", [user.id, *people])
     return render_template("admin/scopes.html", user=user, granted=scopes.scopes_of(db(), user),
                            hosted=list(hosted), form=form, revoke=RevokeScopeForm(), changes=changes,
                            people=people, labels=SCOPE_LABELS, local=local), status, NO_STORE

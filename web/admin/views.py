@@ -15,6 +15,7 @@ from engagement.accounts import roles
 from engagement.accounts.models import RoleChange, User
 from engagement.db import transaction, utcnow
 from forms.admin import ROLE_LABELS, RoleForm
+from web.access import record
 from web.auth.roles import admin_required
 from web.db import db, sessions
 from web.explorer.present import local
@@ -42,9 +43,12 @@ def users() -> Any:
     forms = {user.id: RoleForm(formdata=None, role=user.role, can_see_personal_data=user.can_see_personal_data,
                                next=request.full_path) for user in found}
     changes = roles.recent_changes(db())
+    people = _people(changes)
+    # The search itself is not kept: it may be someone's address.
+    record("admin_users", "users:search" if query else "users", [*(u.id for u in found), *people])
     return render_template(
         "admin/users.html", users=found, forms=forms, query=query, paged=bool(after),
-        next_after=found[-1].id if more else None, changes=changes, people=_people(changes),
+        next_after=found[-1].id if more else None, changes=changes, people=people,
         labels=ROLE_LABELS, local=local), 200, NO_STORE
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
 from engagement.db import utcnow
+from engagement.spreadsheets import BOM
 from engagement.workflow import definitions, explorer, snapshots
 from engagement.workflow.analytics import Filters, published_spec
 from engagement.workflow.definitions import DefinitionError
@@ -24,7 +25,6 @@ from web.analyst import charts, formats
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.locale import current_locale
-from web.organizer.export import BOM
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 NO_STORE = {"Cache-Control": "no-store"}

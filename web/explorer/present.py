@@ -55,13 +55,20 @@ class Lens:
 
     def answers(self, values: dict[str, Any] | None) -> list[tuple[str, str | None]]:
         """(field name, value shown) pairs; the value is None when it may not be shown."""
-        return [(name, formatted(value) if self.personal else None) for name, value in sorted((values or {}).items())]
+        shown = sorted(_unsecret(values).items())
+        return [(name, formatted(value) if self.personal else None) for name, value in shown]
 
     def answers_cell(self, values: dict[str, Any] | None) -> str:
         """The answers in one spreadsheet cell: JSON in full, else the names of the fields answered."""
         if self.personal:
-            return json.dumps(values or {}, ensure_ascii=False, sort_keys=True)
+            return json.dumps(_unsecret(values), ensure_ascii=False, sort_keys=True)
         return ", ".join(sorted(values or {}))
+
+
+def _unsecret(values: dict[str, Any] | None) -> dict[str, Any]:
+    """The answers with a password's hash (argon2, stored as answered) masked: nobody is shown one."""
+    return {name: "********" if isinstance(value, str) and value.startswith("$argon2") else value
+            for name, value in (values or {}).items()}
 
 
 def formatted(value: Any) -> str:

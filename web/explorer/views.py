@@ -15,13 +15,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
+from engagement.spreadsheets import BOM, neutralised
 from engagement.workflow import definitions, explorer, replay
 from engagement.workflow.models import WorkflowInstance, WorkflowTransition
 from forms.explorer import STATUS_LABELS, InstanceSearchForm
+from web.access import record
 from web.auth.roles import role_required
 from web.db import db
 from web.explorer.present import ZONE, Lens, local, utc
-from web.organizer.export import BOM, neutralised
 
 bp = Blueprint("explorer", __name__, url_prefix="/analyst")
 NO_STORE = {"Cache-Control": "no-store"}
@@ -58,6 +59,8 @@ def instances(workflow_id: str) -> Any:
     before = before if before is not None and 0 < before < 2**63 else None
     rows, next_before = explorer.page(db(), wanted, before=before, size=PAGE) if wanted else ([], None)
     lens = _lens()
+    if lens.personal:  # the page names each row's person
+        record("explorer", f"workflow:{workflow_id}", (r.actor_id for r in rows))
     flow = definitions.active(db(), workflow_id)
     return render_template(
         "explorer/instances.html", workflow_id=workflow_id, form=form, rows=rows, next_before=next_before,
@@ -86,6 +89,8 @@ def _export(wanted: explorer.InstanceFilter | None, personal: bool) -> Any:
         abort(403)
     lens = Lens(personal=personal, key=current_app.config["SECRET_KEY"])
     session = db()
+    if personal:
+        record("explorer_csv", f"workflow:{wanted.workflow_id}", explorer.actors(session, wanted))
 
     def generate() -> Iterator[str]:
         yield BOM + _line(CSV_COLUMNS)
@@ -116,6 +121,9 @@ def instance(workflow_id: str, instance_id: int) -> Any:
     log = replay.log_of(db(), found.id)
     checked = replay.check(found, log, _initial(found, log))
     lens = _lens().know(db(), [found.actor_id, *(t.actor_id for t in log)])
+    if lens.personal:  # the person and their answers
+        people = {found.actor_id, *(t.actor_id for t in log)} - {None}
+        record("explorer", f"instance:{found.id}", people, people=len(people) or 1)
     return render_template("explorer/instance.html", instance=found, log=log, replay=checked, lens=lens,
                            local=local, status=explorer.status_of(found), statuses=STATUS_LABELS), 200, NO_STORE
 

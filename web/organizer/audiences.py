@@ -24,6 +24,7 @@ from engagement.campaigns import lists
 from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
 from engagement.geo import departments
+from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.organizer import export
@@ -93,12 +94,15 @@ def audience_json(kind: str, value: str) -> Any:
     if stored is None:  # a build failed to store it: should not happen, but never loop on it
         return Response(status=503, headers={"Retry-After": "5", **REVALIDATE})
     if request.if_none_match.contains_weak(stored.etag):
-        response = Response(status=304, headers=REVALIDATE)
-    elif request.accept_encodings["gzip"]:
-        response = Response(stored.body, mimetype="application/json",
-                            headers={"Content-Encoding": "gzip", **REVALIDATE})
+        response = Response(status=304, headers=REVALIDATE)  # nothing shown again: not logged again
     else:
-        response = Response(gzip.decompress(stored.body), mimetype="application/json", headers=REVALIDATE)
+        plain = gzip.decompress(stored.body)
+        _logged("audience", kind, value, json.loads(plain))
+        if request.accept_encodings["gzip"]:
+            response = Response(stored.body, mimetype="application/json",
+                                headers={"Content-Encoding": "gzip", **REVALIDATE})
+        else:
+            response = Response(plain, mimetype="application/json", headers=REVALIDATE)
     response.set_etag(stored.etag, weak=True)
     return response
 
@@ -111,9 +115,15 @@ def audience_csv(kind: str, value: str) -> Any:
     stored = _stored(kind, value)
     if stored is None:
         return Response(status=503, headers={"Retry-After": "5", **NO_STORE})
-    body = export.audience_csv(json.loads(gzip.decompress(stored.body)))
+    members = json.loads(gzip.decompress(stored.body))
+    _logged("audience_csv", kind, value, members)
+    body = export.audience_csv(members)
     return Response(body, mimetype="text/csv", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="audience-{kind}-{value}.csv"'})
+
+
+def _logged(action: str, kind: str, value: str, members: list[dict[str, Any]]) -> None:
+    record(action, f"audience:{kind}:{value}", (m.get("id") for m in members), people=len(members))
 
 
 def _stored(kind: str, value: str) -> lists.Stored | None:

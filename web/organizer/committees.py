@@ -11,6 +11,7 @@ from engagement.accounts import scopes
 from engagement.accounts.models import User
 from engagement.committees import service
 from engagement.db import transaction, utcnow
+from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.organizer.scoping import reach, scoped
@@ -23,6 +24,7 @@ from web.organizer.views import NO_STORE, bp
 def committees() -> Any:
     waiting = service.pending(db(), scopes.decidable_clause(reach()))
     creators = {c.created_by_id: db().get(User, c.created_by_id) for c in waiting if c.created_by_id is not None}
+    record("committee_review", "committees:pending", [i for i, user in creators.items() if user is not None])
     return render_template("organizer/committees.html", pending=waiting, creators=creators,
                            decided=service.recently_decided(db(), scopes.committee_clause(reach()))), 200, NO_STORE
 

@@ -29,7 +29,9 @@ from engagement.events.models import Event
 from engagement.geo import departments
 from engagement.mail.models import Campaign
 from engagement.mail.service import AddressError
+from engagement.privacy import access
 from forms.campaign import CampaignForm, ConfirmForm, TestForm
+from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.limits import spend
@@ -138,7 +140,11 @@ def _previewed(draft: Campaign) -> drafts.Preview | None:
 def campaign_preview(campaign_id: int) -> Any:
     if (draft := _draft(campaign_id)) is None:
         return _to_campaign(campaign_id)
-    return render_template("organizer/campaigns_preview.html", campaign=draft, preview=_previewed(draft),
+    preview = _previewed(draft)
+    if preview is not None and preview.recipient:  # one real recipient's address and name, merged in
+        record("campaign_preview", f"campaign:{draft.id}", access.members_by_email(db(), [preview.recipient]),
+               people=1)
+    return render_template("organizer/campaigns_preview.html", campaign=draft, preview=preview,
                            test_form=TestForm(), label=audience_label, local=local), 200, NO_STORE
 
 

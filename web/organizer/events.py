@@ -17,7 +17,9 @@ from engagement.events import service
 from engagement.events.models import Event, EventRegistration
 from engagement.events.service import EventError
 from engagement.geo.communes import department_of
+from engagement.privacy import access
 from forms.events import CATEGORY_LABELS, ConfirmForm, EventForm, ParticipantsMailForm, initial
+from web.access import record
 from web.api.views import city_options
 from web.auth.roles import role_required
 from web.db import db, sessions
@@ -149,6 +151,7 @@ def _form_page(form: EventForm, event: Event | None) -> Any:
 def event_participants(slug: str) -> Any:
     event = event_or_404(slug)
     people = service.participants(db(), event)
+    _logged("participants", event, people)
     registered = [p for p in people if p.status == "registered"]
     waitlisted = [p for p in people if p.status == "waitlisted"]
     return render_template("organizer/events/participants.html", event=event, registered=registered,
@@ -161,10 +164,19 @@ def event_participants(slug: str) -> Any:
 @scoped("event")
 def event_participants_csv(slug: str) -> Any:
     event = event_or_404(slug)
-    content = export.participants_csv(event, service.participants(db(), event))
+    people = service.participants(db(), event)
+    _logged("participants_csv", event, people)
+    content = export.participants_csv(event, people)
     return Response(content, mimetype="text/csv", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{event.slug}-participants.csv"',
         "X-Content-Type-Options": "nosniff"})
+
+
+def _logged(action: str, event: Event, people: list[EventRegistration]) -> None:
+    """The access log: these people's data is shown (a visitor's registration under a member's address
+    names the member too)."""
+    by_address = access.members_by_email(db(), [p.email for p in people if p.user_id is None])
+    record(action, f"event:{event.slug}", [*(p.user_id for p in people), *by_address], people=len(people))
 
 
 @bp.route("/events/<slug>/cancel", methods=["GET", "POST"])

@@ -11,20 +11,14 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from engagement.events.models import Event, EventRegistration
+from engagement.spreadsheets import BOM, neutralised
 
-BOM = "\ufeff"  # Excel reads UTF-8 only when the file says so
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets may run as a formula (OWASP CSV injection)
 REGISTRATION_STATUSES = {"registered": _l("Registered"), "waitlisted": _l("Waitlisted")}
 
 
 def local_time(event: Event, moment: datetime | None) -> str:
     """A moment in the event's own time zone, as spreadsheets read it ("2026-12-05 10:00")."""
     return moment.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def neutralised(value: str) -> str:
-    """The cell as text: a leading formula character is escaped with a quote, so it is never evaluated."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def participants_csv(event: Event, people: Sequence[EventRegistration]) -> str:
