@@ -1,17 +1,14 @@
-"""What a member sees of their account, and its deletion (right to erasure)."""
+"""What a member sees of their account and may change in it (erasing it: engagement.privacy.erasure)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
 from engagement.accounts.signup import topics
-from engagement.accounts.tokens import AccountToken
-from engagement.db import utcnow
-from engagement.workflow.models import WorkflowInstance
+from engagement.privacy import consents
 from engagement.workflow.spec import localize
 
 
@@ -20,24 +17,12 @@ def interest_labels(session: Session, user: User, locale: str) -> list[str]:
     return [localize(labels[key], locale) for key in user.interests if key in labels]
 
 
-def delete_account(session: Session, user: User, now: datetime | None = None) -> None:
-    """Erase the account and the answers its workflows hold; the transition log keeps no actor.
-
-    Its places at events are given up first (the waitlist moves up), then erased with it; its
-    invitations and committee memberships go with it (foreign keys).
-    """
-    from engagement.events.registration import release_member
-
-    release_member(session, user.id, now or utcnow())
-    session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
-    session.execute(delete(WorkflowInstance).where(WorkflowInstance.actor_id == user.id))
-    session.delete(user)
-
-
 def update_profile(session: Session, user: User, address: dict[str, str], interests: list[str],
-                   newsletter: bool) -> None:
-    """Record a member's edited address, topics and newsletter choice (validated by the form)."""
+                   newsletter: bool, *, words: str, locale: str, now: datetime) -> None:
+    """Record a member's edited address, topics and newsletter choice (validated by the form); a changed
+    choice is a consent given or withdrawn, recorded with ``words``, the box's label as shown."""
     known = {key for key, _label in topics(session)}
     user.address = address
     user.interests = [key for key in interests if key in known]
-    user.has_newsletter = newsletter
+    consents.change(session, user, consents.NEWSLETTER, newsletter, text=words, method="profile", locale=locale,
+                    now=now)

@@ -15,6 +15,9 @@ CATEGORIES = ("meeting", "canvassing", "debate", "training", "conference", "conv
 STATUSES = ("scheduled", "cancelled")
 REGISTRATION_STATUSES = ("registered", "waitlisted", "cancelled")
 MAX_DURATION_DAYS = 3
+# An erased person's registration keeps its place in the figures under the address <its id>@erased.invalid
+# (engagement.privacy.erasure): unique per event as addresses are, and never delivered (RFC 2606).
+ERASED_DOMAIN = "erased.invalid"
 
 
 class Event(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import signing
@@ -141,10 +141,17 @@ def promote(session: Session, event: Event, now: datetime) -> list[EventRegistra
     return promoted
 
 
-def release_member(session: Session, user_id: int, now: datetime) -> int:
-    """Give up every place an account holds (before the account is erased); returns how many."""
-    ids = list(session.scalars(select(EventRegistration.id).where(
-        EventRegistration.user_id == user_id, EventRegistration.status.in_(("registered", "waitlisted")))))
+def release_member(session: Session, user_id: int | None, now: datetime, email: str | None = None) -> int:
+    """Give up the places an account (or an address) holds at events to come, before they are erased; how many.
+
+    Places at events that are over stay as they are: they are those events' attendance."""
+    holder = [*([EventRegistration.user_id == user_id] if user_id is not None else []),
+              *([EventRegistration.email == email.strip().lower()] if email else [])]
+    if not holder:
+        return 0
+    ids = list(session.scalars(select(EventRegistration.id).join(Event, Event.id == EventRegistration.event_id).where(
+        or_(*holder), EventRegistration.status.in_(("registered", "waitlisted")),
+        Event.status == "scheduled", Event.ends_at > now)))
     for registration_id in ids:
         cancel(session, registration_id, now)
     return len(ids)

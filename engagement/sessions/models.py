@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, LargeBinary, String, bindparam, delete, select
+from sqlalchemy import Connection, LargeBinary, String, bindparam, delete, func, literal, or_, select
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -43,6 +44,25 @@ def remove(session: Session, store_id: str) -> None:
 def purge_expired(session: Session, now: datetime | None = None) -> int:
     expired = select(HttpSession.store_id).where(HttpSession.expires_at <= (now or utcnow())).limit(10_000)
     ids = list(session.scalars(expired))
+    if ids:
+        session.execute(delete(HttpSession).where(HttpSession.store_id.in_(ids)))
+    return len(ids)
+
+
+def logged_in_as(user_id: int) -> tuple[bytes, bytes]:
+    """How a stored payload says it is logged in as ``user_id``: Flask-Login's ``_user_id`` (a text) as
+    Flask-Session writes it, in msgpack (its default) or in JSON."""
+    value = str(user_id).encode()
+    return b"\xa8_user_id" + bytes([0xA0 | len(value)]) + value, b'"_user_id":"' + value + b'"'
+
+
+def remove_holding(session: Session, needles: Iterable[bytes]) -> int:
+    """Delete the sessions whose stored payload holds any of ``needles`` (bytes, matched as they are stored);
+    how many were deleted."""
+    found = [func.instr(HttpSession.payload, literal(needle, LargeBinary())) > 0 for needle in needles if needle]
+    if not found:
+        return 0
+    ids = list(session.scalars(select(HttpSession.store_id).where(or_(*found))))
     if ids:
         session.execute(delete(HttpSession).where(HttpSession.store_id.in_(ids)))
     return len(ids)

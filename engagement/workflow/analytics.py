@@ -293,8 +293,9 @@ def _by_source(cells: Sequence[Any], source: str | None) -> dict[str, int]:
 
 
 def _invitations(session: Session, where: list[Any]) -> dict[str, int]:
-    """Invitations these instances sent and the sign-ups credited to them (the invitation workflow)."""
+    """Invitations these instances sent and the sign-ups credited to them (the invitation workflow); a friend
+    who joined counts even once erased (``joined_at`` stays)."""
     sent, joined = session.execute(
-        select(func.count(Invitation.id), func.count(Invitation.joined_user_id))
+        select(func.count(Invitation.id), func.count(Invitation.joined_at))
         .join(WorkflowInstance, WorkflowInstance.id == Invitation.instance_id).where(*where)).one()
     return {"sent": int(sent), "joined": int(joined)}

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from engagement.accounts import roles
 from engagement.accounts.models import RoleChange, User
-from engagement.accounts.profile import delete_account
 from engagement.db import transaction, utcnow
+from engagement.privacy.erasure import erase_user
 from tests.functional.helpers import text
 from tests.functional.invitation_steps import log_in, make_user
 from web.admin import views
@@ -212,7 +212,7 @@ def test_the_log_outlives_a_deleted_account(app, admin, factory):
     grant(admin, target, "organizer")
     admin.get(URL)  # shows (and consumes) the flash message naming the account
     with transaction(factory) as session:
-        delete_account(session, session.get(User, target))
+        erase_user(session, session.get(User, target), utcnow())
     assert changes(factory) == [(None, user_id(factory, ADMIN), "member", "organizer", False, False)]
     admin.get(URL)
     assert "<td data-whom>deleted account</td>" in admin.last_html

@@ -386,7 +386,7 @@ def test_a_signup_without_the_link_credits_nobody(client, new_client, app, read)
     assert figures(client.get("/account").get_data(as_text=True)) == [("1", "invité"), ("0", "inscrit")]
 
 
-def test_deleting_the_inviters_account_erases_their_invitations(client, app, read):
+def test_deleting_the_inviters_account_keeps_their_invitations_without_them(client, app, read):
     make_user(app, "dominique@example.org")
     log_in(client, "dominique@example.org")
     invite(client)
@@ -395,4 +395,8 @@ def test_deleting_the_inviters_account_erases_their_invitations(client, app, rea
     response = client.post("/account/delete", {"confirm": "y"})
     assert response.status_code == 303 and response.headers["Location"] == "/account/deleted"
     session = read()
-    assert count(session, User) == 0 and count(session, Invitation) == 0
+    assert count(session, User) == 0
+    invitation = only(session)  # still counted as sent; nothing says by whom, to whom, or what
+    assert invitation.inviter_id is None and invitation.friend_hashed_at is not None
+    assert (invitation.sender_email, invitation.sender_first_name, invitation.friend_email, invitation.body) == (
+        "", "", "", "")

@@ -25,6 +25,7 @@ from engagement.core import Core, bootstrap
 from engagement.db import transaction, utcnow
 from engagement.geo import departments
 from engagement.geo.communes import directory
+from engagement.privacy import erasure
 from engagement.workflow import definitions
 from engagement.workflow.registry import REGISTRY
 
@@ -253,7 +254,8 @@ def test_a_move_marks_both_departments_and_the_members_committees(core):
         committee = approved_committee(session, user)
     clear(core.sessions)
     with transaction(core.sessions) as session:
-        profile.update_profile(session, session.get(User, user.id), LYON, [], False)
+        profile.update_profile(session, session.get(User, user.id), LYON, [], False, words="Lettre", locale="fr",
+                               now=utcnow())
     assert set(queued_keys(core.sessions)) == {"department:75", "department:69", lists.committee_key(committee.id)}
     assert len(queued_keys(core.sessions)) == 3  # once per list
 
@@ -280,7 +282,7 @@ def test_deactivation_and_deletion_mark_the_members_lists(core):
     assert set(queued_keys(core.sessions)) == {"department:75", lists.committee_key(committee.id)}
     clear(core.sessions)
     with transaction(core.sessions) as session:
-        profile.delete_account(session, session.get(User, other.id), utcnow())
+        erasure.erase_user(session, session.get(User, other.id), utcnow())
     assert set(queued_keys(core.sessions)) == {"department:69", lists.committee_key(committee.id)}
 
 
@@ -341,6 +343,7 @@ def test_demo_members_are_activated_in_real_communes_and_every_tenth_follows(cor
         following = set(session.scalars(select(User.email).join(CommitteeMembership).where(
             CommitteeMembership.committee_id == committee.id, CommitteeMembership.role == "follower")))
     assert all(u.activated_at and u.is_active for u in synthetic)
+    assert sum(u.has_newsletter for u in synthetic) == 12  # two in five: a campaign to ``all`` reaches them
     for user in synthetic:
         assert directory().carries(user.address["postal_code"], user.address["city"])
         assert directory().name_of(user.address["city"]) == user.address["city_name"]
