@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -20,6 +21,17 @@ DEFAULT_SITE_URL = "http://127.0.0.1:5000"  # where `make run` serves
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Days after which the daily purge erases or pseudonymises personal data (docs/privacy.md)."""
+
+    unactivated_days: int = 30  # sign-ups never activated: erased
+    anonymous_days: int = 90  # instances without an account, since their last change: answers removed
+    invitation_friend_days: int = 30  # an invited friend's address and name: then only a keyed hash
+    inactive_member_days: int = 1095  # members not seen (login, activation) for this long: erased
+    warning_days: int = 30  # ...after a mail sent this many days before
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,9 @@ class Settings:
     media_storage_url: str | None  # file:///dir or s3://bucket/prefix; None: uploads refused (docs/media.md)
     media_cache_dir: Path  # resized variants, one file each (a cache: may be emptied at any time)
     trusted_proxies: int  # proxies in front whose X-Forwarded-* headers are believed (0: none, the headers are ignored)
+    retention: Retention  # how long personal data is kept (engagement.privacy.retention applies it daily)
+    privacy_controller: str | None = None  # who answers for the data; None: MAIL_SENDER's name (docs/privacy.md)
+    privacy_dpo_email: str | None = None  # the data protection officer's address; None: the contact page
 
     @property
     def is_production(self) -> bool:
@@ -88,6 +103,40 @@ def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int
     if not value.isdigit() or int(value) > maximum:
         raise ConfigError(f"{name} must be a whole number from 0 to {maximum}")
     return int(value)
+
+
+def _days(env: Mapping[str, str], name: str, default: int, minimum: int, why: str = "") -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not minimum <= int(value) <= 36500:
+        raise ConfigError(f"{name} must be a whole number of days, from {minimum} to 36500{why}")
+    return int(value)
+
+
+def _retention(env: Mapping[str, str]) -> Retention:
+    default = Retention()
+    policy = Retention(
+        unactivated_days=_days(env, "RETENTION_UNACTIVATED_DAYS", default.unactivated_days, 3,
+                               " (an activation link is valid 48 hours)"),
+        anonymous_days=_days(env, "RETENTION_ANONYMOUS_DAYS", default.anonymous_days, 14,
+                             " (a visitor's session lasts 14 days: they may still be filling the form in)"),
+        invitation_friend_days=_days(env, "RETENTION_INVITATION_FRIEND_DAYS", default.invitation_friend_days, 7,
+                                     " (the invitations' abuse rules look back 7 days)"),
+        inactive_member_days=_days(env, "RETENTION_INACTIVE_MEMBER_DAYS", default.inactive_member_days, 2),
+        warning_days=_days(env, "RETENTION_WARNING_DAYS", default.warning_days, 1),
+    )
+    if policy.warning_days >= policy.inactive_member_days:
+        raise ConfigError("RETENTION_WARNING_DAYS must be fewer than RETENTION_INACTIVE_MEMBER_DAYS "
+                          "(inactive members are warned that many days before their account is erased)")
+    return policy
+
+
+def _address(env: Mapping[str, str], name: str) -> str | None:
+    value = _optional(env, name)
+    if value is not None and not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+", value):
+        raise ConfigError(f"{name} must be an email address like dpo@example.org, not {value!r}")
+    return value
 
 
 def _instance_dir(env: Mapping[str, str]) -> Path | None:
@@ -208,4 +257,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         media_storage_url=_media_storage_url(env, instance_dir),
         media_cache_dir=_media_cache_dir(env, instance_dir),
         trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, maximum=5),
+        retention=_retention(env),
+        privacy_controller=_optional(env, "PRIVACY_CONTROLLER"),
+        privacy_dpo_email=_address(env, "PRIVACY_DPO_EMAIL"),
     )

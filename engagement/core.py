@@ -18,6 +18,7 @@ from engagement.generations import track as track_generations
 from engagement.mail import service as mail
 from engagement.media import service as media
 from engagement.outbox import InProcessRelay, Relay, relay_after_commit
+from engagement.privacy import notices
 from engagement.search import service as search
 from engagement.workflow.registry import REGISTRY
 
@@ -39,6 +40,7 @@ def register_builtins() -> None:
     from engagement.campaigns import service as _campaigns  # noqa: F401
     from engagement.events import actions  # noqa: F401
     from engagement.invitations import content, service  # noqa: F401
+    from engagement.privacy import consents  # noqa: F401 - records the consents every workflow collects
 
     REGISTRY.mail_templates = mail.available_templates
 
@@ -53,6 +55,7 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     mail.configure(settings.mail_backend, settings.mail_sender, settings.site_url, mailjet,
                    lease=timedelta(seconds=settings.mail_claim_lease))
     signing.configure(settings.secret_key)
+    notices.configure(settings)  # the periods and controller the privacy notice and mails state
     media.configure(settings)  # MEDIA_STORAGE_URL: nothing is opened until an image is stored or read
     register_builtins()
     relay = relay_factory(sessions)

@@ -19,7 +19,7 @@ from engagement.invitations import content
 from engagement.pages import legal
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
-from web import headers, pagecache, public, shield
+from web import headers, notices, pagecache, public, shield
 from web.extensions import babel, csrf, limiter, login_manager
 from web.media import mount as mount_media
 from web.public import LANG_COOKIE, choose_locale
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     mount_media(app)  # /media/: images, served without session or database (docs/media.md)
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
+    notices.init_app(app)  # privacy_notice_for(kind): the notice of a member form (templates/_privacy_notice.html)
     app.teardown_appcontext(_close_db)
     headers.init_app(app, production=settings.is_production)
     public.mark_responses(app)

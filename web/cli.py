@@ -73,7 +73,7 @@ def worker(queues: str | None) -> None:
 @main.command()
 def beat() -> None:
     """The Celery beat scheduler (one per deployment): event reminders every 5 minutes, scheduled
-    campaigns every minute."""
+    campaigns every minute, the retention purge every day at 03:30 UTC."""
     _settings()
     os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.app", "beat",  # noqa: S606  # nosec B606
                               "--loglevel", "INFO"])
@@ -635,6 +635,100 @@ def under_attack(action: str, as_json: bool, no_warm: bool) -> None:
     news = "" if action == "status" else f" (every pod within {POLL_SECONDS:.0f} s)" if changed else " (unchanged)"
     click.echo(f"under attack: {'on' if state.is_on else 'off'}{news}"
                + (f"; {warmed} page(s) cached" if warmed is not None else ""))
+
+
+@main.group()
+def privacy() -> None:
+    """People's requests about their data (export, erasure) and retention (docs/privacy.md)."""
+
+
+@privacy.command("export")
+@click.argument("email")
+def privacy_export(email: str) -> None:
+    """Print everything held about the account with this EMAIL as JSON (a request received by post);
+    the export is logged as the command line's access to their data."""
+    from engagement.accounts.service import find_by_email
+    from engagement.db import transaction, utcnow
+    from engagement.privacy import access, export
+
+    core, now = _core(), utcnow()
+    with transaction(core.sessions) as session:
+        user = find_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no account with the address {email.strip()!r}: nothing to export")
+        data = export.collect(session, user, now)
+        access.log(session, None, "export", f"user:{user.id}", [user.id], now)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+ERASED_LINES = (  # what ``privacy erase`` prints, in this order: (Erased's field, what it counts)
+    ("account", "account"), ("places_released", "places at events to come given up (the waitlist moved up)"),
+    ("registrations", "event registrations pseudonymised"), ("invitations_sent", "invitations sent, pseudonymised"),
+    ("invitations_received", "invitations received, pseudonymised"), ("instances", "workflow instances scrubbed"),
+    ("mentions", "other people's workflow instances naming them, scrubbed"),
+    ("consents", "consent records deleted"), ("mails", "mails scrubbed in the ledger"),
+    ("mails_cancelled", "queued mails cancelled"), ("outbox", "outbox rows deleted"),
+    ("sessions", "sessions deleted"), ("media", "images deleted"),
+    ("audience_lists", "audience lists rebuilt without them"),
+)
+
+
+@privacy.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def privacy_erase(email: str, yes: bool) -> None:
+    """Erase everything held about EMAIL (GDPR art. 17), with or without an account: what names them goes,
+    what the figures count is kept without them, and the address stays only as a keyed hash on the
+    suppression list (no campaign, no invitation reaches it again)."""
+    from engagement.db import transaction, utcnow
+    from engagement.privacy import erasure
+
+    if not yes:
+        click.confirm("Erase everything held about this address? This cannot be undone", abort=True)
+    core = _core()
+    with transaction(core.sessions) as session:
+        erased = erasure.erase_email(session, email, utcnow())
+    if erased is None:
+        raise click.ClickException("no account or data found for this address (unknown, or already erased)")
+    counts = erased.as_dict()
+    for name, label in ERASED_LINES:
+        if counts[name]:
+            click.echo(f"{counts[name]:>6}  {label}")
+    if erased.address_forgotten:
+        click.echo("The address is kept only as a keyed hash on the suppression list.")
+
+
+PURGE_LINES = (  # what ``privacy purge`` prints, in this order: (category, the rows, what was done to them)
+    ("anonymous_instances", "instances without an account", "scrubbed (their answers removed)"),
+    ("invitation_friends", "invited friends", "reduced to a keyed hash of their address"),
+    ("invitation_mails", "invitation mails", "emptied in the ledger"),
+    ("unactivated", "sign-ups never activated", "erased"),
+    ("inactive_erased", "inactive members warned long enough ago", "erased"),
+    ("inactive_warned", "inactive members", "warned by mail"),
+)
+
+
+@privacy.command("purge")
+@click.option("--dry-run", is_flag=True, help="count what would be purged, change nothing and send nothing")
+@click.option("--json", "as_json", is_flag=True)
+def privacy_purge(dry_run: bool, as_json: bool) -> None:
+    """Apply the retention policy now (RETENTION_* settings, docs/privacy.md); the beat does it daily (without
+    Celery: run it from cron once a day). Staff accounts are never erased: inactive ones are only counted."""
+    from engagement.db import utcnow
+    from engagement.privacy import retention
+
+    core = _core()
+    policy = core.settings.retention
+    counts = retention.purge(core.sessions, policy, utcnow(), dry_run=dry_run, locale=core.settings.default_locale)
+    if as_json:
+        _emit({"dry_run": dry_run, "counts": counts})
+        return
+    for name, rows, done in PURGE_LINES:
+        click.echo(f"{counts[name]:>6}  {rows} {'would be ' if dry_run else ''}{done}")
+    click.echo(f"{counts['inactive_staff']:>6}  staff accounts not seen for {policy.inactive_member_days} days "
+               "(never erased automatically: review them)")
+    if dry_run:
+        click.echo("Dry run: nothing was changed.", err=True)
 
 
 if __name__ == "__main__":

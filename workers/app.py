@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 from engagement.config import load_settings
@@ -50,6 +51,10 @@ app.conf.update(
         # The analytics rollup (the days whose instances moved), then the analyst dashboard's
         # unfiltered figures of every active workflow, ready when asked.
         "workflow-analytics": {"task": "engagement.workflow.refresh_analytics", "schedule": 60.0},
+        # The retention policy (docs/privacy.md), daily at a quiet hour: a fixed time, not a 24-hour interval,
+        # which would restart with every beat (each deployment) and might never come. What it finds is done
+        # in committed batches, so a run a worker loses halfway is finished by the next one.
+        "privacy-purge": {"task": "engagement.privacy.purge", "schedule": crontab(hour=3, minute=30)},
     },
     beat_schedule_filename=str(Path(tempfile.gettempdir()) / "engagement-celerybeat-schedule"),
 )

@@ -11,6 +11,7 @@ from engagement.core import Core, bootstrap
 from engagement.db import utcnow
 from engagement.events.registration import remind_all
 from engagement.outbox import deliver, relay_pending
+from engagement.privacy import retention
 from engagement.workflow import sla, snapshots
 from workers.app import app, settings
 from workers.dispatch import CeleryRelay
@@ -66,3 +67,10 @@ def refresh_analytics() -> list[str]:
     """Refresh the analytics rollup, then compute and store the unfiltered figures of every active
     workflow (the dashboard reads them)."""
     return snapshots.refresh_active(core().sessions, utcnow())
+
+
+@app.task(name="engagement.privacy.purge", acks_late=True)
+def privacy_purge() -> dict[str, int]:
+    """Apply the retention policy: erase, scrub and warn what is due (each batch committed: a second run, or
+    one after an interruption, only does what is left)."""
+    return retention.purge(core().sessions, settings.retention, utcnow(), locale=settings.default_locale)

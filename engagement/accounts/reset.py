@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts import passwords, tokens
 from engagement.accounts.models import User
-from engagement.accounts.service import find_by_email
+from engagement.accounts.service import find_by_email, seen
 from engagement.mail import service as mail
 
 
@@ -35,4 +35,5 @@ def reset_password(session: Session, token: str, new_password: str, now: datetim
     user.password_hash = passwords.hash_password(new_password)
     if user.activated_at is None:
         user.activated_at = now
+    seen(user, now)  # the page logs them in
     return user

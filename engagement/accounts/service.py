@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,6 +50,12 @@ def create_user(session: Session, email: str, role: str = "member", password: st
     session.add(user)
     session.flush()
     return user
+
+
+def seen(user: User, now: datetime) -> None:
+    """The member came back (logged in, activated their account): inactivity counts from ``now`` again and a
+    retention warning no longer holds (engagement.privacy.retention)."""
+    user.last_seen_at, user.retention_warned_at = now, None
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

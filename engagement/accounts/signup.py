@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts import tokens
 from engagement.accounts.models import User
-from engagement.accounts.service import find_by_email, normalize_email
+from engagement.accounts.service import find_by_email, normalize_email, seen
 from engagement.mail import service as mail
 from engagement.workflow import definitions
 from engagement.workflow.registry import REGISTRY, ActionContext
@@ -72,6 +72,8 @@ def activate(session: Session, token: str, now: datetime) -> User | None:
     user = tokens.consume(session, token, "activation", now)
     if user is not None and user.activated_at is None:
         user.activated_at = now
+    if user is not None:
+        seen(user, now)
     return user
 
 

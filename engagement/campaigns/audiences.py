@@ -1,5 +1,9 @@
 """Who a campaign goes to: ``all``, ``committee:SLUG``, ``department:CODE`` or ``event:SLUG``.
 
+``all`` is the national newsletter: only the members who asked for it (``has_newsletter``, a consent they
+withdraw from their account or an unsubscribe link). A department's or a committee's campaign is the
+movement's mail to its own members (GDPR art. 9(2)(d)): each message carries the link to object to it.
+
 Every audience is read in pages ordered by a key (a member's id, or a registration's for an
 event), so that it is streamed, never loaded whole, and an interrupted expansion resumes after
 the last key it wrote.
@@ -15,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
 from engagement.committees.models import Committee, CommitteeMembership
-from engagement.events.models import Event, EventRegistration
+from engagement.events.models import ERASED_DOMAIN, Event, EventRegistration
 from engagement.geo import departments
 
 KINDS = ("all", "committee", "department", "event")
@@ -77,7 +81,7 @@ def _members(*where: Any) -> Select[int, str]:
 def _query(audience: Audience) -> tuple[Select[int, str], Any]:
     """The audience as (select of key and email, key column)."""
     if audience.kind == "all":
-        return _members(), User.id
+        return _members(User.has_newsletter.is_(True)), User.id
     if audience.kind == "department":
         return _members(User.department == audience.code), User.id
     if audience.kind == "committee":
@@ -85,7 +89,8 @@ def _query(audience: Audience) -> tuple[Select[int, str], Any]:
             CommitteeMembership, CommitteeMembership.user_id == User.id)
         return query, User.id
     query = select(EventRegistration.id, EventRegistration.email).where(
-        EventRegistration.event_id == audience.target_id, EventRegistration.status == "registered")
+        EventRegistration.event_id == audience.target_id, EventRegistration.status == "registered",
+        EventRegistration.email.not_like(f"%@{ERASED_DOMAIN}"))  # an erased person's place, kept for the figures
     return query, EventRegistration.id
 
 
@@ -111,3 +116,14 @@ def values(session: Session, audience: Audience, keys: list[int]) -> dict[int, d
     else:
         rows = session.execute(select(User.id, User.first_name, User.last_name).where(User.id.in_(keys)))
     return {int(key): {"first_name": first or "", "last_name": last or ""} for key, first, last in rows}
+
+
+def accounts(session: Session, audience: Audience, keys: list[int]) -> dict[int, int]:
+    """The member account of each recipient key that has one (a guest registered for an event has none)."""
+    if audience.kind != "event":
+        return {key: key for key in keys}
+    if not keys:
+        return {}
+    rows = session.execute(select(EventRegistration.id, EventRegistration.user_id).where(
+        EventRegistration.id.in_(keys), EventRegistration.user_id.is_not(None)))
+    return {int(key): int(user_id) for key, user_id in rows if user_id is not None}

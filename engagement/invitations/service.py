@@ -22,6 +22,9 @@ from engagement.accounts.service import normalize_email
 from engagement.invitations import content, links
 from engagement.invitations.compose import compose
 from engagement.invitations.models import INVITED_BY, Invitation, InvitationOptOut
+from engagement.mail import service as mail
+from engagement.mail import suppression
+from engagement.privacy import notices
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.registry import REGISTRY, ActionContext
 
@@ -48,9 +51,11 @@ def _fingerprint(data: dict[str, Any], locale: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-@REGISTRY.action("invitation.save", provides=("invitation_id", "join_link", "optout_link"))
+@REGISTRY.action("invitation.save", provides=("invitation_id", "join_link", "optout_link", "privacy_link",
+                                              "friend_kept_days"))
 def save(context: ActionContext) -> None:
-    """Check the abuse rules, record the invitation and put its links in the answers for the mail."""
+    """Check the abuse rules, record the invitation and put in the answers what the mail needs: its links and
+    how long the friend's address is kept (the mail tells them, GDPR art. 14)."""
     data, session = context.data, context.session
     friend, sender = normalize_email(data["friend_email"]), normalize_email(data["self_email"])
     inviter_id = getattr(context.actor, "id", None)
@@ -67,7 +72,8 @@ def save(context: ActionContext) -> None:
     session.add(invitation)
     session.flush()
     data.update(invitation_id=invitation.id, join_link=links.join_link(invitation.id),
-                optout_link=links.optout_link(friend))
+                optout_link=links.optout_link(friend), privacy_link=mail.absolute(notices.PRIVACY_PAGE),
+                friend_kept_days=notices.policy().invitation_friend_days)
 
 
 def check_allowed(session: Session, *, friend: str, sender: str, inviter_id: int | None, now: datetime) -> None:
@@ -95,7 +101,8 @@ def _count(session: Session, *where: Any, since: datetime) -> int:
 
 
 def is_opted_out(session: Session, email: str) -> bool:
-    return session.get(InvitationOptOut, links.email_hash(email)) is not None
+    """Whether ``email`` used the opt-out link, or is a person's who had their data erased (GDPR art. 17)."""
+    return session.get(InvitationOptOut, links.email_hash(email)) is not None or suppression.forgotten(session, email)
 
 
 def opt_out(session: Session, token: str, now: datetime) -> bool:
@@ -130,8 +137,8 @@ def attribute(context: ActionContext) -> None:
 
 
 def inviter_figures(session: Session, user_id: int) -> tuple[int, int]:
-    """(invited, joined) for a member's page."""
-    row = session.execute(select(func.count(), func.count(Invitation.joined_user_id))
+    """(invited, joined) for a member's page (a friend who joined and was erased since still counts)."""
+    row = session.execute(select(func.count(), func.count(Invitation.joined_at))
                           .where(Invitation.inviter_id == user_id)).one()
     return int(row[0]), int(row[1])
 

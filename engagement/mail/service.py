@@ -177,9 +177,14 @@ def deliver_many(factory: sessionmaker[Session], mail_ids: Sequence[int]) -> dic
                           lease=_config["lease"], prepare=materialize)
 
 
-def unsubscribe_link(email: str) -> str:
-    """The one-click link that takes ``email`` off every campaign (it names a hash, not the address)."""
-    return absolute(f"/unsubscribe/{signing.sign_digest('unsubscribe', digest(email))}")
+def unsubscribe_link(email: str, member_id: int | None = None) -> str:
+    """The one-click link that takes ``email`` off every campaign (it names a hash, not the address).
+
+    ``member_id``: the account the address is a member's, also named so that the link withdraws their
+    newsletter consent; it only acts on an account whose address has the link's signed hash.
+    """
+    token = signing.sign_digest("unsubscribe", digest(email))
+    return absolute(f"/unsubscribe/{token}/{member_id}" if member_id else f"/unsubscribe/{token}")
 
 
 def read_unsubscribe(token: str) -> str | None:
@@ -215,14 +220,17 @@ def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
         return
     campaigns = {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
     merged: dict[int, dict[int, dict[str, str]]] = {}
+    members: dict[int, dict[int, int]] = {}
     for campaign_id, campaign in campaigns.items():
         target = audiences.parse_stored(session, campaign.audience)
         keys = [m.audience_key for m in messages if m.campaign_id == campaign_id and m.audience_key is not None]
         merged[campaign_id] = audiences.values(session, target, keys) if target is not None else {}
+        members[campaign_id] = audiences.accounts(session, target, keys) if target is not None else {}
     for message in messages:
-        if message.campaign_id is None or message.campaign_id not in campaigns:
-            continue
-        campaign, link = campaigns[message.campaign_id], unsubscribe_link(message.to[0])
+        if message.campaign_id is None or message.campaign_id not in campaigns or not message.to:
+            continue  # not a campaign's, or its recipient was erased (nothing is sent to it any more)
+        member = members[message.campaign_id].get(message.audience_key or 0)
+        campaign, link = campaigns[message.campaign_id], unsubscribe_link(message.to[0], member)
         values = merged[message.campaign_id].get(message.audience_key or 0, {})
         message.text_body = campaign_text(campaign.body, values, link)
         message.subject = merge(campaign.subject, values)

@@ -45,6 +45,11 @@ def forget(session: Session, email: str, now: datetime) -> None:
     suppress_hash(session, keyed(email), reason, "erasure", now)
 
 
+def forgotten(session: Session, email: str) -> bool:
+    """Whether ``email`` belongs to a person who had their data erased (its keyed hash is on the list)."""
+    return session.get(MailSuppression, keyed(email)) is not None
+
+
 def blocked(session: Session, addresses: Iterable[str], stream: str) -> set[str]:
     """The addresses among ``addresses`` that this stream must not write to (by their plain or keyed hash)."""
     by_hash = {h: a for a in addresses for h in (digest(a), keyed(a))}

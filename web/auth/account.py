@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import redirect, render_template, session, url_for
+from flask import Response, redirect, render_template, session, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -21,15 +23,19 @@ from engagement.events import mine as events_mine
 from engagement.events import service as events_service
 from engagement.geo.countries import country_choices
 from engagement.invitations.service import inviter_figures, sent_by
+from engagement.privacy import erasure, export
 from engagement.workflow.spec import localize
 from forms import address
 from forms.profile import ProfileForm
 from web.api.views import city_options
+from web.auth.consents import items as consent_items
 from web.auth.views import bp
 from web.db import db, sessions
+from web.extensions import limiter
 from web.locale import current_locale
 
 NO_STORE = {"Cache-Control": "no-store"}
+ERASED_KEY = "erased"  # the session key carrying an erasure's counts to its confirmation page
 
 
 class DeleteForm(FlaskForm):
@@ -55,6 +61,7 @@ def _account_page(form: DeleteForm, status: int) -> Any:
         committees=followed_by(db(), current_user.id), day=lambda moment: format_date(moment, "long"),
         interests=profile.interest_labels(db(), current_user, locale),
         country=dict(country_choices(locale)).get(country, country) if country else None,
+        consents=consent_items(current_user),
     ), status, NO_STORE
 
 
@@ -74,7 +81,8 @@ def edit_profile() -> Any:
             user = dbs.get(User, current_user.id)
             assert user is not None
             profile.update_profile(dbs, user, address=address.parts(form.address), interests=form.interests.data or [],
-                                   newsletter=bool(form.newsletter.data))
+                                   newsletter=bool(form.newsletter.data), words=str(form.newsletter.label.text),
+                                   locale=locale, now=utcnow())
         return redirect(url_for("auth.account"), code=303)
     return render_template("auth/edit_profile.html", form=form), 422 if form.errors else 200, NO_STORE
 
@@ -90,13 +98,34 @@ def delete_account() -> Any:
     user_id = current_user.id
     with transaction(sessions()) as dbs:
         user = dbs.get(User, user_id)
-        if user is not None:
-            profile.delete_account(dbs, user)
+        erased = erasure.erase_user(dbs, user, utcnow()) if user is not None else None
     logout_user()
     session.clear()
+    if erased is not None:
+        session[ERASED_KEY] = erased.as_dict()  # counts only: what the next page tells them was erased
     return redirect(url_for("auth.deleted"), code=303)
 
 
 @bp.get("/account/deleted")
 def deleted() -> Any:
-    return render_template("auth/deleted.html"), 200, NO_STORE
+    return render_template("auth/deleted.html", erased=session.pop(ERASED_KEY, None)), 200, NO_STORE
+
+
+DATA_LIMIT = "10 per hour"  # downloads per account: each one reads everything held about the member
+
+
+def _account_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{get_remote_address()}"
+
+
+@bp.get("/account/data")
+@limiter.limit(DATA_LIMIT, key_func=_account_key, deduct_when=lambda response: response.status_code == 200)
+@login_required
+def my_data() -> Any:
+    """Everything held about the member, as a ZIP (GDPR art. 15 and 20). It takes no id: always their own."""
+    now, user = utcnow(), db().get(User, current_user.id)
+    assert user is not None  # the session's user was just loaded
+    body = export.zip_bytes(export.collect(db(), user, now))
+    name = f"engagement-mes-donnees-{now.astimezone(ZoneInfo('Europe/Paris')):%Y-%m-%d}.zip"
+    return Response(body, mimetype="application/zip", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})

@@ -77,6 +77,7 @@ def _try_login(email: str, password: str) -> str | None:
     with transaction(sessions()) as dbs:
         user = accounts.authenticate(dbs, email, password)
         if user is not None and user.activated_at is not None:
+            accounts.seen(user, utcnow())
             _claim_instances(dbs, user.id)
     if user is None:
         throttle.record_failure(email)

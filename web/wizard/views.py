@@ -23,6 +23,7 @@ from engagement.workflow.registry import REGISTRY
 from engagement.workflow.spec import localize
 from forms.messages import selection_hint
 from forms.step import StepForm, build, initially_shown
+from web import notices
 from web.api.views import city_options
 from web.db import db, sessions
 from web.limits import spend
@@ -169,6 +170,7 @@ def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | N
         can_go_back=state.allow_back and not earlier and bool(instance.history),
         previous_page=pages[number - 2] if earlier and number > 1 and state.allow_back else None,
         can_restart=bool(instance.history or instance.data),
+        privacy_notice=notices.for_step(flow.spec, state),
     )
     return body, status, {"Cache-Control": "no-store"}
 
