@@ -32,6 +32,8 @@ class Retention:
     invitation_friend_days: int = 30  # an invited friend's address and name: then only a keyed hash
     inactive_member_days: int = 1095  # members not seen (login, activation) for this long: erased
     warning_days: int = 30  # ...after a mail sent this many days before
+    event_guest_days: int = 90  # registrations without an account, after the event's end: names and address removed
+    mail_days: int = 365  # the mail ledger: a delivered message's recipients, subject and words removed
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ def _retention(env: Mapping[str, str]) -> Retention:
                                      " (the invitations' abuse rules look back 7 days)"),
         inactive_member_days=_days(env, "RETENTION_INACTIVE_MEMBER_DAYS", default.inactive_member_days, 2),
         warning_days=_days(env, "RETENTION_WARNING_DAYS", default.warning_days, 1),
+        event_guest_days=_days(env, "RETENTION_EVENT_GUEST_DAYS", default.event_guest_days, 1),
+        mail_days=_days(env, "RETENTION_MAIL_DAYS", default.mail_days, 30,
+                        " (a bounce or a complaint may come weeks after a message)"),
     )
     if policy.warning_days >= policy.inactive_member_days:
         raise ConfigError("RETENTION_WARNING_DAYS must be fewer than RETENTION_INACTIVE_MEMBER_DAYS "

@@ -10,6 +10,7 @@ from engagement.accounts import tokens
 from engagement.accounts.models import User
 from engagement.accounts.service import find_by_email, normalize_email, seen
 from engagement.mail import service as mail
+from engagement.mail import suppression
 from engagement.workflow import definitions
 from engagement.workflow.registry import REGISTRY, ActionContext
 from engagement.workflow.spec import Text
@@ -72,6 +73,7 @@ def activate(session: Session, token: str, now: datetime) -> User | None:
     user = tokens.consume(session, token, "activation", now)
     if user is not None and user.activated_at is None:
         user.activated_at = now
+        suppression.welcome_back(session, user.email)  # erased once, back by their own choice
     if user is not None:
         seen(user, now)
     return user

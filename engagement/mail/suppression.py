@@ -45,6 +45,14 @@ def forget(session: Session, email: str, now: datetime) -> None:
     suppress_hash(session, keyed(email), reason, "erasure", now)
 
 
+def welcome_back(session: Session, email: str) -> None:
+    """A person who had their data erased joined again and confirmed their address: their new consents speak
+    now (a bounce or a complaint recorded under the keyed hash still stops all mail)."""
+    row = session.get(MailSuppression, keyed(email))
+    if row is not None and row.reason == "erased":
+        session.delete(row)
+
+
 def forgotten(session: Session, email: str) -> bool:
     """Whether ``email`` belongs to a person who had their data erased (its keyed hash is on the list)."""
     return session.get(MailSuppression, keyed(email)) is not None

@@ -140,10 +140,15 @@ def _erase_traces(session: Session, erased: Erased, address: Address, now: datet
 
 def _pseudonymise_registrations(rows: list[EventRegistration]) -> int:
     for row in rows:
-        row.email = f"{row.id}@{ERASED_DOMAIN}"  # unique per event (its unique key), like the address was
-        row.first_name = row.last_name = row.postal_code = ""
-        row.user_id = None
+        pseudonymise_registration(row)
     return len(rows)
+
+
+def pseudonymise_registration(row: EventRegistration) -> None:
+    """A place that names nobody: the event's figures keep it (retention uses it for past events' guests)."""
+    row.email = f"{row.id}@{ERASED_DOMAIN}"  # unique per event (its unique key), like the address was
+    row.first_name = row.last_name = row.postal_code = ""
+    row.user_id = None
 
 
 def _invitations(session: Session, address: Address,

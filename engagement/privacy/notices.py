@@ -82,20 +82,24 @@ def _signup_kept(policy: Retention, _member: bool) -> Phrase:
 
 
 def _invitation_kept(policy: Retention, member: bool) -> Phrase:
-    # The sending instance and the mail go with the friend's address (retention.forget_friend); an anonymous
-    # sender's own name and address stay on the invitation (the abuse rules), which nothing erases yet.
-    yours = Phrase(N_("as long as you are a member")) if member else Phrase(N_("until you ask us to erase them"))
+    # The sending instance and the mail go with the friend's address (retention.forget_friend), and so do an
+    # anonymous sender's own name and address.
+    if not member:
+        return Phrase(N_("your message, your name and address, your friend's address and first name: %(friend)s, "
+                         "then only a fingerprint of your friend's address, so that nobody invites them again too "
+                         "often"), {"friend": duration(policy.invitation_friend_days)})
     return Phrase(N_("your message, your friend's address and first name: %(friend)s, then only a fingerprint of the "
                      "address, so that nobody invites them again too often; your name and address: %(yours)s"),
-                  {"friend": duration(policy.invitation_friend_days), "yours": yours})
+                  {"friend": duration(policy.invitation_friend_days),
+                   "yours": Phrase(N_("as long as you are a member"))})
 
 
 def _registration_kept(policy: Retention, member: bool) -> Phrase:
     if member:
         return _kept(policy, member)
-    # Nothing erases a visitor's registration yet: the notice says so rather than promise a period.
-    return Phrase(N_("your answers to this form: %(anonymous)s after your last answer; your registration: until "
-                     "you ask us to erase it"), {"anonymous": duration(policy.anonymous_days)})
+    return Phrase(N_("your answers to this form: %(anonymous)s after your last answer; your name and address on "
+                     "the registration: %(guest)s after the event, then only the count of participants"),
+                  {"anonymous": duration(policy.anonymous_days), "guest": duration(policy.event_guest_days)})
 
 
 WORDINGS: dict[str, Wording] = {
@@ -177,7 +181,8 @@ def page_values(settings: Settings) -> dict[str, str]:
     policy = settings.retention
     values = {"{unactivated}": _french(policy.unactivated_days), "{anonymous}": _french(policy.anonymous_days),
               "{friend}": _french(policy.invitation_friend_days), "{inactive}": _french(policy.inactive_member_days),
-              "{warning}": _french(policy.warning_days)}
+              "{warning}": _french(policy.warning_days), "{guest}": _french(policy.event_guest_days),
+              "{mail}": _french(policy.mail_days)}
     if settings.privacy_controller:
         values["[nom de l'association]"] = settings.privacy_controller
     if settings.privacy_dpo_email:

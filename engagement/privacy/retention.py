@@ -8,6 +8,9 @@
 - invited friends: their address, first name and the message naming them removed from the invitation (a keyed
   hash of the address is kept, which their own erasure request still finds), from the instance that sent it and
   from the mail ledger;
+- guests who registered for an event without an account: their name, address and postal code removed once
+  the event is long over (its attendance figures keep the place);
+- the mail ledger: a message's recipients, subject and words removed once it is old (status and dates stay);
 - members not seen (log-in, activation) for years: warned by mail, then erased once the warning is old enough
   and they did not come back. Staff accounts are never erased automatically: they are counted
   (``inactive_staff``) for an admin to review.
@@ -27,12 +30,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.accounts.models import User
 from engagement.config import Retention
 from engagement.db import transaction
+from engagement.events.models import ERASED_DOMAIN, Event, EventRegistration
 from engagement.invitations.models import Invitation
 from engagement.mail import service as mail
 from engagement.mail.models import FINAL, MailMessage
@@ -48,8 +52,8 @@ STAFF = ("organizer", "analyst", "admin")
 WARNING = "retention_warning"  # the mail template
 INVITATION_MAIL = "invitation_friend"  # the template of the invitations' mail (workflows/invitation.yml)
 # In this order: what erasures would also do comes first, so that a dry run counts each row where a real run does.
-CATEGORIES = ("anonymous_instances", "invitation_friends", "invitation_mails", "unactivated", "inactive_erased",
-              "inactive_warned", "inactive_staff")
+CATEGORIES = ("anonymous_instances", "invitation_friends", "invitation_mails", "event_guests", "mail_ledger",
+              "unactivated", "inactive_erased", "inactive_warned", "inactive_staff")
 
 Apply = Callable[[Session, Any], object]
 
@@ -90,7 +94,15 @@ def steps(policy: Retention, now: datetime, locale: str = "fr") -> list[Step]:
         Step("invitation_mails", MailMessage,
              (MailMessage.template == INVITATION_MAIL, MailMessage.campaign_id.is_(None), MailMessage.text_body != "",
               MailMessage.status.in_(FINAL), MailMessage.created_at < before(policy.invitation_friend_days)),
-             forget_invitation_mail),
+             forget_mail),
+        Step("event_guests", EventRegistration,
+             (EventRegistration.user_id.is_(None), EventRegistration.email.not_like(f"%@{ERASED_DOMAIN}"),
+              EventRegistration.event_id.in_(select(Event.id).where(Event.ends_at < before(policy.event_guest_days)))),
+             lambda _session, registration: erasure.pseudonymise_registration(registration)),
+        Step("mail_ledger", MailMessage,
+             (MailMessage.status.in_(FINAL), MailMessage.created_at < before(policy.mail_days),
+              or_(cast(MailMessage.to, String) != "[]", MailMessage.subject != "", MailMessage.text_body != "")),
+             forget_mail),
         Step("unactivated", User, (User.activated_at.is_(None), User.created_at < before(policy.unactivated_days)),
              lambda session, user: erasure.erase_user(session, user, now, forget_address=False), erases=True),
         Step("inactive_erased", User,
@@ -141,16 +153,18 @@ def forget_friend(session: Session, invitation: Invitation, now: datetime) -> No
         invitation.friend_email_hash = keyed(invitation.friend_email)
     invitation.friend_email = invitation.friend_first_name = invitation.subject = invitation.body = ""
     invitation.friend_hashed_at = now
+    if invitation.inviter_id is None:  # an anonymous sender: their name and address had no other purpose
+        invitation.sender_first_name = invitation.sender_last_name = invitation.sender_email = ""
     sender = session.get(WorkflowInstance, invitation.instance_id) if invitation.instance_id else None
     if sender is not None and sender.scrubbed_at is None:
         erasure.scrub_instance(session, sender, now)
 
 
-def forget_invitation_mail(session: Session, message: MailMessage) -> None:
-    """An invitation's mail keeps its status and dates (the delivery ledger); the friend's address, the words
-    and the inviter's name go (the inviter's copy keeps their own address, in cc)."""
-    message.to, message.sender, message.subject, message.text_body = [], mail.sender(), "", ""
-    message.html_body = message.attachments = message.headers = None
+def forget_mail(session: Session, message: MailMessage) -> None:
+    """A message keeps its status and dates (the delivery ledger: a campaign's figures); its recipients (the
+    friend, the inviter's copy in cc), the words and the sender's name go."""
+    message.to, message.cc, message.sender, message.subject, message.text_body = [], [], mail.sender(), "", ""
+    message.reply_to = message.html_body = message.attachments = message.headers = None
 
 
 def warn(session: Session, member: User, now: datetime, policy: Retention, locale: str) -> None:
@@ -161,7 +175,8 @@ def warn(session: Session, member: User, now: datetime, policy: Retention, local
                "last_seen": format_date(seen, "long", locale=locale),
                "login_link": mail.absolute("/login"), "reset_link": mail.absolute("/password/reset")}
     try:
-        mail.compose(session, template=WARNING, to=[member.email], context=context, locale=locale)
+        warning = mail.compose(session, template=WARNING, to=[member.email], context=context, locale=locale)
+        warning.created_at = now  # the purge's time (the mail ledger's own retention counts from it)
     except mail.AddressError:
         log.warning("retention: account %d has no address a warning can go to", member.id)
     member.retention_warned_at = now

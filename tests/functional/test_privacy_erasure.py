@@ -206,21 +206,22 @@ def check_erased(app: Any, read: Any, planted: Planted, settings: Any) -> None:
 
 
 def check_nothing_reaches_them(app: Any, new_client: Any, read: Any, inviter: Any) -> None:
-    """A campaign to everyone skips the address even once it joins again; an invitation to it is refused."""
+    """A campaign to everyone skips the address and an invitation to it is refused, until the person joins again
+    by their own choice: then their new consents speak (the newsletter they asked for reaches them)."""
     campaign_id = campaign_to_everyone(app)
     assert not [m for m in mails(read()) if m.campaign_id == campaign_id and EMAIL in m.to]
+    start_again(inviter)
+    to_summary(inviter, friend={**FRIEND, "friend_first_name": FIRST})
+    assert send(inviter, friend_email=EMAIL).status_code == 422
+    assert field_error(inviter.last_html, "friend_email") == OPTED_OUT
     again = new_client()
-    sign_up(again)
+    sign_up(again)  # ticking the newsletter
     activation = mail_to(read, "account_activation")
     assert activation.status == "sent"  # transactional: it goes
     assert again.get(local_link(activation.text_body, "account/activate")).status_code == 200
     campaign_id = campaign_to_everyone(app)
     [message] = [m for m in mails(read()) if m.campaign_id == campaign_id and m.to == [EMAIL]]
-    assert message.status == "suppressed"
-    start_again(inviter)
-    to_summary(inviter, friend={**FRIEND, "friend_first_name": FIRST})
-    assert send(inviter, friend_email=EMAIL).status_code == 422
-    assert field_error(inviter.last_html, "friend_email") == OPTED_OUT
+    assert message.status == "sent"
 
 
 # --- The tests --------------------------------------------------------------------------------------
@@ -294,3 +295,25 @@ def test_the_command_asks_first(app, cli, read, answer):
     result = cli("privacy", "erase", EMAIL, stdin=f"{answer}\n")
     assert result.exit_code == 1 and "Aborted" in result.output
     assert read().scalar(select(User.id).where(User.email == EMAIL)) is not None
+
+
+def test_a_person_erased_who_joins_again_is_welcomed_back(app, cli, client, read):
+    """Their activation mail goes (transactional), and once they confirm their address the erased mark is lifted:
+    their new consents speak (a newsletter they ask for reaches them)."""
+    from tests.functional.test_signup import IDENTITY as JOINING
+    from tests.functional.test_signup import activation_link, join
+
+    address = JOINING["email"].lower()
+    make_user(app, address)
+    assert cli("privacy", "erase", address, "--yes").exit_code == 0
+    with read() as session:
+        assert suppression.forgotten(session, address)
+        assert suppression.blocked(session, [address], "campaign") == {address}
+    join(client)
+    InProcessRelay.drain()
+    link = activation_link(read)  # the one mail of the sign-up: it was not suppressed
+    assert client.get(f"/{link}").status_code in (200, 302, 303)
+    with read() as session:
+        assert not suppression.forgotten(session, address)
+        assert suppression.blocked(session, [address], "campaign") == set()
+        assert session.scalar(select(User.activated_at).where(User.email == address)) is not None

@@ -121,8 +121,8 @@ def test_each_shipped_workflow_says_its_own_purpose_and_periods(client, new_clie
     pages = walk(new_client(), "invitation", WALKS["invitation"][:1])
     shown = notice(pages["friend"])
     assert "composer votre message et l’envoyer à votre ami" in shown
-    assert "Votre message, l’adresse et le prénom de votre ami\u00a0: 30\u00a0jours, puis seulement une" in shown
-    assert "votre nom et votre adresse\u00a0: jusqu’à ce que vous nous demandiez de les effacer" in shown  # a visitor
+    assert ("Votre message, votre nom et votre adresse, l’adresse et le prénom de votre ami\u00a0: 30\u00a0jours, "
+            "puis seulement une empreinte") in shown  # a visitor's own name and address go with the friend's
     assert "Votre consentement, donné en envoyant ce formulaire" in shown and "art. 6.1.a et 9.2.a" in shown
 
     pages = walk(new_client(), "volunteer", WALKS["volunteer"][:1])
@@ -137,7 +137,8 @@ def test_a_visitor_registering_for_an_event_is_told_where_the_details_go(client,
     shown = notice(client.last_html)
     assert shown and PRIVACY_LINK in shown
     assert "vous inscrire à l’événement et transmettre vos coordonnées à ses organisateurs" in shown
-    assert "jusqu’à ce que vous nous demandiez de l’effacer" in shown  # nothing erases a visitor's registration
+    assert ("votre nom et votre adresse sur l’inscription\u00a0: 90\u00a0jours après l’événement, puis seulement "
+            "le nombre de participants") in shown
 
 
 def test_a_member_is_told_on_the_one_click_registration_and_in_the_wizard(client, app):

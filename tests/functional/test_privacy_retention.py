@@ -18,6 +18,7 @@ from engagement.accounts.models import User
 from engagement.accounts.service import create_user
 from engagement.config import ConfigError, Retention, load_settings
 from engagement.db import Base, make_engine, make_session_factory, transaction, utcnow
+from engagement.events.models import Event, EventRegistration
 from engagement.invitations.models import Invitation
 from engagement.mail.models import MailMessage, MailSuppression
 from engagement.privacy import retention
@@ -29,7 +30,7 @@ from tests.functional.test_signup import PASSWORD, activation_link, join
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)  # years from the wall clock: what the purge dated stands out
 POLICY = Retention()
 PLANTED = {"unactivated": 1, "anonymous_instances": 1, "invitation_friends": 1, "invitation_mails": 1,
-           "inactive_erased": 1, "inactive_warned": 1, "inactive_staff": 1}
+           "event_guests": 1, "mail_ledger": 1, "inactive_erased": 1, "inactive_warned": 1, "inactive_staff": 1}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 NOTHING_MORE = {**dict.fromkeys(PLANTED, 0), "inactive_staff": 1}  # staff are reported at every run, never erased
@@ -85,6 +86,26 @@ def invitation_mail(friend: str, created: datetime, status: str = "sent") -> Mai
                        template="invitation_friend", status=status, created_at=created)
 
 
+def event(slug: str, ended: datetime) -> Event:
+    return Event(slug=slug, name=slug.title(), begins_at=ended - timedelta(hours=2), ends_at=ended,
+                 category="meeting", address=None, online_url="https://example.org/visio")
+
+
+def guest(session: Session, at: Event, first_name: str, user: User | None = None) -> None:
+    """A place at ``at`` (an event of its own) for ``first_name``: without an account unless ``user``."""
+    session.add(at)
+    session.flush()
+    session.add(EventRegistration(event_id=at.id, user_id=user.id if user else None, status="registered",
+                                  email=f"{first_name.lower()}@example.org", first_name=first_name,
+                                  last_name="Guest", postal_code="69003"))
+
+
+def ledger_mail(name: str, created: datetime, status: str = "sent") -> MailMessage:
+    return MailMessage(sender="Engagement <ne-pas-repondre@engagement.local>", to=[f"{name.lower()}@example.org"],
+                       subject=f"Votre inscription, {name}", text_body=f"Bonjour {name}", template="event_registered",
+                       status=status, created_at=created)
+
+
 def plant(factory: sessionmaker[Session], now: datetime = NOW, copies: int = 1) -> None:
     """Per category, ``copies`` rows just past its limit and rows just short of it (31 and 29 days...)."""
     with transaction(factory) as session:
@@ -99,6 +120,8 @@ def plant(factory: sessionmaker[Session], now: datetime = NOW, copies: int = 1) 
                         seen=ago(1066, now)),
                 invitation_mail(f"Oldfriend{n}", ago(31, now)),
             ])
+            guest(session, event(f"ended-{n}", ago(91, now)), f"Oldguest{n}")
+            session.add(ledger_mail(f"Oldmail{n}", ago(366, now)))
             old = volunteer(f"Oldanon{n}", ago(91, now))
             session.add(old)
             answered(session, old)
@@ -116,8 +139,11 @@ def plant(factory: sessionmaker[Session], now: datetime = NOW, copies: int = 1) 
             volunteer("Scrubbed", ago(200, now), scrubbed=ago(100, now)),
             invitation_mail("Newfriend", ago(29, now)),
             invitation_mail("Stuckfriend", ago(31, now), status="queued"),  # still owed: left to the sender
+            ledger_mail("Recentmail", ago(364, now)), ledger_mail("Stuckmail", ago(400, now), status="queued"),
         ])
         session.flush()
+        guest(session, event("ended-lately", ago(89, now)), "Recentguest")
+        guest(session, event("ended-long-ago", ago(400, now)), "Memberguest", user=inviter)  # a member's own stays
         session.add(volunteer("Mine", ago(200, now), actor=inviter))  # a member's own answers stay
         invited(session, inviter, "Newfriend", ago(29, now))
 
@@ -184,9 +210,10 @@ def test_the_purge_does_what_the_dry_run_counted_and_a_second_run_nothing_more(a
     assert emails == {"inviter@example.org", "newsignup@example.org", "warnedlately@example.org",
                       "notyet@example.org", "oldorganizer@example.org", "organizer@example.org",
                       "towarn-0@example.org"}
-    for gone in ("oldsignup-0", "warnedlongago-0", "oldanon0", "oldfriend0"):
+    for gone in ("oldsignup-0", "warnedlongago-0", "oldanon0", "oldfriend0", "oldguest0", "oldmail0"):
         assert not anywhere(factory, gone), gone
-    for kept in ("newsignup@", "warnedlately@", "notyet@", "newanon", "newfriend", "stuckfriend", "mine@example"):
+    for kept in ("newsignup@", "warnedlately@", "notyet@", "newanon", "newfriend", "stuckfriend", "mine@example",
+                 "recentguest", "memberguest", "recentmail", "stuckmail"):
         assert anywhere(factory, kept), kept
     hashes = set(session.scalars(select(MailSuppression.email_hash)))
     assert keyed("warnedlongago-0@example.org") in hashes  # erased after the warning: never written to again
@@ -220,7 +247,7 @@ def test_what_each_category_keeps(app, factory):
     mails = {m.subject or m.status: m for m in session.scalars(select(MailMessage).where(
         MailMessage.template == "invitation_friend"))}
     emptied = mails["sent"]
-    assert (emptied.to, emptied.cc, emptied.text_body, emptied.html_body) == ([], ["ana@example.org"], "", None)
+    assert (emptied.to, emptied.cc, emptied.text_body, emptied.html_body) == ([], [], "", None)
     assert {"Newfriend, rejoins-nous", "Stuckfriend, rejoins-nous"} <= set(mails)
     session.close()
 
@@ -242,7 +269,7 @@ WHERE_IT_STOPS = [  # (what fails at its second call, the category it stops in)
     ("engagement.privacy.erasure.erase_user", "unactivated"),
     ("engagement.privacy.erasure.scrub_instance", "anonymous_instances"),
     ("engagement.privacy.retention.forget_friend", "invitation_friends"),
-    ("engagement.privacy.retention.forget_invitation_mail", "invitation_mails"),
+    ("engagement.privacy.retention.forget_mail", "invitation_mails"),
     ("engagement.privacy.retention.warn", "inactive_warned"),
 ]
 
@@ -396,3 +423,13 @@ def test_the_policy_is_read_from_the_environment_and_checked(env):
                         ("RETENTION_WARNING_DAYS", "1095"), ("RETENTION_WARNING_DAYS", "0")):
         with pytest.raises(ConfigError, match=name):
             load_settings({**env, name: value})
+
+
+def test_an_anonymous_sender_s_name_and_address_go_with_the_friend_s(app, factory):
+    with transaction(factory) as session:
+        session.add_all([Invitation(
+            inviter_id=None, sender_first_name=name, sender_last_name="Sanscompte", sender_email=f"{name}@example.org",
+            friend_first_name="Ami", friend_email=f"ami.{name}@example.org", answers={}, subject="Viens", body="Viens",
+            locale="fr", created_at=ago(days)) for name, days in (("oldanonsender", 31), ("newanonsender", 29))])
+    assert retention.purge(factory, POLICY, NOW)["invitation_friends"] == 1
+    assert not anywhere(factory, "oldanonsender") and anywhere(factory, "newanonsender@example.org")
