@@ -109,6 +109,11 @@ def test_the_download_holds_the_account_consents_answers_registration_and_invita
     consents = {(c["kind"], c["version"], c["at"], c["given"], c["method"]) for c in data["consents"]}
     assert ("terms", "terms-v3", TERMS_AT.isoformat(), True, "form:signup/agreement") in consents
     assert ("newsletter", "news-v2", NEWSLETTER_AT.isoformat(), False, "account") in consents
+    recorded = {c["kind"]: c for c in data["consents"] if c["method"] == "form:signup/agreement"
+                and re.fullmatch(r"[0-9a-f]{64}", c["version"])}  # as the wizard recorded them, at sign-up
+    assert recorded["terms"]["given"] is True and "conditions d" in recorded["terms"]["text"]
+    assert recorded["terms"]["document"] == "/conditions-d-adhesion" and moment(recorded["terms"]["at"])
+    assert recorded["newsletter"]["given"] is True
     [signup] = [i for i in data["instances"] if i["workflow"] == "signup"]
     assert signup["id"] == member["signup"] and signup["completed_at"]
     assert signup["answers"]["first_name"] == "Camille" and signup["answers"]["birth_date"]
