@@ -62,6 +62,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA secure_delete=ON")  # what is deleted (an erasure) is overwritten, not left in free pages
     cursor.close()
 
 
@@ -74,6 +75,14 @@ def _sqlite_begin(connection: Any) -> None:
     # writes fails at once with "database is locked" instead of waiting its turn.
     mode = "IMMEDIATE" if connection.get_execution_options().get("sqlite_immediate") else "DEFERRED"
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def settle_deletions(engine: Engine) -> None:
+    """After an erasure: with SQLite, copy the write-ahead log into the database and empty it, so that the old
+    pages (the erased data) do not stay in the log file. Best effort: a reader still open keeps the log."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

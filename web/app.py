@@ -17,6 +17,7 @@ from engagement.core import Core, bootstrap
 from engagement.db import transaction, utcnow
 from engagement.invitations import content
 from engagement.pages import legal
+from engagement.pages.service import linked as pages_linked
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
 from web import headers, notices, pagecache, public, shield
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     mount_media(app)  # /media/: images, served without session or database (docs/media.md)
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
+    app.jinja_env.filters["linked"] = pages_linked  # a page's own paths as links (engagement.pages.service)
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
     notices.init_app(app)  # privacy_notice_for(kind): the notice of a member form (templates/_privacy_notice.html)
     app.teardown_appcontext(_close_db)

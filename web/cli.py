@@ -645,24 +645,34 @@ def privacy() -> None:
 @privacy.command("export")
 @click.argument("email")
 def privacy_export(email: str) -> None:
-    """Print everything held about the account with this EMAIL as JSON (a request received by post);
-    the export is logged as the command line's access to their data."""
+    """Print everything held about EMAIL as JSON (a request received by post), with or without an account:
+    without one, what the address left (event places, invitations, forms, mails). The export is logged as
+    the command line's access to their data (an address without an account by its keyed hash)."""
     from engagement.accounts.service import find_by_email
     from engagement.db import transaction, utcnow
     from engagement.privacy import access, export
+    from engagement.privacy.hashing import keyed
+    from engagement.privacy.traces import valid_address
 
+    address = valid_address(email)
+    if address is None:
+        raise click.ClickException(f"{email.strip()!r} is not an e-mail address: nothing was exported")
     core, now = _core(), utcnow()
     with transaction(core.sessions) as session:
-        user = find_by_email(session, email)
-        if user is None:
-            raise click.ClickException(f"no account with the address {email.strip()!r}: nothing to export")
-        data = export.collect(session, user, now)
-        access.log(session, None, "export", f"user:{user.id}", [user.id], now)
+        user = find_by_email(session, address)
+        data = export.collect(session, user, now) if user is not None else export.collect_address(session, address, now)
+        if data is not None:
+            target = f"user:{user.id}" if user is not None else f"address:{keyed(address)}"
+            access.log(session, None, "export", target, [user.id] if user is not None else [], now, people=1)
+    if data is None:
+        raise click.ClickException(f"nothing is held about {address!r} (no account, no data; or already erased)")
+    if user is None:
+        click.echo("No account with this address: what it left without one follows.", err=True)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 ERASED_LINES = (  # what ``privacy erase`` prints, in this order: (Erased's field, what it counts)
-    ("account", "account"), ("places_released", "places at events to come given up (the waitlist moved up)"),
+    ("account", "account"), ("places_released", "places at events to come given up (to the waitlist, if any)"),
     ("registrations", "event registrations pseudonymised"), ("invitations_sent", "invitations sent, pseudonymised"),
     ("invitations_received", "invitations received, pseudonymised"), ("instances", "workflow instances scrubbed"),
     ("mentions", "other people's workflow instances naming them, scrubbed"),
@@ -680,14 +690,26 @@ def privacy_erase(email: str, yes: bool) -> None:
     """Erase everything held about EMAIL (GDPR art. 17), with or without an account: what names them goes,
     what the figures count is kept without them, and the address stays only as a keyed hash on the
     suppression list (no campaign, no invitation reaches it again)."""
-    from engagement.db import transaction, utcnow
+    from engagement.accounts.service import find_by_email
+    from engagement.db import settle_deletions, transaction, utcnow
     from engagement.privacy import erasure
+    from engagement.privacy.traces import valid_address
 
-    if not yes:
-        click.confirm("Erase everything held about this address? This cannot be undone", abort=True)
+    address = valid_address(email)
+    if address is None:
+        raise click.ClickException(f"{email.strip()!r} is not an e-mail address: nothing was erased")
     core = _core()
+    if not yes:
+        with core.sessions() as session:
+            user = find_by_email(session, address)
+            click.echo(f"An account: {user.first_name} {user.last_name} ({user.role}), created "
+                       f"{user.created_at:%Y-%m-%d}." if user is not None else
+                       "No account with this address: what it left elsewhere (event places, invitations, forms, "
+                       "mails) will be erased.")
+        click.confirm("Erase everything held about this address? This cannot be undone", abort=True)
     with transaction(core.sessions) as session:
-        erased = erasure.erase_email(session, email, utcnow())
+        erased = erasure.erase_email(session, address, utcnow())
+    settle_deletions(core.engine)
     if erased is None:
         raise click.ClickException("no account or data found for this address (unknown, or already erased)")
     counts = erased.as_dict()

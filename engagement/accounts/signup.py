@@ -74,6 +74,8 @@ def activate(session: Session, token: str, now: datetime) -> User | None:
     if user is not None and user.activated_at is None:
         user.activated_at = now
         suppression.welcome_back(session, user.email)  # erased once, back by their own choice
+        if user.has_newsletter:  # ticked at sign-up, the address now proven theirs: it lifts an old unsubscribe
+            suppression.resubscribe(session, user.email)
     if user is not None:
         seen(user, now)
     return user

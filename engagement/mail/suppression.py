@@ -53,6 +53,22 @@ def welcome_back(session: Session, email: str) -> None:
         session.delete(row)
 
 
+def resubscribe(session: Session, email: str) -> bool:
+    """Lift the unsubscribe of ``email`` (its owner gave the newsletter again); True when one was lifted. A bounce
+    or a complaint stays: the mailbox refused us, whatever its owner now says."""
+    row = session.get(MailSuppression, digest(email))
+    if row is None or row.reason != "unsubscribed":
+        return False
+    session.delete(row)
+    return True
+
+
+def reasons(session: Session, email: str) -> set[str]:
+    """Why ``email`` is on the list (by its plain or keyed hash): empty when nothing stops mail to it."""
+    hashes = [digest(email), keyed(email)]
+    return set(session.scalars(select(MailSuppression.reason).where(MailSuppression.email_hash.in_(hashes))))
+
+
 def forgotten(session: Session, email: str) -> bool:
     """Whether ``email`` belongs to a person who had their data erased (its keyed hash is on the list)."""
     return session.get(MailSuppression, keyed(email)) is not None

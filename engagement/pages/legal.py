@@ -41,7 +41,7 @@ def defaults() -> dict[str, Default]:
 
 
 def configure(values: Mapping[str, str]) -> None:
-    """What the built-in texts say in place of each marker (``{inactive}``, ``[nom de l'association]``...)."""
+    """What the built-in texts say in place of each marker (``{inactive}``, ``[nom de l’association]``...)."""
     _filled.clear()
     _filled.update(values)
 

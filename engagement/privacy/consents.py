@@ -10,16 +10,21 @@ A person's current answer for a kind is their latest row (``current``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
+from engagement.accounts.signup import SIGNUP
 from engagement.mail import suppression
 from engagement.pages import legal
 from engagement.pages import service as pages
-from engagement.privacy.models import ConsentRecord
+from engagement.privacy.models import ConsentRecord, ConsentText
+from engagement.workflow import definitions
 from engagement.workflow.models import WorkflowInstance
 from engagement.workflow.registry import REGISTRY, Submission
 from engagement.workflow.spec import FieldSpec, WorkflowSpec, localize
@@ -57,8 +62,8 @@ def _site_slug(link: str | None) -> str | None:
     return path if path in legal.SLUGS else None
 
 
-def linked_text(session: Session, document: str | None) -> str | None:
-    """The current text (title and body) of the content page ``document`` names; None when it names none."""
+def linked_page(session: Session, document: str | None) -> tuple[str, str] | None:
+    """The current title and body of the content page ``document`` names; None when it names none."""
     path = (document or "").split("#", 1)[0].split("?", 1)[0]
     if (slug := _site_slug(path)) is not None:
         page = legal.shown(session, slug)
@@ -66,24 +71,69 @@ def linked_text(session: Session, document: str | None) -> str | None:
         page = found
     else:
         return None
-    return f"{page.title}\n\n{page.body}"
+    return page.title, page.body
+
+
+def _version(words: str, page: tuple[str, str] | None) -> str:
+    text = f"{page[0]}\n\n{page[1]}" if page is not None else None
+    return hashlib.sha256(words.encode() + (b"\x00" + text.encode() if text is not None else b"")).hexdigest()
 
 
 def version(session: Session, words: str, document: str | None) -> str:
     """SHA-256 (hex) of the words shown and of the linked page's current text: a new text, a new version."""
-    text = linked_text(session, document)
-    return hashlib.sha256(words.encode() + (b"\x00" + text.encode() if text is not None else b"")).hexdigest()
+    return _version(words, linked_page(session, document))
 
 
 def record(session: Session, *, kind: str, given: bool, text: str, document: str | None, method: str, locale: str,
            now: datetime, user_id: int | None = None, instance_id: int | None = None) -> ConsentRecord:
-    """Append one consent given or withdrawn (``text``: the words shown, in the language shown)."""
+    """Append one consent given or withdrawn (``text``: the words shown, in the language shown), keeping the text
+    of its version the first time it is recorded."""
     document = document[:255] if document else None
+    page = linked_page(session, document)
     row = ConsentRecord(user_id=user_id, instance_id=instance_id, kind=kind[:64], given=given, text=text,
-                        document=document, version=version(session, text, document), method=method[:100],
+                        document=document, version=_version(text, page), method=method[:100],
                         locale=locale[:8], at=now)
+    _keep_text(session, row, page)
     session.add(row)
     return row
+
+
+def _keep_text(session: Session, row: ConsentRecord, page: tuple[str, str] | None) -> None:
+    if session.get(ConsentText, row.version) is not None:
+        return
+    try:
+        with session.begin_nested():  # another request may keep the same version at the same moment
+            session.add(ConsentText(version=row.version, text=row.text, document=row.document,
+                                    document_title=page[0][:255] if page else None,
+                                    document_body=page[1] if page else None, first_shown_at=row.at))
+    except IntegrityError:
+        pass  # it is kept: by the other request
+
+
+def texts(session: Session, versions: Iterable[str]) -> dict[str, ConsentText]:
+    """The kept text of each of ``versions`` (a version recorded before texts were kept has none)."""
+    wanted = sorted(set(versions))
+    return {t.version: t for t in session.scalars(select(ConsentText).where(ConsentText.version.in_(wanted)))}
+
+
+def newsletter_words(session: Session, locale: str, fallback: str) -> str:
+    """The newsletter's own words, whatever the page it is given on: the sign-up form's box in ``locale``, else
+    ``fallback`` (the same sentence, translated by the caller)."""
+    flow = definitions.active(session, SIGNUP)
+    field = flow.spec.fields.get(NEWSLETTER) if flow else None
+    return (localize(field.label, locale) if field else "") or fallback
+
+
+class NewsletterState(NamedTuple):
+    given: bool  # campaigns to ``all`` may write to them (given, and no unsubscribe link followed since)
+    refused: bool  # their mailbox bounced or complained: no mail goes, whatever they consent to
+
+
+def newsletter_state(session: Session, user: User) -> NewsletterState:
+    """Where a member's newsletter stands for the campaigns, which also read the suppression list."""
+    stops = suppression.reasons(session, user.email)
+    return NewsletterState(bool(user.has_newsletter) and "unsubscribed" not in stops,
+                           bool(stops & set(suppression.BLOCKS_ALL)))
 
 
 def history(session: Session, user_id: int) -> list[ConsentRecord]:
@@ -109,9 +159,12 @@ def _latest(session: Session, user: User, kind: str) -> ConsentRecord | None:
 def change(session: Session, user: User, kind: str, given: bool, *, text: str, method: str, locale: str,
            now: datetime, document: str | None = None) -> ConsentRecord | None:
     """Record that ``user`` gives or withdraws ``kind`` (the newsletter also on the account, which every later
-    campaign to ``all`` reads); None when it already stood so (a second click records nothing)."""
+    campaign to ``all`` reads, and giving it lifts an unsubscribe link's entry on the suppression list); None when
+    it already stood so (a second click records nothing)."""
     if kind == NEWSLETTER:
-        standing: bool | None = user.has_newsletter
+        standing: bool | None = bool(user.has_newsletter)
+        if given and suppression.resubscribe(session, user.email):
+            standing = False  # an unsubscribe link had stopped it: giving it back is a new consent
         user.has_newsletter = given
     else:
         latest = _latest(session, user, kind)
@@ -123,39 +176,46 @@ def change(session: Session, user: User, kind: str, given: bool, *, text: str, m
 
 
 def give(session: Session, user: User, kind: str, *, text: str, locale: str, now: datetime) -> ConsentRecord | None:
-    """Give an opt-in again from the account page (``text``: the newsletter's words when no row holds them);
-    LookupError for a kind the member was never asked, ConsentError for one that only its form gives."""
+    """Give an opt-in again from the account page (``text``: the newsletter's words when no sign-up form holds
+    them); LookupError for a kind the member was never asked, ConsentError for one that only its form gives."""
     return _from_account(session, user, kind, True, text=text, locale=locale, now=now)
 
 
 def withdraw(session: Session, user: User, kind: str, *, text: str, locale: str,
              now: datetime) -> ConsentRecord | None:
-    """Withdraw a consent from the account page (``text``: the newsletter's words when no row holds them);
-    LookupError for a kind the member was never asked, ConsentError for the membership terms."""
+    """Withdraw a consent from the account page (``text``: the newsletter's words when no sign-up form holds
+    them); LookupError for a kind the member was never asked, ConsentError for the membership terms."""
     return _from_account(session, user, kind, False, text=text, locale=locale, now=now)
 
 
 def _from_account(session: Session, user: User, kind: str, given: bool, *, text: str, locale: str,
                   now: datetime) -> ConsentRecord | None:
-    latest = _latest(session, user, kind)
-    if latest is None and kind != NEWSLETTER:
+    rows = [row for row in history(session, user.id) if row.kind == kind]
+    if not rows and kind != NEWSLETTER:
         raise LookupError(kind)
     if given and kind not in OPT_INS:
         raise ConsentError("not_given_here")
     if not given and kind == TERMS:
         raise ConsentError(TERMS)
-    return change(session, user, kind, given, text=latest.text if latest else text, method="account",
-                  locale=locale, now=now, document=latest.document if latest else None)
+    if kind == NEWSLETTER:
+        words, document = newsletter_words(session, locale, text), None
+    else:  # the words of the form that asked it (a record's words are the consent's, never a page's)
+        asked = next((row for row in reversed(rows) if row.method.startswith("form:")), rows[-1])
+        words, document = asked.text, asked.document
+    return change(session, user, kind, given, text=words, method="account", locale=locale, now=now,
+                  document=document)
 
 
 def unsubscribed(session: Session, member_id: int, email_hash: str, *, text: str, locale: str,
                  now: datetime) -> ConsentRecord | None:
     """A campaign's unsubscribe link was followed: the member it names withdraws the newsletter, provided the
-    address the link was signed for (``email_hash``) is theirs (the id in a link is not signed)."""
+    address the link was signed for (``email_hash``) is theirs (the id in a link is not signed). ``text``: the
+    newsletter's words when no sign-up form holds them (the record names the consent, the method how)."""
     user = session.get(User, member_id)
     if user is None or suppression.digest(user.email) != email_hash:
         return None
-    return change(session, user, NEWSLETTER, False, text=text, method="unsubscribe", locale=locale, now=now)
+    return change(session, user, NEWSLETTER, False, text=newsletter_words(session, locale, text),
+                  method="unsubscribe", locale=locale, now=now)
 
 
 @REGISTRY.on_submit

@@ -120,7 +120,7 @@ def _erase_traces(session: Session, erased: Erased, address: Address, now: datet
         *([EventRegistration.user_id == user_id] if user_id is not None else [])))))
     erased.places_released = release_member(session, user_id, now, email=address.email)
     erased.registrations = _pseudonymise_registrations(registrations)
-    sent, received = _invitations(session, address, user_id)
+    sent, received = invitations(session, address, user_id)
     instances, mine = _instances(session, address, user_id, sent, received)
     erased.invitations_sent = _pseudonymise_sent(sent, now)
     erased.invitations_received = _pseudonymise_received(received, address, now)
@@ -151,9 +151,9 @@ def pseudonymise_registration(row: EventRegistration) -> None:
     row.user_id = None
 
 
-def _invitations(session: Session, address: Address,
-                 user_id: int | None) -> tuple[list[Invitation], list[Invitation]]:
-    """(the invitations they sent, those sent to them)."""
+def invitations(session: Session, address: Address,
+                user_id: int | None) -> tuple[list[Invitation], list[Invitation]]:
+    """(the invitations they sent, those sent to them): what erasure pseudonymises, what an export lists."""
     sender = or_(Invitation.sender_email == address.email,
                  *([Invitation.inviter_id == user_id] if user_id is not None else []))
     sent = list(session.scalars(select(Invitation).where(sender)))
@@ -201,6 +201,12 @@ def _instances(session: Session, address: Address, user_id: int | None, sent: li
     ids = sorted(mine | to_them)
     found = list(session.scalars(select(WorkflowInstance).where(WorkflowInstance.id.in_(ids)))) if ids else []
     return found, mine
+
+
+def their_instances(session: Session, address: Address, user_id: int | None, sent: list[Invitation],
+                    received: list[Invitation]) -> set[int]:
+    """The ids of the instances that are theirs (``_instances``): what erasure scrubs, what an export lists."""
+    return _instances(session, address, user_id, sent, received)[1]
 
 
 def _delete_account_rows(session: Session, user_id: int, mine: set[int]) -> int:

@@ -1,6 +1,8 @@
 """Access and portability (GDPR art. 15 and 20): everything held about one member, as JSON and CSV.
 
 ``collect`` reads it all in the caller's session and returns plain JSON values (dates in ISO 8601);
+``collect_address`` does the same for an address without an account (a visitor registered for an event,
+a friend invited, a form left half-way), found as its erasure finds it (engagement.privacy.erasure);
 ``zip_bytes`` packs it as the member downloads it. Never a password nor its hash; never another
 person's data beyond what the member gave themselves (their invitations' friends, as typed).
 """
@@ -12,19 +14,21 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engagement.accounts.models import OrganizerScope, RoleChange, ScopeChange, User
+from engagement.accounts.service import normalize_email
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.events.models import Event, EventRegistration
 from engagement.invitations.models import Invitation
 from engagement.mail.models import MailMessage
 from engagement.media.models import Media
-from engagement.privacy import access
+from engagement.privacy import access, consents, erasure, traces
 from engagement.privacy.models import ConsentRecord
 from engagement.spreadsheets import BOM, neutralised
 from engagement.workflow import definitions
@@ -32,7 +36,8 @@ from engagement.workflow.models import WorkflowInstance, WorkflowTransition
 
 # The CSV files and their columns (the lists of ``collect``); nested values are JSON in one cell.
 FILES = {
-    "consents": ("at", "kind", "given", "version", "method", "locale", "text", "document", "instance"),
+    "consents": ("at", "kind", "given", "version", "method", "locale", "text", "document", "document_title",
+                 "document_body", "instance"),
     "instances": ("id", "workflow", "version", "state", "started_at", "updated_at", "completed_at", "abandoned_at",
                   "scrubbed_at", "answers", "drafts", "transitions"),
     "registrations": ("event", "event_begins_at", "status", "registered_at", "updated_at", "waitlisted_at",
@@ -41,7 +46,7 @@ FILES = {
     "invitations": ("sent_at", "friend_first_name", "friend_email", "friend_email_erased", "subject", "joined",
                     "joined_at"),
     "invitations_received": ("received_at", "first_name_given", "subject", "joined_at"),
-    "mails": ("created_at", "sent_at", "subject", "status"),
+    "mails": ("created_at", "sent_at", "subject", "status", "role"),
     "access": ("at", "by_role", "by_name", "action", "target"),
     "roles": ("at", "change", "from", "to", "by"),
     "media": ("uploaded_at", "original_name", "alt", "content_type"),
@@ -55,14 +60,16 @@ data.json (« generated_at »). Il répond à votre droit d’accès et à la 
 
 - data.json : l’ensemble, lisible par un programme (UTF-8, dates au format ISO 8601, en UTC).
 - account.csv : votre compte et votre profil.
-- consents.csv : chaque consentement donné ou retiré, avec le texte affiché, sa version et l’heure.
+- consents.csv : chaque consentement donné ou retiré, avec le texte affiché, sa version, l’heure et le
+  texte de la page liée tel qu’il était alors (les conditions d’adhésion, par exemple).
 - instances.csv : vos réponses aux formulaires et l’historique de chaque étape.
 - registrations.csv : vos inscriptions aux événements.
 - committees.csv : les comités que vous suivez, animez ou avez proposés.
 - invitations.csv : les invitations que vous avez envoyées, avec les adresses de vos proches telles
   que vous les avez saisies (effacées après le délai de conservation).
 - invitations_received.csv : les invitations reçues à votre adresse.
-- mails.csv : les messages envoyés à votre adresse (date, objet, statut ; sans leur contenu).
+- mails.csv : les messages envoyés à votre adresse, en copie ou en réponse (date, objet, statut,
+  rôle : « to » destinataire, « cc » en copie, « reply_to » adresse de réponse ; sans leur contenu).
 - access.csv : les membres de l’équipe qui ont consulté ou exporté vos données (qui, quand, quoi).
 - roles.csv : les changements de votre rôle et de vos périmètres.
 - media.csv : les images que vous avez téléversées.
@@ -80,15 +87,48 @@ def _name(user: User | None) -> str:
     return f"{user.first_name} {user.last_name}".strip() if user is not None else ""
 
 
+@dataclass(frozen=True)
+class _Person:
+    """Whom an export is about: an address, its account if any, and what its erasure would find as theirs."""
+
+    address: traces.Address
+    user: User | None
+    sent: list[Invitation]  # the invitations they sent (from their account, or anonymously from the address)
+    received: list[Invitation]  # those sent to the address
+    instances: set[int]  # the ids of their workflow instances (their account's, and anonymous ones naming them)
+
+    @classmethod
+    def of(cls, session: Session, email: str, user: User | None) -> _Person:
+        address, user_id = traces.Address(normalize_email(email)), user.id if user is not None else None
+        sent, received = erasure.invitations(session, address, user_id)
+        return cls(address, user, sent, received, erasure.their_instances(session, address, user_id, sent, received))
+
+
 def collect(session: Session, user: User, now: datetime) -> dict[str, Any]:
-    """Everything held about ``user``, JSON-serialisable, as of ``now``."""
-    return {
-        "generated_at": _iso(now), "account": _account(session, user), "consents": _consents(session, user),
-        "instances": _instances(session, user), "registrations": _registrations(session, user),
-        "committees": _committees(session, user), "invitations": _invitations(session, user),
-        "invitations_received": _received(session, user), "mails": _mails(session, user),
-        "access": _access(session, user), "roles": _roles(session, user), "media": _media(session, user),
+    """Everything held about ``user``, JSON-serialisable, as of ``now``: with what their address left elsewhere."""
+    return _collect(session, _Person.of(session, user.email, user), now)
+
+
+def collect_address(session: Session, email: str, now: datetime) -> dict[str, Any] | None:
+    """What ``email``, an address with no account, left (``collect``'s lists, ``account`` None); None when
+    nothing at all is held about it. Raises ValueError when ``email`` is not an address."""
+    data = _collect(session, _Person.of(session, email, None), now)
+    return data if any(data[name] for name in FILES) else None
+
+
+def _collect(session: Session, person: _Person, now: datetime) -> dict[str, Any]:
+    user = person.user
+    data = {
+        "generated_at": _iso(now), "account": _account(session, user) if user is not None else None,
+        "consents": _consents(session, person), "instances": _instances(session, person),
+        "registrations": _registrations(session, person), "committees": [], "invitations": _invitations(person),
+        "invitations_received": _received(session, person), "mails": _mails(session, person),
+        "access": [], "roles": [], "media": [],
     }
+    if user is not None:
+        data.update(committees=_committees(session, user), access=_access(session, user),
+                    roles=_roles(session, user), media=_media(session, user))
+    return data
 
 
 def _account(session: Session, user: User) -> dict[str, Any]:
@@ -101,16 +141,19 @@ def _account(session: Session, user: User) -> dict[str, Any]:
             "last_seen_at": _iso(user.last_seen_at)}
 
 
-def _own_instances(user: User) -> Any:
-    return select(WorkflowInstance.id).where(WorkflowInstance.actor_id == user.id)
-
-
-def _consents(session: Session, user: User) -> list[dict[str, Any]]:
-    rows = session.scalars(select(ConsentRecord).where(or_(
-        ConsentRecord.user_id == user.id, ConsentRecord.instance_id.in_(_own_instances(user)),
-    )).order_by(ConsentRecord.at, ConsentRecord.id))
+def _consents(session: Session, person: _Person) -> list[dict[str, Any]]:
+    theirs = [*([ConsentRecord.user_id == person.user.id] if person.user is not None else []),
+              *([ConsentRecord.instance_id.in_(sorted(person.instances))] if person.instances else [])]
+    if not theirs:
+        return []
+    rows = list(session.scalars(select(ConsentRecord).where(or_(*theirs)).order_by(ConsentRecord.at,
+                                                                                  ConsentRecord.id)))
+    kept = consents.texts(session, (r.version for r in rows))  # the page each version linked, as it read then
     return [{"at": _iso(r.at), "kind": r.kind, "given": r.given, "version": r.version, "method": r.method,
-             "locale": r.locale, "text": r.text, "document": r.document, "instance": r.instance_id} for r in rows]
+             "locale": r.locale, "text": r.text, "document": r.document,
+             "document_title": kept[r.version].document_title if r.version in kept else None,
+             "document_body": kept[r.version].document_body if r.version in kept else None,
+             "instance": r.instance_id} for r in rows]
 
 
 class _Answers:
@@ -139,9 +182,9 @@ class _Answers:
                 and not (isinstance(value, str) and value.startswith("$argon2"))}
 
 
-def _instances(session: Session, user: User) -> list[dict[str, Any]]:
-    found = list(session.scalars(select(WorkflowInstance).where(WorkflowInstance.actor_id == user.id)
-                                 .order_by(WorkflowInstance.started_at, WorkflowInstance.id)))
+def _instances(session: Session, person: _Person) -> list[dict[str, Any]]:
+    theirs = select(WorkflowInstance).where(WorkflowInstance.id.in_(sorted(person.instances)))
+    found = list(session.scalars(theirs.order_by(WorkflowInstance.started_at, WorkflowInstance.id)))
     log: dict[int, list[WorkflowTransition]] = {i.id: [] for i in found}
     for step in session.scalars(select(WorkflowTransition).where(WorkflowTransition.instance_id.in_(list(log)))
                                 .order_by(WorkflowTransition.id)) if log else ():
@@ -158,10 +201,15 @@ def _instances(session: Session, user: User) -> list[dict[str, Any]]:
     } for i in found]
 
 
-def _registrations(session: Session, user: User) -> list[dict[str, Any]]:
+def _registered(person: _Person) -> Any:
+    """Their event registrations: made with the address, or from their account."""
+    return or_(EventRegistration.email == person.address.email,
+               *([EventRegistration.user_id == person.user.id] if person.user is not None else []))
+
+
+def _registrations(session: Session, person: _Person) -> list[dict[str, Any]]:
     rows = session.execute(select(EventRegistration, Event).join(Event, Event.id == EventRegistration.event_id)
-                           .where(or_(EventRegistration.user_id == user.id, EventRegistration.email == user.email))
-                           .order_by(EventRegistration.created_at, EventRegistration.id))
+                           .where(_registered(person)).order_by(EventRegistration.created_at, EventRegistration.id))
     return [{"event": e.name, "event_begins_at": _iso(e.begins_at), "status": r.status,
              "registered_at": _iso(r.created_at), "updated_at": _iso(r.updated_at),
              "waitlisted_at": _iso(r.waitlisted_at), "promoted_at": _iso(r.promoted_at),
@@ -179,9 +227,8 @@ def _committees(session: Session, user: User) -> list[dict[str, Any]]:
                for c in proposed])
 
 
-def _invitations(session: Session, user: User) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Invitation).where(Invitation.inviter_id == user.id)
-                           .order_by(Invitation.created_at, Invitation.id))
+def _invitations(person: _Person) -> list[dict[str, Any]]:
+    rows = sorted(person.sent, key=lambda i: (i.created_at, i.id))
     return [{"sent_at": _iso(i.created_at), "subject": i.subject,
              "friend_first_name": None if i.friend_hashed_at else i.friend_first_name,
              "friend_email": None if i.friend_hashed_at else i.friend_email,
@@ -189,26 +236,31 @@ def _invitations(session: Session, user: User) -> list[dict[str, Any]]:
              "joined_at": _iso(i.joined_at)} for i in rows]
 
 
-def _received(session: Session, user: User) -> list[dict[str, Any]]:
-    """The invitations friends sent to this member's address (or that brought them in)."""
-    rows = session.scalars(select(Invitation).where(or_(
-        Invitation.friend_email == user.email, Invitation.joined_user_id == user.id,
-    )).order_by(Invitation.created_at, Invitation.id))
+def _received(session: Session, person: _Person) -> list[dict[str, Any]]:
+    """The invitations friends sent to this address (or that brought the member in)."""
+    found = set(person.received)
+    if person.user is not None:
+        found.update(session.scalars(select(Invitation).where(Invitation.joined_user_id == person.user.id)))
+    rows = sorted(found, key=lambda i: (i.created_at, i.id))
     return [{"received_at": _iso(i.created_at), "first_name_given": i.friend_first_name, "subject": i.subject,
              "joined_at": _iso(i.joined_at)} for i in rows]
 
 
-def _mails(session: Session, user: User) -> list[dict[str, Any]]:
-    """The mails whose recipients hold the address: found by their stored JSON, then checked exactly."""
-    address = user.email.lower()
-    encoded = {json.dumps(address)[1:-1], address}  # as SQLAlchemy's JSON stores it, and as MySQL's does
-    text = func.lower(cast(MailMessage.to, String))
-    rows = session.execute(select(MailMessage.to, MailMessage.created_at, MailMessage.sent_at, MailMessage.subject,
-                                  MailMessage.status)
-                           .where(or_(*(text.contains(f'"{e}"', autoescape=True) for e in encoded)))
-                           .order_by(MailMessage.created_at, MailMessage.id))
-    return [{"created_at": _iso(created), "sent_at": _iso(sent), "subject": subject, "status": status}
-            for to, created, sent, subject, status in rows if address in (a.lower() for a in to or [])]
+def _mails(session: Session, person: _Person) -> list[dict[str, Any]]:
+    """The mails to, copied to or answered to the address, found as its erasure finds them (traces.messages)."""
+    address = person.address
+    keys = [*([person.user.id] if person.user is not None else []),
+            *session.scalars(select(EventRegistration.id).where(_registered(person)))]
+    rows = sorted(traces.messages(session, address, keys), key=lambda m: (m.created_at, m.id))
+    return [{"created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at), "subject": m.subject, "status": m.status,
+             "role": _role(m, address)} for m in rows]
+
+
+def _role(message: MailMessage, address: traces.Address) -> str:
+    """How the address was on the message: its recipient, in copy (an invitation's sender) or to answer to."""
+    if any(address.is_(a) for a in message.to):
+        return "to"
+    return "cc" if any(address.is_(a) for a in message.cc) else "reply_to"
 
 
 def _access(session: Session, user: User) -> list[dict[str, Any]]:

@@ -38,6 +38,22 @@ class ConsentRecord(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ConsentText(Base):
+    """A version of a consent's text, kept once: the words and the page they linked as they were then, so that a
+    record's ``version`` can be read back after the page has changed (no personal data: erasure keeps it)."""
+
+    __tablename__ = "consent_texts"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True,
+                                         comment="sha256 of the words and of the linked page's text")
+    text: Mapped[str] = mapped_column(Text, comment="the words shown, in the language shown")
+    document: Mapped[str | None] = mapped_column(String(255), comment="the page the words linked, if any")
+    document_title: Mapped[str | None] = mapped_column(String(255), comment="that page's title then")
+    document_body: Mapped[str | None] = mapped_column(Text, comment="that page's text then")
+    first_shown_at: Mapped[datetime] = mapped_column(default=utcnow,
+                                                     comment="when a consent was first recorded with it")
+
+
 class DataAccess(Base):
     """Append-only: a member of staff viewed or exported personal data (who, when, what, how many people)."""
 

@@ -76,8 +76,8 @@ def _kept(policy: Retention, member: bool) -> Phrase:
 
 
 def _signup_kept(policy: Retention, _member: bool) -> Phrase:
-    return Phrase(N_("an account not activated within %(unactivated)s is erased; then as long as you are a member, "
-                     "and an account unused for %(inactive)s is erased, after a warning"),
+    return Phrase(N_("an account not activated within %(unactivated)s is erased; an activated one is kept as long as "
+                     "you are a member, and erased after %(inactive)s without a login, once we warned you"),
                   {"unactivated": duration(policy.unactivated_days), "inactive": duration(policy.inactive_member_days)})
 
 
@@ -184,7 +184,7 @@ def page_values(settings: Settings) -> dict[str, str]:
               "{warning}": _french(policy.warning_days), "{guest}": _french(policy.event_guest_days),
               "{mail}": _french(policy.mail_days)}
     if settings.privacy_controller:
-        values["[nom de l'association]"] = settings.privacy_controller
+        values["[nom de l’association]"] = settings.privacy_controller
     if settings.privacy_dpo_email:
         values["[adresse e-mail du DPO]"] = settings.privacy_dpo_email
     return values

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.accounts.models import User
 from engagement.config import Retention
-from engagement.db import transaction
+from engagement.db import settle_deletions, transaction
 from engagement.events.models import ERASED_DOMAIN, Event, EventRegistration
 from engagement.invitations.models import Invitation
 from engagement.mail import service as mail
@@ -73,8 +73,11 @@ def purge(sessions: sessionmaker[Session], policy: Retention, now: datetime, *, 
           locale: str = "fr") -> dict[str, int]:
     """Apply ``policy`` as of ``now``; how many rows of each category (CATEGORIES) were purged, or with
     ``dry_run`` would be (nothing is changed, nothing sent). ``locale``: the language of the warning mails."""
-    return {step.name: _count(sessions, step) if dry_run or step.apply is None else _in_batches(sessions, step)
-            for step in steps(policy, now, locale)}
+    counts = {step.name: _count(sessions, step) if dry_run or step.apply is None else _in_batches(sessions, step)
+              for step in steps(policy, now, locale)}
+    if not dry_run and any(counts[name] for name in CATEGORIES if name != "inactive_staff"):
+        settle_deletions(sessions.kw["bind"])
+    return counts
 
 
 def steps(policy: Retention, now: datetime, locale: str = "fr") -> list[Step]:

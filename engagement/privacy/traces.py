@@ -30,6 +30,16 @@ from engagement.sessions import models as http_sessions
 from engagement.switches import SiteSwitch
 
 ERASED = "[erased]"  # what replaces an erased address in a log line
+# What a request about an address must name: one @ between a local part and a domain. Lenient on purpose
+# (an address stored long ago may fail today's stricter rules), but never an empty or plain word: an erasure
+# looks for the address in free text, where "" or "rentrée" would match other people's answers.
+ADDRESS = re.compile(r"[^@\s]+@[^@\s]*[^@\s.][^@\s]*")
+
+
+def valid_address(email: str) -> str | None:
+    """``email`` trimmed and lower-cased when it is an address, else None."""
+    address = email.strip().lower()
+    return address if ADDRESS.fullmatch(address) else None
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ class Address:
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if valid_address(self.email) != self.email:
+            raise ValueError("not a lower-cased e-mail address")  # never search text for "" or a plain word
         whole = rf"(?<![\w.+-]){re.escape(self.email)}(?![\w-]|\.\w)"
         object.__setattr__(self, "pattern", re.compile(whole, re.IGNORECASE))
 
@@ -67,7 +79,7 @@ def scrub_mail(session: Session, address: Address, keys: list[int]) -> tuple[int
     (their status, dates and campaign stay: the campaign figures); those still queued are cancelled.
     ``keys``: the audience keys a campaign knew the person by (account and registration ids).
     (messages scrubbed, cancelled)."""
-    found = _messages(session, address, keys)
+    found = messages(session, address, keys)
     cancelled = 0
     for message in found:
         if message.status == "queued":
@@ -83,7 +95,8 @@ def scrub_mail(session: Session, address: Address, keys: list[int]) -> tuple[int
     return len(found), cancelled
 
 
-def _messages(session: Session, address: Address, keys: list[int]) -> list[MailMessage]:
+def messages(session: Session, address: Address, keys: list[int]) -> list[MailMessage]:
+    """The ledger's messages to, copied to or answered to ``address`` (``keys``: as for ``scrub_mail``)."""
     # Two queries, each served by the (campaign_id, audience_key) index: a campaign's rows are many.
     single = select(MailMessage).where(MailMessage.campaign_id.is_(None), or_(
         address.within(MailMessage.to), address.within(MailMessage.cc),

@@ -1,5 +1,5 @@
-"""Privacy: consent records, the log of staff access to personal data, and what retention needs
-(last activity of members, scrubbed instances, hashed invitation friends).
+"""Privacy: consent records and the texts they agreed to, the log of staff access to personal data, and what
+retention needs (last activity of members, scrubbed instances, hashed invitation friends).
 
 Revision ID: 0017_privacy
 Revises: 0016_campaign_schedule
@@ -50,6 +50,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_consent_records_user", "consent_records", ["user_id", "kind", "id"])
     op.create_index("ix_consent_records_instance", "consent_records", ["instance_id"])
+    op.create_table(
+        "consent_texts",
+        sa.Column("version", sa.String(length=64), nullable=False,
+                  comment="sha256 of the words and of the linked page's text"),
+        sa.Column("text", sa.Text(), nullable=False, comment="the words shown, in the language shown"),
+        sa.Column("document", sa.String(length=255), nullable=True, comment="the page the words linked, if any"),
+        sa.Column("document_title", sa.String(length=255), nullable=True, comment="that page's title then"),
+        sa.Column("document_body", sa.Text(), nullable=True, comment="that page's text then"),
+        sa.Column("first_shown_at", MOMENT, nullable=False, comment="when a consent was first recorded with it"),
+        sa.PrimaryKeyConstraint("version", name=op.f("pk_consent_texts")),
+    )
     op.create_table(
         "data_access_log",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -108,4 +119,5 @@ def downgrade() -> None:
     # Dropping a table drops its indexes (MariaDB refuses to drop one a foreign key needs first).
     op.drop_table("data_access_subjects")
     op.drop_table("data_access_log")
+    op.drop_table("consent_texts")
     op.drop_table("consent_records")

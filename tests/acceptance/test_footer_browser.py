@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 from tests.acceptance.steps import fill_identity, press
 
 LINKS = [("Politique de confidentialité", "/confidentialite"), ("Mentions légales", "/mentions-legales"),
-         ("Contact", "/contact"), ("Conditions d'adhésion", "/conditions-d-adhesion"),
+         ("Contact", "/contact"), ("Conditions d’adhésion", "/conditions-d-adhesion"),
          ("Charte des bénévoles", "/charte-des-benevoles")]
 
 

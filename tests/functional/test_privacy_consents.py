@@ -143,13 +143,14 @@ def test_withdrawing_the_newsletter_is_one_post_and_later_campaigns_to_all_skip_
     action = consent_form(visitor.get("/account").get_data(as_text=True), "newsletter")
     assert action == "/account/consents/newsletter/withdraw"
     response = visitor.post(action)
-    assert response.status_code == 303 and response.headers["Location"] == "/account#consents"
+    assert response.status_code == 303 and response.headers["Location"] == "/account#consent-newsletter"
     assert not the_user(read).has_newsletter
     last = records(read)[-1]
     assert (last.kind, last.given, last.method, last.user_id, last.text) == (
         "newsletter", False, "account", the_user(read).id, NEWSLETTER_WORDS)
     page = text(visitor.get("/account").get_data(as_text=True))
-    assert "Votre accord est retiré" in page and re.search(r"retiré le \d{1,2} \w+ \d{4}", page)
+    item = re.search(r'<li data-consent="newsletter".*?</li>', page, re.S).group(0)  # the message by the consent
+    assert "Votre accord est retiré" in item and re.search(r"retiré le \d{1,2} \w+ \d{4}", item)
     assert campaign_to_all(app, factory, "Après") == {}
     assert visitor.post(action, page="/account").status_code == 303  # a second click records nothing
     assert len(records(read, ConsentRecord.kind == "newsletter")) == 2

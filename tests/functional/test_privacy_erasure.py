@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import close_all_sessions
 
 from engagement.accounts.models import User
 from engagement.campaigns import service as campaigns
@@ -317,3 +318,41 @@ def test_a_person_erased_who_joins_again_is_welcomed_back(app, cli, client, read
         assert not suppression.forgotten(session, address)
         assert suppression.blocked(session, [address], "campaign") == set()
         assert session.scalar(select(User.activated_at).where(User.email == address)) is not None
+
+
+@pytest.mark.parametrize("argument", ["", "   ", "rentrée", "@example.org", "quelqu’un@"])
+def test_what_is_not_an_address_is_refused_and_nothing_is_touched(app, cli, client, read, argument):
+    """An unset variable in a script (``erase "$EMAIL"``) or a word must not scrub other people's answers."""
+    client.get("/w/volunteer")
+    client.post("/w/volunteer", {"first_name": "Rentrée", "email": "visiteur@example.org", "age": "40",
+                                 "trigger": "next"})
+    before = [(i.data, i.scrubbed_at) for i in read().scalars(select(WorkflowInstance))]
+    assert before and any(data for data, _ in before)
+    result = cli("privacy", "erase", argument, "--yes")
+    assert result.exit_code == 1 and "is not an e-mail address: nothing was erased" in result.output
+    assert "Traceback" not in result.output
+    assert [(i.data, i.scrubbed_at) for i in read().scalars(select(WorkflowInstance))] == before
+    assert read().scalar(select(MailSuppression.email_hash)) is None
+
+
+def test_the_command_says_whose_account_it_found_before_asking(app, cli, read):
+    make_user(app, EMAIL, first_name=FIRST, last_name=LAST)
+    result = cli("privacy", "erase", EMAIL.upper(), stdin="n\n")
+    assert f"An account: {FIRST} {LAST} (member)" in result.output and "Aborted" in result.output
+    result = cli("privacy", "erase", "personne@example.org", stdin="n\n")
+    assert "No account with this address" in result.output
+
+
+def test_on_sqlite_the_erased_bytes_leave_the_database_files(app, cli, new_client, read, settings):
+    """Deleted rows are overwritten (secure_delete) and the write-ahead log is emptied after an erasure: the
+    address is not left in the files' free space, where a copy of the file would still hold it."""
+    if not settings.database_url.startswith("sqlite:///"):
+        pytest.skip("SQLite's files only: MariaDB's are covered by docs/privacy.md (free space, backups)")
+    plant(app, new_client, read)
+    InProcessRelay.drain()
+    close_all_sessions()  # the test's own readers (a reader keeps the log: the web's pooled connections hold none)
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    assert cli("privacy", "erase", EMAIL, "--yes").exit_code == 0
+    files = [p for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+    raw = b"".join(p.read_bytes() for p in files)
+    assert raw and EMAIL.encode() not in raw and LAST.encode() not in raw, [p.name for p in files]

@@ -18,12 +18,15 @@ from sqlalchemy import select
 from engagement import outbox
 from engagement.accounts.models import User
 from engagement.db import transaction, utcnow
+from engagement.mail import service as mail
+from engagement.mail.models import MailMessage
 from engagement.privacy import access
 from engagement.privacy.export import FILES
+from engagement.privacy.hashing import keyed
 from engagement.privacy.models import ConsentRecord, DataAccess, DataAccessSubject
 from tests.functional.helpers import instances, text
 from tests.functional.invitation_steps import invite, log_in, make_user
-from tests.functional.test_event_registration import create_event
+from tests.functional.test_event_registration import create_event, final_state, open_registration, press
 from tests.functional.test_member_places import take
 from tests.functional.test_signup import PASSWORD, activation_link, join
 
@@ -32,6 +35,9 @@ FRIEND = "camille@example.net"
 OTHER = "oscar.autre@example.org"
 TERMS_AT = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 NEWSLETTER_AT = datetime(2026, 12, 1, 18, 5, tzinfo=UTC)
+SACHA = "sacha.visiteur@example.org"  # a visitor: no account
+VISITOR = {"first_name": "Sacha", "last_name": "Visiteur", "email": " Sacha.Visiteur@Example.org",
+           "postal_code": "94320", "terms": "y"}
 
 
 @pytest.fixture(autouse=True)
@@ -128,7 +134,7 @@ def test_the_download_holds_the_account_consents_answers_registration_and_invita
     assert invitation["subject"] and moment(invitation["sent_at"])
     subjects = [m["subject"] for m in data["mails"]]
     assert any("Activez votre compte" in s for s in subjects) and len(subjects) >= 2  # and the seat's
-    assert all(set(m) == {"created_at", "sent_at", "subject", "status"} for m in data["mails"])  # no body
+    assert all(set(m) == {"created_at", "sent_at", "subject", "status", "role"} for m in data["mails"])  # no body
     assert data["access"] == []
 
 
@@ -148,6 +154,22 @@ def test_every_list_is_a_csv_that_parses_with_its_header_and_a_french_readme(mem
     assert csv_rows(archive, "invitations.csv")[0]["friend_email"] == FRIEND
     readme = archive.read("README.txt").decode("utf-8")
     assert "Vos données personnelles" in readme and "consents.csv\u00a0:" in readme
+
+
+def test_the_copy_of_an_invitation_they_sent_and_a_mail_answered_to_them_are_in_their_mails(app, member, read):
+    with transaction(sessions(app)) as session:  # an organizer's message to a guest, answered to the member
+        mail.compose(session, to=["guest@example.org"], cc=["other.guest@example.org"], reply_to=EMAIL.upper(),
+                     subject="Salle changée", body="La réunion a lieu salle B.", context={}, locale="fr")
+    [copy] = [m for m in read().scalars(select(MailMessage)) if m.to == [FRIEND]]
+    assert copy.cc == [EMAIL]  # the invitation: to the friend, the member in copy
+    archive = download(member["browser"])
+    data = data_of(archive)
+    [invitation] = data["invitations"]
+    roles = [(m["subject"], m["role"]) for m in data["mails"]]
+    assert (copy.subject, "cc") in roles and ("Salle changée", "reply_to") in roles
+    assert [m for m in roles if m[1] == "to"] and {role for _s, role in roles} == {"to", "cc", "reply_to"}
+    assert copy.subject == invitation["subject"]
+    assert [(r["subject"], r["role"]) for r in csv_rows(archive, "mails.csv")] == roles
 
 
 def test_no_password_nor_its_hash_is_anywhere_in_the_download(member, read):
@@ -225,9 +247,68 @@ def test_the_command_prints_the_same_data_and_logs_the_export(member, cli, read)
 def test_an_unknown_address_is_a_clear_message_and_exit_1(cli, read):
     result = cli("privacy", "export", "nobody@example.org")
     assert result.exit_code == 1 and result.stdout == ""
-    assert "no account with the address 'nobody@example.org'" in result.stderr
+    assert "nothing is held about 'nobody@example.org'" in result.stderr
     assert "Traceback" not in result.output
     assert read().scalars(select(DataAccess)).all() == []
+
+
+@pytest.mark.parametrize("argument", ["", "   ", "rentrée", "camille.martin", "@example.org", "a@b@c.org"])
+def test_an_argument_that_is_not_an_address_is_refused_and_nothing_is_exported(member, cli, read, argument):
+    result = cli("privacy", "export", argument)
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    assert "is not an e-mail address: nothing was exported" in result.stderr and "Traceback" not in result.output
+    assert read().scalars(select(DataAccess)).all() == []
+
+
+def only_logged_export(read, address: str) -> None:
+    """The export is logged as the command line's, its target the address's keyed hash: one person, no member."""
+    [logged] = read().scalars(select(DataAccess)).all()
+    assert (logged.actor_id, logged.actor_role, logged.action, logged.target, logged.subjects) == (
+        None, "operator", "export", f"address:{keyed(address)}", 1)
+    assert read().scalars(select(DataAccessSubject)).all() == []
+
+
+def test_a_visitor_without_an_account_gets_their_place_answers_consent_and_mail(app, new_client, cli, read):
+    slug = create_event(app, "Atelier du quartier", capacity=10)
+    for person in (VISITOR, {**VISITOR, "first_name": "Oscar", "last_name": "Autre", "email": OTHER}):
+        browser = new_client()
+        open_registration(browser, slug)
+        assert final_state(press(browser, "register", person)) == "registered"
+
+    result = cli("privacy", "export", SACHA.upper())
+    assert result.exit_code == 0, result.output
+    assert "No account with this address" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["account"] is None and moment(data["generated_at"])
+    [place] = data["registrations"]
+    assert (place["event"], place["status"], place["email"], place["first_name"], place["last_name"],
+            place["postal_code"]) == ("Atelier du quartier", "registered", SACHA, "Sacha", "Visiteur", "94320")
+    [instance] = data["instances"]
+    assert instance["workflow"] == "event_registration" and instance["state"] == "registered"
+    assert (instance["answers"]["last_name"], instance["answers"]["email"].strip().lower()) == ("Visiteur", SACHA)
+    assert [(c["kind"], c["given"], c["instance"]) for c in data["consents"]] == [
+        ("event_registration.terms", True, instance["id"])]
+    [confirmation] = data["mails"]
+    assert confirmation["role"] == "to" and "Atelier du quartier" in confirmation["subject"]
+    assert all(data[name] == [] for name in ("committees", "invitations", "invitations_received", "access",
+                                             "roles", "media"))
+    assert OTHER not in result.stdout and "Oscar" not in result.stdout  # the other visitor's place stays theirs
+    only_logged_export(read, SACHA)
+
+
+def test_an_invited_friend_without_an_account_gets_the_invitation_and_its_mail_only(member, cli, read):
+    result = cli("privacy", "export", FRIEND)
+    assert result.exit_code == 0, result.output
+    assert "No account with this address" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["account"] is None
+    [received] = data["invitations_received"]
+    assert received["first_name_given"] == "Camille" and received["subject"] and received["joined_at"] is None
+    [invitation] = data["mails"]
+    assert (invitation["subject"], invitation["role"]) == (received["subject"], "to")
+    assert all(data[name] == [] for name in FILES if name not in ("invitations_received", "mails"))
+    assert EMAIL not in result.stdout and "terms-v3" not in result.stdout  # nothing of the member who invited
+    only_logged_export(read, FRIEND)
 
 
 # --- who looked ------------------------------------------------------------------------------------

@@ -116,7 +116,8 @@ def test_each_shipped_workflow_says_its_own_purpose_and_periods(client, new_clie
     shown = notice(pages["identity"])
     assert "créer votre compte d’adhérent et vous relier à votre comité local" in shown
     assert "Un compte non activé dans les 30\u00a0jours est supprimé" in shown
-    assert "inutilisé pendant 3\u00a0ans" in shown and "L’adhésion que vous demandez" in shown and "art. 9.2.d" in shown
+    assert "supprimé après 3\u00a0ans sans connexion" in shown
+    assert "L’adhésion que vous demandez" in shown and "art. 9.2.d" in shown
 
     pages = walk(new_client(), "invitation", WALKS["invitation"][:1])
     shown = notice(pages["friend"])
@@ -239,13 +240,13 @@ def test_the_invitation_mail_tells_the_friend_why_what_is_kept_and_how_to_never_
     assert "Pourquoi ce message\u00a0? Dominique Durand (dominique@example.org) nous a donné\nvotre adresse" in body
     assert "Nous gardons\nvotre adresse et votre prénom 30\u00a0jours, puis seulement une empreinte" in body
     assert "pour que personne ne vous invite de nouveau trop souvent" in body
-    optout = re.search(r"Pour ne plus jamais recevoir d'invitation de notre part\u00a0: (http://\S+/invitation/optout/\S+)",
+    optout = re.search(r"Pour ne plus jamais recevoir d’invitation de notre part\u00a0: (http://\S+/invitation/optout/\S+)",
                        body)
     assert optout, body
     assert "Vos données et vos droits\u00a0: http://127.0.0.1:5000/confidentialite" in body
     html = message.html_body
     assert "<strong>Pourquoi ce message\u00a0?</strong>" in html and "30\u00a0jours" in html
-    assert f'<p><a href="{optout.group(1)}">Ne plus jamais recevoir d\'invitation</a></p>' in html  # on its own line
+    assert f'<p><a href="{optout.group(1)}">Ne plus jamais recevoir d’invitation</a></p>' in html  # on its own line
     assert message.headers["List-Unsubscribe"] == f"<{optout.group(1)}>"
 
 
@@ -266,7 +267,7 @@ def test_the_configured_controller_dpo_and_periods_are_what_the_notice_the_mail_
     client.get("/w/signup")
     shown = notice(client.last_html)
     assert "Agir ensemble les utilise pour" in shown and "Engagement" not in shown
-    assert 'href="mailto:dpo@agir.example.org"' in shown and "inutilisé pendant 2\u00a0ans" in shown
+    assert 'href="mailto:dpo@agir.example.org"' in shown and "supprimé après 2\u00a0ans sans connexion" in shown
 
     invite(new_client())
     [message] = mails(read())
@@ -276,9 +277,9 @@ def test_the_configured_controller_dpo_and_periods_are_what_the_notice_the_mail_
     visitor.get("/confidentialite")
     page = text(visitor.last_html)
     assert "Le responsable du traitement est Agir ensemble, association" in page
-    assert "délégué à la protection des données (DPO) à l'adresse dpo@agir.example.org" in page
+    assert "délégué à la protection des données (DPO) à l’adresse dpo@agir.example.org" in page
     assert "Un compte inutilisé pendant 2\u00a0ans est supprimé" in page and "{inactive}" not in page
-    assert "Adresse et prénom d'un proche invité, et le message qui lui était destiné\u00a0: 45\u00a0jours" in page
+    assert "Adresse et prénom d’un proche invité, et le message qui lui était destiné\u00a0: 45\u00a0jours" in page
 
 
 def test_the_privacy_page_states_the_default_periods_recipients_and_rights(client):
@@ -286,6 +287,6 @@ def test_the_privacy_page_states_the_default_periods_recipients_and_rights(clien
     page = text(client.last_html)
     for needed in ("inutilisé pendant 3\u00a0ans", "supprimée après 30\u00a0jours", "effacées 90\u00a0jours après",
                    "destiné\u00a0: 30\u00a0jours", "Mailjet", "Algolia", "Stripe", "/account/data",
-                   "supprimez votre compte", "CNIL", "[adresse e-mail du DPO]", "[nom de l'association]"):
+                   "supprimez votre compte", "CNIL", "[adresse e-mail du DPO]", "[nom de l’association]"):
         assert needed in page, needed
     assert not re.search(r"\{[a-z]+\}", page)  # every period marker filled in

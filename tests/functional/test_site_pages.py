@@ -18,7 +18,7 @@ from tests.functional.helpers import text
 from tests.functional.invitation_steps import log_in, make_user
 
 FOOTER_LINKS = ["/confidentialite", "/mentions-legales", "/contact", "/conditions-d-adhesion", "/charte-des-benevoles"]
-PLACEHOLDER = "[nom de l'association]"
+PLACEHOLDER = "[nom de l’association]"
 
 
 def footer_links(page: str) -> list[str]:
@@ -94,8 +94,8 @@ def test_the_privacy_notice_is_a_gdpr_notice_for_a_political_movement(client):
     client.get("/confidentialite")
     page = text(client.last_html)
     for needed in ("Le responsable du traitement est", "délégué à la protection des données",
-                   "article 9.2.d du RGPD", "opinions politiques", "Combien de temps", "droit d'accès",
-                   "de rectification", "d'effacement", "portabilité", "CNIL", "3 place de Fontenoy",
+                   "article 9.2.d du RGPD", "opinions politiques", "Combien de temps", "droit d’accès",
+                   "de rectification", "d’effacement", "portabilité", "CNIL", "3 place de Fontenoy",
                    PLACEHOLDER, "[adresse e-mail du DPO]"):
         assert needed in page, needed
     assert page.count("<h2>") >= 6 and "<li>" in page  # headings and lists, from the plain text
@@ -252,3 +252,13 @@ def test_every_page_names_the_favicon(client):
     client.get("/")
     assert '<link rel="icon" href="/favicon.ico"' in client.last_html
     assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in client.last_html
+
+
+def test_a_page_s_own_paths_are_links_and_its_text_stays_escaped(client):
+    client.get("/confidentialite")
+    assert '<a href="/account/data">/account/data</a>' in client.last_html
+
+    from engagement.pages.service import linked
+
+    assert str(linked("<b>x</b> /confidentialite, http://x.org/a et 1/2")) == (
+        '&lt;b&gt;x&lt;/b&gt; <a href="/confidentialite">/confidentialite</a>, http://x.org/a et 1/2')

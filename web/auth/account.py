@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, redirect, render_template, session, url_for
+from flask import Response, current_app, redirect, render_template, session, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
@@ -18,12 +18,12 @@ from engagement.accounts import profile
 from engagement.accounts.models import User
 from engagement.accounts.signup import topics
 from engagement.committees.service import followed_by
-from engagement.db import transaction, utcnow
+from engagement.db import settle_deletions, transaction, utcnow
 from engagement.events import mine as events_mine
 from engagement.events import service as events_service
 from engagement.geo.countries import country_choices
 from engagement.invitations.service import inviter_figures, sent_by
-from engagement.privacy import erasure, export
+from engagement.privacy import consents, erasure, export
 from engagement.workflow.spec import localize
 from forms import address
 from forms.profile import ProfileForm
@@ -74,7 +74,7 @@ def _topics(locale: str) -> list[tuple[str, str]]:
 def edit_profile() -> Any:
     locale = current_locale()
     initial = {"address": current_user.address or {"country": "FR"}, "interests": current_user.interests,
-               "newsletter": current_user.has_newsletter}
+               "newsletter": consents.newsletter_state(db(), current_user).given}  # as campaigns see it
     form = ProfileForm(data=initial).bind(locale, city_options, _topics(locale))
     if form.validate_on_submit():
         with transaction(sessions()) as dbs:
@@ -99,6 +99,7 @@ def delete_account() -> Any:
     with transaction(sessions()) as dbs:
         user = dbs.get(User, user_id)
         erased = erasure.erase_user(dbs, user, utcnow()) if user is not None else None
+    settle_deletions(current_app.extensions["engagement"].engine)
     logout_user()
     session.clear()
     if erased is not None:

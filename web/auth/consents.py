@@ -20,8 +20,9 @@ from web.db import db, sessions
 from web.locale import current_locale
 
 NO_STORE = {"Cache-Control": "no-store"}
-# The newsletter box's words where no record holds them (a member who joined before consents were recorded).
+# The newsletter's words where no sign-up form holds them (the sign-up box says the same).
 NEWSLETTER_WORDS = _l("I want to receive the newsletter")
+FLASHED = "consent:"  # the category of the message after a change: shown next to the consent changed
 CHANGES = {"give": consents.give, "withdraw": consents.withdraw}
 
 
@@ -34,6 +35,7 @@ class Item:
     given: bool
     at: datetime | None  # None: no record of when (given before consents were recorded)
     from_form: bool  # given or left unticked on a form (else changed from the account, profile or a link)
+    refused: bool = False  # their mailbox refused our mail (bounce, complaint): nothing reaches them
 
     @property
     def is_terms(self) -> bool:
@@ -45,15 +47,16 @@ class Item:
 
 
 def items(user: Any) -> list[Item]:
-    """The member's consents, the newsletter first (its state is the account's: what campaigns read)."""
+    """The member's consents, the newsletter first, named by its own words (its state is what campaigns read:
+    the account's choice and the suppression list)."""
     rows = consents.current(db(), user.id)
     found = [Item(r.kind, r.text, r.given, r.at, r.method.startswith("form:")) for r in rows
              if r.kind != consents.NEWSLETTER]
     newsletter = next((r for r in rows if r.kind == consents.NEWSLETTER), None)
-    words = newsletter.text if newsletter else str(NEWSLETTER_WORDS)
-    at = newsletter.at if newsletter and newsletter.given == user.has_newsletter else None
-    shown = Item(consents.NEWSLETTER, words, bool(user.has_newsletter), at,
-                 bool(newsletter and newsletter.method.startswith("form:")))
+    state = consents.newsletter_state(db(), user)
+    at = newsletter.at if newsletter and newsletter.given == state.given else None
+    shown = Item(consents.NEWSLETTER, consents.newsletter_words(db(), current_locale(), str(NEWSLETTER_WORDS)),
+                 state.given, at, bool(newsletter and newsletter.method.startswith("form:")), state.refused)
     return [shown, *found]
 
 
@@ -77,8 +80,8 @@ def consent(kind: str, choice: str) -> Any:
             _("This consent is given again by filling in its form.")
         return _refused(400, message)
     flash(_("Your consent is recorded.") if choice == "give"
-          else _("Your consent is withdrawn: it applies to every message sent from now on."))
-    return redirect(url_for("auth.account", _anchor="consents"), code=303)
+          else _("Your consent is withdrawn: it applies to every message sent from now on."), FLASHED + kind)
+    return redirect(url_for("auth.account", _anchor=f"consent-{kind}"), code=303)
 
 
 def _refused(code: int, message: str) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from engagement.db import transaction, utcnow
@@ -13,14 +12,13 @@ from engagement.mail import service as mail
 from engagement.mail import suppression
 from engagement.mail.models import MailSuppression
 from engagement.privacy import consents
+from web.auth.consents import NEWSLETTER_WORDS
 from web.db import db, sessions
 from web.extensions import csrf
 from web.locale import current_locale
 
 bp = Blueprint("unsubscribe", __name__)
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-# What the confirmation page says: the words of the newsletter withdrawal it records for a member.
-WORDS = _l("Confirm below and you will no longer receive the messages the movement sends to its members.")
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -40,7 +38,7 @@ def unsubscribe(token: str, member: int | None = None) -> Any:
         with transaction(sessions()) as session:
             suppression.suppress_hash(session, email_hash, "unsubscribed", "link", utcnow())
             if member is not None:
-                consents.unsubscribed(session, member, email_hash, text=str(WORDS), locale=current_locale(),
+                consents.unsubscribed(session, member, email_hash, text=str(NEWSLETTER_WORDS), locale=current_locale(),
                                       now=utcnow())
     except IntegrityError:
         pass  # the same link posted twice at once: the other request recorded it
