@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -77,12 +78,24 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def settle_deletions(engine: Engine) -> None:
+def settle_deletions(engine: Engine, patience: float = 5.0) -> bool:
     """After an erasure: with SQLite, copy the write-ahead log into the database and empty it, so that the old
-    pages (the erased data) do not stay in the log file. Best effort: a reader still open keeps the log."""
-    if engine.dialect.name == "sqlite":
+    pages (the erased data) do not stay in the log file. A reader still open keeps the log: tried again for
+    ``patience`` seconds, never holding the write lock longer than a moment each time (other requests and the
+    background work go on meanwhile). Whether the log was emptied (always True on other databases)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    deadline = time.monotonic() + patience
+    while True:
         with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.exec_driver_sql("PRAGMA busy_timeout=50")
+            try:
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+            finally:
+                connection.exec_driver_sql("PRAGMA busy_timeout=5000")
+        if not busy or time.monotonic() > deadline:
+            return not busy
+        time.sleep(0.2)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -166,6 +166,8 @@ def track(factory: sessionmaker[Session], generations: Generations) -> None:
         session.info.setdefault("page_tags", set()).update(changed_tags(session))
 
     def bump(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released: the change is not committed yet
         tags = session.info.pop("page_tags", None)
         if tags:
             generations.bump(sorted(tags))

@@ -197,12 +197,16 @@ def relay_after_commit(factory: sessionmaker[Session], relay: Relay) -> None:
 
     @event.listens_for(factory, "after_commit")
     def _relay(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released: its rows are not committed until the whole transaction is
         by_queue = session.info.pop("outbox_ids", None)
         for queue, ids in (by_queue or {}).items():
             relay(sorted(ids), queue)
 
     @event.listens_for(factory, "after_rollback")
     def _forget(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # only a SAVEPOINT rolled back: the transaction's other rows still leave at its commit
         session.info.pop("outbox_ids", None)
 
 

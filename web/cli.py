@@ -724,6 +724,8 @@ PURGE_LINES = (  # what ``privacy purge`` prints, in this order: (category, the 
     ("anonymous_instances", "instances without an account", "scrubbed (their answers removed)"),
     ("invitation_friends", "invited friends", "reduced to a keyed hash of their address"),
     ("invitation_mails", "invitation mails", "emptied in the ledger"),
+    ("event_guests", "guests' places at events long over", "pseudonymised"),
+    ("mail_ledger", "old messages of the mail ledger", "emptied"),
     ("unactivated", "sign-ups never activated", "erased"),
     ("inactive_erased", "inactive members warned long enough ago", "erased"),
     ("inactive_warned", "inactive members", "warned by mail"),

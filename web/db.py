@@ -14,3 +14,10 @@ def db() -> Session:
     if "db" not in g:
         g.db = sessions()()
     return g.db
+
+
+def release() -> None:
+    """Close the request's reading session now (the next ``db()`` opens another)."""
+    found = g.pop("db", None)
+    if found is not None:
+        found.close()

@@ -113,6 +113,8 @@ def delete(session: Session, media: Media) -> None:
 
 
 def _remove_deleted(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the rows are not gone until the whole transaction commits
     lib = library()
     for key in session.info.pop("media_deleted", []):
         lib.variants.forget(key)
@@ -125,4 +127,6 @@ def _remove_deleted(session: Session) -> None:
 
 
 def _forget_deleted(session: Session, *_args: Any) -> None:
+    if session.in_nested_transaction():
+        return  # only a SAVEPOINT rolled back: the transaction's deletions still happen at its commit
     session.info.pop("media_deleted", None)

@@ -47,9 +47,12 @@ class ConsentError(ValueError):
 
 def kind_of(spec: WorkflowSpec, field: FieldSpec) -> str | None:
     """What ``field`` consents to, if it is a consent: the document it links for the site's own terms (the
-    membership terms are ``terms`` in every workflow), else the workflow's field; None for any other field."""
-    if field.type == "boolean":
-        return field.name if field.name in OPT_INS else None
+    membership terms are ``terms`` in every workflow), the newsletter for the sign-up's box (what campaigns read),
+    else the workflow's field (a petition's "newsletter" box is the petition's news); None for any other field."""
+    if field.type == "boolean":  # the sign-up's newsletter box is the newsletter; another form's is its own
+        if field.name not in OPT_INS:
+            return None
+        return field.name if spec.id == SIGNUP else f"{spec.id}.{field.name}"[:64]
     if field.type != "consent":
         return None
     slug = _site_slug(field.link)

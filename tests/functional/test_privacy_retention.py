@@ -402,6 +402,7 @@ def test_privacy_purge_on_the_command_line(app, factory, cli):
     assert snapshot(factory) == before
     said = cli("privacy", "purge", "--dry-run").stdout.splitlines()
     assert "     1  sign-ups never activated would be erased" in said
+    assert len([line for line in said if line.startswith("     1  ")]) == len(PLANTED)  # a line each
     done = cli("privacy", "purge")
     assert done.exit_code == 0, done.output
     assert "     1  sign-ups never activated erased" in done.stdout.splitlines()

@@ -48,7 +48,8 @@ def spec_of(text: str, registry: Registry = REGISTRY) -> WorkflowSpec:
 def test_what_a_field_consents_to():
     spec = spec_of(FLOW % "")
     fields = spec.fields
-    assert consents.kind_of(spec, fields["contact"]) == "contact"
+    assert consents.kind_of(spec, fields["contact"]) == "petition.contact"  # the petition's, not the account's
+    assert consents.kind_of(spec, FieldSpec("newsletter", "boolean")) == "petition.newsletter"
     assert consents.kind_of(spec, fields["terms"]) == "terms"  # the membership terms, whatever the field's name
     assert consents.kind_of(spec, fields["first_name"]) is None
     assert consents.kind_of(spec, FieldSpec("newsletter_optin", "boolean")) is None
@@ -82,9 +83,10 @@ def test_any_workflow_records_its_consents_when_a_step_is_submitted(core):
                        locale="fr", answers={"first_name": "Ana", "contact": False, "terms": True})
         rows = list(session.scalars(select(ConsentRecord).order_by(ConsentRecord.kind)))
         assert [(r.kind, r.given, r.user_id, r.instance_id, r.method, r.at.replace(tzinfo=UTC)) for r in rows] == [
-            ("contact", False, user.id, instance.id, "form:petition/sign", NOW),
+            ("petition.contact", False, user.id, instance.id, "form:petition/sign", NOW),
             ("terms", True, user.id, instance.id, "form:petition/sign", NOW)]
-        assert {r.kind: r.given for r in consents.current(session, user.id)} == {"contact": False, "terms": True}
+        assert {r.kind: r.given for r in consents.current(session, user.id)} == {"petition.contact": False,
+                                                                                 "terms": True}
 
 
 def test_the_checker_refuses_an_opt_in_ticked_in_advance():
@@ -94,3 +96,9 @@ def test_the_checker_refuses_an_opt_in_ticked_in_advance():
     assert ["a consent box is never ticked in advance" in d.message for d in diagnostics] == [True]
     assert spec_of(FLOW % ", default: false", registry) is not None
     assert "contact" in REGISTRY.opt_ins and "newsletter" in REGISTRY.opt_ins  # what the application runs with
+
+
+def test_only_the_sign_up_s_newsletter_box_is_the_newsletter():
+    signup = spec_of(FLOW.replace("id: petition", "id: signup") % "")
+    assert consents.kind_of(signup, FieldSpec("newsletter", "boolean")) == "newsletter"  # what campaigns read
+    assert consents.kind_of(spec_of(FLOW % ""), FieldSpec("newsletter", "boolean")) == "petition.newsletter"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,7 @@ from forms.profile import ProfileForm
 from web.api.views import city_options
 from web.auth.consents import items as consent_items
 from web.auth.views import bp
-from web.db import db, sessions
+from web.db import db, release, sessions
 from web.extensions import limiter
 from web.locale import current_locale
 
@@ -99,7 +100,9 @@ def delete_account() -> Any:
     with transaction(sessions()) as dbs:
         user = dbs.get(User, user_id)
         erased = erasure.erase_user(dbs, user, utcnow()) if user is not None else None
-    settle_deletions(current_app.extensions["engagement"].engine)
+    release()  # this request's reader: an open one keeps SQLite's log from being emptied
+    engine = current_app.extensions["engagement"].engine
+    threading.Thread(target=settle_deletions, args=(engine, 30.0), name="settle-deletions", daemon=True).start()
     logout_user()
     session.clear()
     if erased is not None:
