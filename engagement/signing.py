@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadData, Signer, URLSafeSerializer, URLSafeTimedSerializer
 
 _secret = {"key": "unconfigured"}
+LOGIN_STAMP = 16  # hex characters of the stamp in a session's account id
+
+
+def login_id(user_id: int, created_at: datetime) -> str:
+    """What a session stores to name its account: the id and a stamp of the account's creation, so that a
+    session never names another account given the same id later (SQLite reuses the highest id once it is
+    deleted: an erased member's other session must not open the next member's account)."""
+    moment = created_at.astimezone(UTC).isoformat(timespec="seconds")
+    stamp = hmac.new(key().encode(), f"login:{user_id}:{moment}".encode(), hashlib.sha256).hexdigest()
+    return f"{user_id}.{stamp[:LOGIN_STAMP]}"
 
 
 def configure(secret_key: str) -> None:

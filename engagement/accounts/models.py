@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from engagement.db import Base, utcnow
 from engagement.geo.communes import department_of
+from engagement.signing import login_id
 
 ROLES = ("member", "organizer", "analyst", "admin")
 
@@ -59,7 +60,8 @@ class User(Base):
         return True
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id a session stores: stamped with the account's creation (engagement.signing.login_id)."""
+        return login_id(self.id, self.created_at)
 
 
 class RoleChange(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engagement.db import Base, utcnow
+from engagement.signing import LOGIN_STAMP
 
 
 class HttpSession(Base):
@@ -50,10 +51,11 @@ def purge_expired(session: Session, now: datetime | None = None) -> int:
 
 
 def logged_in_as(user_id: int) -> tuple[bytes, bytes]:
-    """How a stored payload says it is logged in as ``user_id``: Flask-Login's ``_user_id`` (a text) as
-    Flask-Session writes it, in msgpack (its default) or in JSON."""
-    value = str(user_id).encode()
-    return b"\xa8_user_id" + bytes([0xA0 | len(value)]) + value, b'"_user_id":"' + value + b'"'
+    """How a stored payload says it is logged in as ``user_id``: Flask-Login's ``_user_id``, the id then a dot and
+    a stamp of fixed length (engagement.signing.login_id), as Flask-Session writes it in msgpack (its default: a
+    length byte first) or in JSON; matched whatever the stamp."""
+    value = f"{user_id}.".encode()
+    return b"\xa8_user_id" + bytes([0xA0 | (len(value) + LOGIN_STAMP)]) + value, b'"_user_id":"' + value
 
 
 def remove_holding(session: Session, needles: Iterable[bytes]) -> int:

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import close_all_sessions
 
 from engagement.accounts.models import User
+from engagement.accounts.service import hash_password
 from engagement.campaigns import service as campaigns
 from engagement.db import Base, transaction, utcnow
 from engagement.events.models import Event, EventRegistration
@@ -384,3 +385,21 @@ def test_on_sqlite_deleting_the_account_leaves_no_bytes_either_and_the_backgroun
     path = Path(settings.database_url.removeprefix("sqlite:///"))
     raw = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
     assert EMAIL.encode() not in raw and LAST.encode() not in raw
+
+
+def test_a_session_never_opens_another_account_given_the_same_id_later(app, new_client, read):
+    """SQLite gives the highest id again once it is deleted: a session kept by an erased member (another
+    browser, or Redis sessions that erasure cannot search) must not open the account that gets the id next."""
+    first = make_user(app, EMAIL, first_name=FIRST, last_name=LAST)
+    kept = new_client()
+    log_in(kept, EMAIL)
+    assert kept.get("/account").status_code == 200
+    with transaction(sessions_of(app)) as session:
+        session.execute(delete(User).where(User.id == first))
+        session.add(User(id=first, email="suivant@example.org", first_name="Suivant", activated_at=utcnow(),
+                         password_hash=hash_password(PASSWORD), created_at=utcnow() + timedelta(seconds=5)))
+    response = kept.get("/account")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    other = new_client()
+    log_in(other, "suivant@example.org")
+    assert other.get("/account").status_code == 200  # the new account's own sessions work

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -44,8 +45,12 @@ def ask_to_log_in() -> Any:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    """The session's account, when it is still the one the session was opened for (``User.get_id``)."""
+    number, _dot, stamp = user_id.partition(".")
+    user = db().get(User, int(number)) if number.isdigit() and stamp else None
+    if user is None or not user.is_active or not hmac.compare_digest(user.get_id(), user_id):
+        return None
+    return user
 
 
 def _regenerate_session() -> None:
