@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
 from engagement.committees.models import Committee, CommitteeMembership
-from engagement.events.models import ERASED_DOMAIN, Event, EventRegistration
+from engagement.events.models import Event, EventRegistration, names_someone
 from engagement.geo import departments
 
 KINDS = ("all", "committee", "department", "event")
@@ -90,7 +90,7 @@ def _query(audience: Audience) -> tuple[Select[int, str], Any]:
         return query, User.id
     query = select(EventRegistration.id, EventRegistration.email).where(
         EventRegistration.event_id == audience.target_id, EventRegistration.status == "registered",
-        EventRegistration.email.not_like(f"%@{ERASED_DOMAIN}"))  # an erased person's place, kept for the figures
+        names_someone())  # an erased person's place is kept for the figures
     return query, EventRegistration.id
 
 

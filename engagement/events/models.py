@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.db import Base, utcnow
@@ -86,3 +86,9 @@ class EventRegistration(Base):
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None] = mapped_column(comment="the 24-hour reminder went out")
+
+
+def names_someone() -> ColumnElement[bool]:
+    """The places that still name a person: not pseudonymised (``<id>@erased.invalid``) by an erasure or by
+    retention, which keep the place for the event's figures."""
+    return EventRegistration.email.not_like(f"%@{ERASED_DOMAIN}")

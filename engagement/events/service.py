@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engagement.committees.models import Committee
 from engagement.events import ics
-from engagement.events.models import CATEGORIES, ERASED_DOMAIN, MAX_DURATION_DAYS, Event, EventRegistration
+from engagement.events.models import CATEGORIES, MAX_DURATION_DAYS, Event, EventRegistration, names_someone
 from engagement.events.periods import Period
 from engagement.geo.communes import department_of
 from engagement.mail import service as mail
@@ -160,7 +160,7 @@ def participants(session: Session, event: Event, statuses: tuple[str, ...] = ACT
     """Registered first, then the waitlist in its order (people erased since are no longer listed)."""
     rows = session.scalars(select(EventRegistration).where(
         EventRegistration.event_id == event.id, EventRegistration.status.in_(statuses),
-        EventRegistration.email.not_like(f"%@{ERASED_DOMAIN}"),
+        names_someone(),
     ).order_by(EventRegistration.status, EventRegistration.waitlisted_at, EventRegistration.id))
     return sorted(rows, key=lambda r: (r.status != "registered",))
 

@@ -123,7 +123,7 @@ def _erase_traces(session: Session, erased: Erased, address: Address, now: datet
     sent, received = invitations(session, address, user_id)
     instances, mine = _instances(session, address, user_id, sent, received)
     erased.invitations_sent = _pseudonymise_sent(sent, now)
-    erased.invitations_received = _pseudonymise_received(received, address, now)
+    erased.invitations_received = _pseudonymise_received(received, now)
     for instance in instances:
         scrub_instance(session, instance, now)
         if user_id is not None and instance.actor_id == user_id:
@@ -161,23 +161,29 @@ def invitations(session: Session, address: Address,
     return sent, [row for row in received if row not in sent]
 
 
+def forget_friend_address(row: Invitation, now: datetime) -> None:
+    """Keep of the invited friend only a keyed hash of their address: their address, first name and the message
+    naming them leave the invitation (erasure of either person, and retention)."""
+    if row.friend_email:
+        row.friend_email_hash = keyed(row.friend_email)
+    row.friend_email = row.friend_first_name = row.subject = row.body = ""
+    row.friend_hashed_at = now
+
+
 def _pseudonymise_sent(rows: list[Invitation], now: datetime) -> int:
     """The row stays for the figures (sent, joined); who sent it and what it said go."""
     for row in rows:
         row.inviter_id = None
         row.sender_first_name = row.sender_last_name = row.sender_email = row.subject = row.body = ""
         if row.friend_hashed_at is None:  # the friend's address had no purpose left without its sender
-            row.friend_email_hash = keyed(row.friend_email) if row.friend_email else None
-            row.friend_email = row.friend_first_name = ""
-            row.friend_hashed_at = now
+            forget_friend_address(row, now)
     return len(rows)
 
 
-def _pseudonymise_received(rows: list[Invitation], address: Address, now: datetime) -> int:
+def _pseudonymise_received(rows: list[Invitation], now: datetime) -> int:
     """The inviter keeps their figures (``joined_at`` stays); the friend's name, address and message go."""
     for row in rows:
-        row.friend_email_hash, row.friend_hashed_at = keyed(address.email), now
-        row.friend_email = row.friend_first_name = row.subject = row.body = ""
+        forget_friend_address(row, now)  # selected by their address: its hash is theirs
         row.joined_user_id = None
     return len(rows)
 

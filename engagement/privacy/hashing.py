@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import lru_cache
 
 from engagement import signing
 
 PURPOSE = b"engagement.privacy.address.v1"
 
 
-def _key() -> bytes:
-    return hmac.new(signing.key().encode(), PURPOSE, hashlib.sha256).digest()
+@lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), PURPOSE, hashlib.sha256).digest()
 
 
 def keyed(email: str) -> str:
-    """HMAC-SHA256 (hex, 64 characters) of the trimmed, lower-cased address."""
-    return hmac.new(_key(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 (hex, 64 characters) of the trimmed, lower-cased address (``blocked`` hashes every
+    recipient of a campaign: the key is derived once per secret, not once per address)."""
+    return hmac.new(_key(signing.key()), email.strip().lower().encode(), hashlib.sha256).hexdigest()

@@ -36,12 +36,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from engagement.accounts.models import User
 from engagement.config import Retention
 from engagement.db import settle_deletions, transaction
-from engagement.events.models import ERASED_DOMAIN, Event, EventRegistration
+from engagement.events.models import Event, EventRegistration, names_someone
 from engagement.invitations.models import Invitation
 from engagement.mail import service as mail
 from engagement.mail.models import FINAL, MailMessage
-from engagement.privacy import erasure
-from engagement.privacy.hashing import keyed
+from engagement.privacy import erasure, traces
 from engagement.workflow.models import WorkflowInstance
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ def steps(policy: Retention, now: datetime, locale: str = "fr") -> list[Step]:
               MailMessage.status.in_(FINAL), MailMessage.created_at < before(policy.invitation_friend_days)),
              forget_mail),
         Step("event_guests", EventRegistration,
-             (EventRegistration.user_id.is_(None), EventRegistration.email.not_like(f"%@{ERASED_DOMAIN}"),
+             (EventRegistration.user_id.is_(None), names_someone(),
               EventRegistration.event_id.in_(select(Event.id).where(Event.ends_at < before(policy.event_guest_days)))),
              lambda _session, registration: erasure.pseudonymise_registration(registration)),
         Step("mail_ledger", MailMessage,
@@ -152,10 +151,7 @@ def forget_friend(session: Session, invitation: Invitation, now: datetime) -> No
     """Keep of an invited friend only a keyed hash of their address: their address, first name and the message
     naming them leave the invitation and the instance that sent it (the inviter still sees when they invited
     and whether the friend joined)."""
-    if invitation.friend_email:
-        invitation.friend_email_hash = keyed(invitation.friend_email)
-    invitation.friend_email = invitation.friend_first_name = invitation.subject = invitation.body = ""
-    invitation.friend_hashed_at = now
+    erasure.forget_friend_address(invitation, now)
     if invitation.inviter_id is None:  # an anonymous sender: their name and address had no other purpose
         invitation.sender_first_name = invitation.sender_last_name = invitation.sender_email = ""
     sender = session.get(WorkflowInstance, invitation.instance_id) if invitation.instance_id else None
@@ -166,8 +162,8 @@ def forget_friend(session: Session, invitation: Invitation, now: datetime) -> No
 def forget_mail(session: Session, message: MailMessage) -> None:
     """A message keeps its status and dates (the delivery ledger: a campaign's figures); its recipients (the
     friend, the inviter's copy in cc), the words and the sender's name go."""
-    message.to, message.cc, message.sender, message.subject, message.text_body = [], [], mail.sender(), "", ""
-    message.reply_to = message.html_body = message.attachments = message.headers = None
+    message.to, message.cc, message.reply_to = [], [], None
+    traces.forget_words(message)
 
 
 def warn(session: Session, member: User, now: datetime, policy: Retention, locale: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
+from engagement.accounts.service import normalize_email
 from engagement.campaigns import lists
 from engagement.committees.models import CommitteeMembership
 from engagement.mail import service as mail
@@ -38,7 +39,7 @@ ADDRESS = re.compile(r"[^@\s]+@[^@\s]*[^@\s.][^@\s]*")
 
 def valid_address(email: str) -> str | None:
     """``email`` trimmed and lower-cased when it is an address, else None."""
-    address = email.strip().lower()
+    address = normalize_email(email)
     return address if ADDRESS.fullmatch(address) else None
 
 
@@ -88,11 +89,17 @@ def scrub_mail(session: Session, address: Address, keys: list[int]) -> tuple[int
         message.to = [a for a in message.to if not address.is_(a)]
         message.cc = [a for a in message.cc if not address.is_(a)]
         message.reply_to = None if address.is_(message.reply_to) else message.reply_to
-        message.sender, message.subject, message.text_body, message.html_body = mail.sender(), "", "", None
-        message.attachments = message.headers = None
+        forget_words(message)
         if message.error and address.named_in(message.error):
             message.error = address.pattern.sub(ERASED, message.error)
     return len(found), cancelled
+
+
+def forget_words(message: MailMessage) -> None:
+    """A message of the ledger keeps its status, dates and campaign (the figures); the sender's name, the subject,
+    the bodies, the attachments and the headers (a List-Unsubscribe link names its recipient) go."""
+    message.sender, message.subject, message.text_body, message.html_body = mail.sender(), "", "", None
+    message.attachments = message.headers = None
 
 
 def messages(session: Session, address: Address, keys: list[int]) -> list[MailMessage]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,9 @@ NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 PARIS = {"street": "1 rue de Rivoli", "postal_code": "75001", "city": "75101", "city_name": "Paris", "country": "FR"}
 
 
-def test_erasing_a_member_frees_their_seat_for_the_first_waitlisted(session: Session, monkeypatch):
+@pytest.fixture
+def seated(session: Session, monkeypatch: pytest.MonkeyPatch) -> tuple[User, Event]:
+    """A member with the only seat of an event in two days."""
     monkeypatch.setitem(signing._secret, "key", "test")
     member = User(email="lou@example.org", first_name="Lou", last_name="Martin", created_at=NOW)
     session.add(member)
@@ -28,8 +31,13 @@ def test_erasing_a_member_frees_their_seat_for_the_first_waitlisted(session: Ses
     event = service.create(session, service.EventInput(
         "Atelier", "", NOW + timedelta(days=2), NOW + timedelta(days=2, hours=2), address=PARIS, capacity=1),
         None, NOW)
-    assert place(session, event.id, Person(member.email, "Lou", "Martin", user_id=member.id),
+    assert place(session, event.id, Person(member.email, "Lou", "Martin", "75001", user_id=member.id),
                  waitlist=False, now=NOW, locale="fr") == "registered"
+    return member, event
+
+
+def test_erasing_a_member_frees_their_seat_for_the_first_waitlisted(session: Session, seated):
+    member, event = seated
     assert place(session, event.id, Person("sam@example.org", "Sam", "Durand"), waitlist=True,
                  now=NOW, locale="fr") == "waitlisted"
 
@@ -47,16 +55,8 @@ def test_erasing_a_member_frees_their_seat_for_the_first_waitlisted(session: Ses
     assert [m.to for m in promoted] == [["sam@example.org"]]
 
 
-def test_a_place_at_an_event_over_stays_counted_without_the_person(session: Session, monkeypatch):
-    monkeypatch.setitem(signing._secret, "key", "test")
-    member = User(email="lou@example.org", first_name="Lou", last_name="Martin", created_at=NOW)
-    session.add(member)
-    session.flush()
-    event = service.create(session, service.EventInput(
-        "Atelier", "", NOW + timedelta(days=2), NOW + timedelta(days=2, hours=2), address=PARIS, capacity=1),
-        None, NOW)
-    assert place(session, event.id, Person(member.email, "Lou", "Martin", "75001", user_id=member.id),
-                 waitlist=False, now=NOW, locale="fr") == "registered"
+def test_a_place_at_an_event_over_stays_counted_without_the_person(session: Session, seated):
+    member, event = seated
     later = NOW + timedelta(days=3)  # the event is over
 
     erased = erase_user(session, member, later)
