@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,6 +67,7 @@ class Settings:
     retention: Retention  # how long personal data is kept (engagement.privacy.retention applies it daily)
     privacy_controller: str | None = None  # who answers for the data; None: MAIL_SENDER's name (docs/privacy.md)
     privacy_dpo_email: str | None = None  # the data protection officer's address; None: the contact page
+    heartbeat_file: Path | None = None  # touched by a worker's or beat's loop; their probes read its age
 
     @property
     def is_production(self) -> bool:
@@ -75,6 +76,50 @@ class Settings:
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+
+class _WithFiles(Mapping[str, str]):
+    """The environment, where a variable NAME may instead be given as NAME_FILE, the path of a file holding its
+    value (a Secret mounted as files keeps credentials out of the environment, which child processes inherit).
+
+    Only the names settings ask for are looked up, so other ``*_FILE`` variables (``SSL_CERT_FILE``) are left
+    alone. A file missing from an existing folder leaves NAME unset: Kubernetes leaves out the optional keys a
+    mounted Secret lacks."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._files = {key[:-5]: path.strip() for key, path in env.items() if key.endswith("_FILE") and path.strip()}
+        self._read: dict[str, str | None] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._files:
+            return self._env[name]
+        if self._env.get(name, "").strip():
+            raise ConfigError(f"{name} and {name}_FILE are both set: give one of them")
+        if name not in self._read:
+            self._read[name] = _read_setting_file(f"{name}_FILE", Path(self._files[name]))
+        if (value := self._read[name]) is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(set(self._env) | set(self._files))
+
+    def __len__(self) -> int:
+        return len(set(self._env) | set(self._files))
+
+
+def _read_setting_file(variable: str, path: Path) -> str | None:
+    """The value in ``path`` without the line end an editor or ``echo`` adds; None when the file is missing."""
+    if not path.parent.is_dir():
+        raise ConfigError(f"{variable} names {path}, whose folder does not exist")
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeError) as exc:  # the message names the file, never what it holds
+        raise ConfigError(f"{variable}: cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__})") \
+            from None
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -191,6 +236,13 @@ def _media_storage_url(env: Mapping[str, str], instance_dir: Path | None) -> str
                       f"gs://bucket/prefix, not {value!r}")
 
 
+def _absolute_path(env: Mapping[str, str], name: str) -> Path | None:
+    value = _optional(env, name)
+    if value is not None and not value.startswith("/"):
+        raise ConfigError(f"{name} must be an absolute path, not {value!r}")
+    return Path(value) if value is not None else None
+
+
 def _media_cache_dir(env: Mapping[str, str], instance_dir: Path | None) -> Path:
     if value := _optional(env, "MEDIA_CACHE_DIR"):
         if not value.startswith("/"):
@@ -225,8 +277,8 @@ def _absolute_http(value: str) -> bool:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the environment (``os.environ`` by default)."""
-    env = os.environ if env is None else env
+    """Read and validate the environment (``os.environ`` by default); any variable may come from a file, NAME_FILE."""
+    env = _WithFiles(os.environ if env is None else env)
     app_env = _choice(env, "ENGAGEMENT_ENV", ENVIRONMENTS, "development")
     instance_dir = _instance_dir(env)
     mail_backend = _choice(env, "MAIL_BACKEND", MAIL_BACKENDS, "outbox")
@@ -265,4 +317,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention=_retention(env),
         privacy_controller=_optional(env, "PRIVACY_CONTROLLER"),
         privacy_dpo_email=_address(env, "PRIVACY_DPO_EMAIL"),
+        heartbeat_file=_absolute_path(env, "HEARTBEAT_FILE"),
     )

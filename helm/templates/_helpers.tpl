@@ -48,7 +48,20 @@ app.kubernetes.io/part-of: engagement
 {{- end }}
 
 {{- define "engagement.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- include "engagement.imageRef" (dict "repository" .Values.image.repository "digest" .Values.image.digest
+      "tag" (.Values.image.tag | default .Chart.AppVersion)) }}
+{{- end }}
+
+{{/* repository:tag, pinned as repository:tag@sha256:... when a digest is given (the tag then only informs). */}}
+{{- define "engagement.imageRef" -}}
+{{- $ref := printf "%s:%s" .repository (.tag | toString) }}
+{{- with .digest }}
+{{- if not (regexMatch "^sha256:[a-f0-9]{64}$" .) }}
+{{- fail (printf "an image digest is sha256: followed by 64 lowercase hex digits, not %q" .) }}
+{{- end }}
+{{- $ref = printf "%s@%s" $ref . }}
+{{- end }}
+{{- $ref }}
 {{- end }}
 
 {{- define "engagement.secretName" -}}
@@ -77,15 +90,21 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
     name: {{ include "engagement.configMapName" . }}
 {{- end }}
 
+{{/* Each secret variable by name, or with secret.asFiles its NAME_FILE: the file the Secret's key is mounted as. */}}
 {{- define "engagement.secretEnv" -}}
 {{- $secretName := include "engagement.secretName" . }}
 {{- range $key, $_ := .Values.secret.data }}
+{{- if $.Values.secret.asFiles }}
+- name: {{ $key }}_FILE
+  value: {{ printf "%s/%s" ($.Values.secret.mountPath | trimSuffix "/") $key | quote }}
+{{- else }}
 - name: {{ $key }}
   valueFrom:
     secretKeyRef:
       name: {{ $secretName }}
       key: {{ $key }}
       optional: {{ not (has $key $.Values.secret.required) }}
+{{- end }}
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
@@ -118,6 +137,41 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: {{ .root.Values.tmpVolume.sizeLimit }}
+  {{- if .root.Values.secret.asFiles }}
+  {{- include "engagement.secretVolume" .root | nindent 2 }}
+  {{- end }}
+{{- end }}
+
+{{/* The Secret as files (secret.asFiles), readable by the pods' group only: the required keys must be in it (the
+     pod does not start otherwise, as with environment variables); the optional keys it lacks are left out, and the
+     application takes a missing file for an unset variable. */}}
+{{- define "engagement.secretVolume" -}}
+{{- $secretName := include "engagement.secretName" . }}
+{{- $required := list }}
+{{- $optional := list }}
+{{- range $key, $_ := .Values.secret.data }}
+{{- if has $key $.Values.secret.required }}
+{{- $required = append $required $key }}
+{{- else }}
+{{- $optional = append $optional $key }}
+{{- end }}
+{{- end }}
+- name: secrets
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- range $source := list (dict "keys" $required "optional" false) (dict "keys" $optional "optional" true) }}
+      {{- if $source.keys }}
+      - secret:
+          name: {{ $secretName }}
+          optional: {{ $source.optional }}
+          items:
+            {{- range $source.keys }}
+            - key: {{ . }}
+              path: {{ . }}
+            {{- end }}
+      {{- end }}
+      {{- end }}
 {{- end }}
 
 {{/* What every container shares, after its name, image, args and probes. */}}
@@ -128,6 +182,30 @@ securityContext:
 volumeMounts:
   - name: tmp
     mountPath: /tmp
+  {{- if .Values.secret.asFiles }}
+  - name: secrets
+    mountPath: {{ .Values.secret.mountPath }}
+    readOnly: true
+  {{- end }}
 envFrom:
   {{- include "engagement.envFrom" . | nindent 2 }}
+{{- end }}
+
+{{/* The exec probes of workers and beat, from heartbeatProbes: their heartbeat file (config.HEARTBEAT_FILE) is
+     at most maxAgeSeconds old. */}}
+{{- define "engagement.heartbeatProbes" -}}
+{{- $probes := .Values.heartbeatProbes }}
+{{- if $probes.enabled }}
+{{- $file := required "config.HEARTBEAT_FILE names the file the heartbeatProbes read" .Values.config.HEARTBEAT_FILE }}
+{{- range $kind := list "startup" "readiness" "liveness" }}
+{{- with index $probes $kind }}
+{{ $kind }}Probe:
+  exec:
+    command: ["engagement", "health", "--heartbeat", {{ $file | quote }}, "--max-age", {{ .maxAgeSeconds | quote }}]
+  periodSeconds: {{ .periodSeconds }}
+  timeoutSeconds: {{ .timeoutSeconds }}
+  failureThreshold: {{ .failureThreshold }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}

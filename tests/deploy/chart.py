@@ -63,6 +63,11 @@ def production_values() -> dict[str, Any]:
     return render_tool().load_values([PRODUCTION_VALUES])
 
 
+def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base`` as Helm merges values files (maps key by key)."""
+    return render_tool().merge_values(base, override)
+
+
 def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [o for o in objects if o["kind"] == kind]
 
@@ -128,10 +133,15 @@ def _names_in(node: ast.AST) -> list[str | None]:
 
 
 def container_env(container: dict[str, Any], configmaps: dict[str, dict[str, Any]]) -> tuple[set[str], set[str]]:
-    """(variables from the ConfigMap and the Secret, the other variables) of one container."""
+    """(variables from the ConfigMap and the Secret, the other variables) of one container. A secret variable comes
+    by name (secretKeyRef) or, with secret.asFiles, as NAME_FILE naming a file of a read-only mount."""
     from_config: set[str] = set()
     for source in container.get("envFrom", []):
         from_config |= set(configmaps[source["configMapRef"]["name"]]["data"])
-    secret = {e["name"] for e in container.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
-    others = {e["name"] for e in container.get("env", [])} - secret
-    return from_config | secret, others
+    env = container.get("env", [])
+    secret = {e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})}
+    mounts = [m["mountPath"].rstrip("/") + "/" for m in container.get("volumeMounts", []) if m.get("readOnly")]
+    files = {e["name"] for e in env
+             if e["name"].endswith("_FILE") and str(e.get("value", "")).startswith(tuple(mounts))}
+    others = {e["name"] for e in env} - secret - files
+    return from_config | secret | {name.removesuffix("_FILE") for name in files}, others

@@ -17,7 +17,8 @@ def default_objects() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def production_objects() -> list[dict[str, Any]]:
-    """helm/ci/production-values.yaml: ingress with TLS, an existing Secret, the migration Job (revision 7)."""
+    """helm/ci/production-values.yaml: a digest, ingress with TLS, an existing Secret, NetworkPolicies, the migration
+    Job (revision 7)."""
     return render(production_values(), revision=7)
 
 

@@ -99,7 +99,8 @@ def test_one_image_runs_each_component_by_its_command(default_objects: Objects, 
     assert {c[0]["image"] for c in containers.values()} == {"registry.example.org/engagement/engagement:0.1.0"}
     job = one(production_objects, "Job")["spec"]["template"]["spec"]["containers"][0]
     assert job["args"] == ["db", "upgrade", "head"]
-    assert job["image"] == "registry.example.org/engagement/engagement:2026.11.28-8dcec23"
+    assert job["image"] == ("registry.example.org/engagement/engagement:2026.11.28-8dcec23"
+                            "@sha256:ad2cc4c513bcc133c55c86dd81adc3bd0ddf79dae02eeabac35afcd830e12595")
 
 
 def test_only_the_job_migrates(scenario: tuple[str, Objects]) -> None:
@@ -140,22 +141,29 @@ def test_web_probes_liveness_and_readiness(default_objects: Objects) -> None:
     assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
 
 
-def test_workers_prove_liveness_by_answering_a_ping_to_their_own_node(default_objects: Objects) -> None:
-    for component in WORKERS:
-        container = deployments(default_objects)[component]["spec"]["template"]["spec"]["containers"][0]
-        command = container["livenessProbe"]["exec"]["command"]
-        assert command[:2] == ["python", "-c"]  # no shell in the image is needed
-        compile(command[2], "<worker liveness probe>", "exec")
-        assert "app.control.ping(destination=['celery@' + socket.gethostname()]" in command[2]
-        assert "readinessProbe" not in container  # no Service sends them traffic
-        env = {e["name"]: e.get("value") for e in container["env"]}
-        assert int(env["CELERY_WORKER_CONCURRENCY"]) >= 1  # else Celery starts one process per node CPU
+def test_workers_and_beat_are_probed_by_their_heartbeat(default_objects: Objects) -> None:
+    heartbeat_file = one(default_objects, "ConfigMap")["data"]["HEARTBEAT_FILE"]
+    found = deployments(default_objects)
+    for component in [*WORKERS, "beat"]:
+        container = found[component]["spec"]["template"]["spec"]["containers"][0]
+        ages = {}
+        for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+            command = container[kind]["exec"]["command"]  # the image's own command: no shell needed
+            assert command[:4] == ["engagement", "health", "--heartbeat", heartbeat_file], (component, kind)
+            assert command[4] == "--max-age"
+            ages[kind] = int(command[5])
+        # a worker's heartbeat comes every 10 s (engagement/heartbeat.py): several may be missed before a restart
+        assert 30 <= ages["readinessProbe"] <= ages["livenessProbe"], component
+        if component != "beat":
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert int(env["CELERY_WORKER_CONCURRENCY"]) >= 1  # else Celery starts one process per node CPU
 
 
-def test_the_worker_probe_can_be_turned_off() -> None:
-    objects = render({"workerLivenessProbe": {"enabled": False}})
-    for component in WORKERS:
-        assert "livenessProbe" not in deployments(objects)[component]["spec"]["template"]["spec"]["containers"][0]
+def test_the_heartbeat_probes_can_be_turned_off() -> None:
+    found = deployments(render({"heartbeatProbes": {"enabled": False}}))
+    for component in [*WORKERS, "beat"]:
+        container = found[component]["spec"]["template"]["spec"]["containers"][0]
+        assert not {"startupProbe", "readinessProbe", "livenessProbe"} & set(container), component
 
 
 def test_workers_are_one_deployment_an_entry() -> None:

@@ -7,7 +7,17 @@ from typing import Any
 import pytest
 
 from engagement.config import ConfigError, load_settings
-from tests.deploy.chart import PROCESS_KNOBS, config_variables, container_env, of_kind, one, pod_specs, render
+from tests.deploy.chart import (
+    PROCESS_KNOBS,
+    config_variables,
+    container_env,
+    merge_values,
+    of_kind,
+    one,
+    pod_specs,
+    production_values,
+    render,
+)
 
 Objects = list[dict[str, Any]]
 CONNECTION_URLS = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}  # they carry passwords
@@ -101,9 +111,10 @@ def test_every_container_gets_exactly_the_config_py_variables(scenario: tuple[st
             assert others <= PROCESS_KNOBS | extra, pod
 
 
-def test_an_existing_secret_replaces_the_chart_secret(production_objects: Objects) -> None:
-    assert of_kind(production_objects, "Secret") == []
-    for pod, spec in pod_specs(production_objects).items():
+def test_an_existing_secret_replaces_the_chart_secret() -> None:
+    objects = render(merge_values(production_values(), {"secret": {"asFiles": False}}))  # as environment variables
+    assert of_kind(objects, "Secret") == []
+    for pod, spec in pod_specs(objects).items():
         refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in spec["containers"][0]["env"] if "valueFrom" in e}
         assert {ref["name"] for ref in refs.values()} == {"engagement-production"}, pod
         assert {key for key, ref in refs.items() if not ref["optional"]} == {"SECRET_KEY", "DATABASE_URL"}, pod

@@ -127,8 +127,9 @@ def test_every_command_the_image_and_chart_use_exists() -> None:
 
     serve = main.commands["serve"]
     assert {"host", "port", "workers"} <= {p.name for p in serve.params}
-    assert {p.name for p in main.commands["worker"].params} == {"queues"}
+    assert {"queues"} <= {p.name for p in main.commands["worker"].params}  # and --name, for a second one on a host
     assert "beat" in main.commands
+    assert {p.name for p in main.commands["health"].params} == {"path", "max_age"}  # the heartbeat probes'
     upgrade = main.commands["db"].commands["upgrade"]  # type: ignore[attr-defined]
     assert upgrade.params[0].name == "revision"  # the migration Job's `db upgrade` (and --sql to review)
     assert {"as_sql", "start"} <= {p.name for p in upgrade.params}
