@@ -52,8 +52,9 @@ RUN groupadd --system --gid 10001 engagement \
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app
 
-# PYTHONDONTWRITEBYTECODE: the byte-code was compiled in the builder; HOME=/tmp: gunicorn's control socket
-# and anything else that writes under $HOME. gunicorn's worker heartbeat files go to /dev/shm (memory).
+# PYTHONDONTWRITEBYTECODE: the byte-code was compiled in the builder; HOME=/tmp: anything that writes under
+# $HOME (`engagement serve` puts gunicorn's control socket in /tmp itself, web/serving.py). gunicorn's worker
+# heartbeat files go to /dev/shm (memory).
 # ENGAGEMENT_INSTANCE_DIR empty: a read-only application, DATABASE_URL and SECRET_KEY come from the environment.
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \

