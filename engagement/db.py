@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -156,7 +156,10 @@ _WRITER_LOCKS: dict[str, SQLiteWriterLock] = {}
 
 
 def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[None]:
-    bind = factory.kw.get("bind")
+    return _engine_writer_lock(factory.kw.get("bind"))
+
+
+def _engine_writer_lock(bind: Any) -> AbstractContextManager[None]:
     database = getattr(getattr(bind, "url", None), "database", None)
     if bind is None or bind.dialect.name != "sqlite" or not database or database == ":memory:":
         return nullcontext()
@@ -175,9 +178,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def core_transaction(engine: Engine) -> Iterator[Connection]:
+    """`transaction` for a few Core statements, without an ORM session (a hot path: a rate limit's counter).
+    SQLite writers queue and take the write lock up front, as there."""
+    with _engine_writer_lock(engine), engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            yield connection
+
+
 def import_models() -> None:
     """Import every module that declares tables, so that metadata (and Alembic) sees them all."""
-    from engagement import outbox, switches  # noqa: F401
+    from engagement import outbox, ratelimits, switches  # noqa: F401
     from engagement.accounts import models as _accounts  # noqa: F401
     from engagement.accounts import tokens as _tokens  # noqa: F401
     from engagement.campaigns import models as _campaigns  # noqa: F401

@@ -1,6 +1,6 @@
 """Log-in throttling: after 5 failures in 10 minutes for one address or one client, refuse even the
-right password for a while. Counters live in the rate limiter's storage (Redis when configured);
-addresses are hashed first, so no address is stored there."""
+right password for a while. Counters live in the rate limiter's storage (Redis when configured, else the
+database: shared by every worker, web/limits.py); addresses are hashed first, so no address is stored there."""
 
 from __future__ import annotations
 
