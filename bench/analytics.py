@@ -73,7 +73,7 @@ def page_client(env: dict[str, str]) -> tuple[Any, Any]:
 
     app = create_app(load_settings(env))
     with transaction(app.extensions["engagement"].sessions) as session:
-        user_id = create_user(session, "analyst@bench.invalid", role="analyst", password="correct horse battery").id
+        user_id = create_user(session, "analyst@bench.example.org", role="analyst", password="correct horse battery").id
     client = app.test_client()
     with client.session_transaction() as http_session:
         http_session["_user_id"] = str(user_id)

@@ -69,7 +69,8 @@ def preview(session: Session, campaign: Campaign) -> Preview:
     name, address = parseaddr(mail.sender(campaign.sender_name))
     return Preview(audience=target, count=audiences.count(session, target),
                    sender=f"{name} <{address}>" if name else address,
-                   subject=mail.merge(campaign.subject, values), text=mail.campaign_text(campaign.body, values, link),
+                   subject=mail.campaign_subject(campaign.subject, values),
+                   text=mail.campaign_text(campaign.body, values, link),
                    recipient=sample.email if sample else None)
 
 
@@ -80,15 +81,17 @@ def _sample(session: Session, target: audiences.Audience) -> audiences.Recipient
     return next((r for r in first if r.email not in blocked), first[0] if first else None)
 
 
-def send_test(session: Session, campaign: Campaign, author: User, now: datetime) -> MailMessage:
-    """Mail the draft to its author only, merged with the author's own values and unsubscribe link."""
+def send_test(session: Session, campaign: Campaign, author: User, now: datetime) -> MailMessage | None:
+    """Mail the draft to its author only, merged with the author's own values and unsubscribe link; None when
+    it cannot be composed (an address no mail reaches): nothing is sent or counted."""
     link = mail.unsubscribe_link(author.email, author.id)
     values = {"first_name": author.first_name, "last_name": author.last_name}
     text = mail.campaign_text(campaign.body, values, link)
     message = mail.compose(session, to=[author.email], context={}, locale="fr",
-                           subject=TEST_PREFIX + mail.merge(campaign.subject, values),
+                           subject=TEST_PREFIX + mail.campaign_subject(campaign.subject, values),
                            body=text, sender_name=campaign.sender_name, unsubscribe=link, literal=True)
-    campaign.tests, campaign.tested_at = campaign.tests + 1, now
+    if message is not None:
+        campaign.tests, campaign.tested_at = campaign.tests + 1, now
     return message
 
 

@@ -46,7 +46,8 @@ def _slug_text(session: Session, name: str) -> str:
 def decide(session: Session, committee: Committee, approve: bool, now: datetime, locale: str = "fr") -> None:
     """Approve or refuse a pending committee, once: two organizers deciding at once get one ``decided``.
 
-    Its hosts are told by mail.
+    Its hosts are told by mail, one message each (they do not see each other's address, and a host whose
+    address no mail reaches misses only their own: the decision commits all the same).
     """
     locked = _lock(session, committee)
     if locked.status != "pending":
@@ -55,8 +56,8 @@ def decide(session: Session, committee: Committee, approve: bool, now: datetime,
     hosts = list(session.scalars(select(User.email).join(CommitteeMembership, CommitteeMembership.user_id == User.id)
                                  .where(CommitteeMembership.committee_id == locked.id,
                                         CommitteeMembership.role == "host")))
-    if hosts:
-        mail.compose(session, template=f"committee_{locked.status}", to=hosts, locale=locale,
+    for host in hosts:
+        mail.compose(session, template=f"committee_{locked.status}", to=[host], locale=locale,
                      context={"committee": locked, "link": mail.absolute(f"/committees/{locked.slug}")})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -11,18 +12,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import PROJECT_ROOT, outbox, signing
+from engagement.mail import addresses, headers
+from engagement.mail.addresses import AddressError
 from engagement.mail.delivery import LEASE, Transport
 from engagement.mail.delivery import deliver as through_ledger
+from engagement.mail.limits import fit_subject
 from engagement.mail.mailjet import TIMEOUT_SECONDS, Outcome
 from engagement.mail.models import Campaign, MailMessage
 from engagement.mail.suppression import digest
 from engagement.workflow.expressions import render
 
+log = logging.getLogger(__name__)
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "email"
 DELIVER_TOPIC = "mail.deliver"
 
@@ -87,33 +91,26 @@ def _template_text(name: str, locale: str, part: str) -> str | None:
     return None
 
 
-class AddressError(ValueError):
-    """A recipient address is invalid or missing (the message names no address)."""
-
-
 def clean_addresses(values: Iterable[str]) -> list[str]:
-    """Normalized, valid, distinct addresses; invalid ones raise AddressError naming none of them."""
+    """Normalized, distinct addresses by the one address rule (engagement.mail.addresses); one that mail
+    cannot reach raises AddressError naming none of them."""
     result: list[str] = []
     for value in values:
         for part in (p.strip() for p in value.split(",")):
             if not part:
                 continue
-            try:
-                address = validate_email(part, check_deliverability=False).normalized
-            except EmailNotValidError:
-                raise AddressError("a recipient address is invalid") from None
+            address = addresses.checked(part)
             if address.lower() not in (a.lower() for a in result):
                 result.append(address)
     return result
 
 
 def sender(name: str | None = None) -> str:
-    """The platform's sender; with ``name``, shown as "<name> (via <platform>)" from the same address."""
+    """The platform's sender; with ``name``, shown as "<name> (via <platform>)" from the same address, the
+    name cleaned of what could pass it for an address or reorder it (engagement.mail.headers)."""
     display, address = parseaddr(_config["sender"])
     platform = Address(display_name=display, addr_spec=address)
-    if not name:
-        return str(platform)
-    display = " ".join("".join(c if c.isprintable() else " " for c in name).split())[:80]
+    display = headers.name(name or "")
     if not display:
         return str(platform)
     via = f"{display} (via {platform.display_name})" if platform.display_name else display
@@ -124,38 +121,62 @@ def compose(session: Session, *, to: Iterable[str], context: Mapping[str, Any], 
             template: str | None = None, subject: str | None = None, body: str | None = None,
             cc: Iterable[str] = (), reply_to: str | None = None, sender_name: str | None = None,
             unsubscribe: str | None = None, attachments: list[dict[str, str]] | None = None,
-            literal: bool = False) -> MailMessage:
-    """Render and queue one message in the caller's transaction.
+            literal: bool = False) -> MailMessage | None:
+    """Render and queue one message in the caller's transaction; None when it cannot be composed.
 
+    A message that cannot be composed (an address no mail reaches, a template missing or failing to render)
+    fails alone: nothing is queued for it, the failure is logged without its addresses or text, and the
+    caller's transaction goes on (the password reset it answers, the decision it reports still commit).
     ``sender_name`` puts a person's name before the platform's address (never their address: the
-    platform's domain signs the mail); ``unsubscribe`` is a URL for List-Unsubscribe (RFC 8058);
-    ``attachments`` are ``{filename, content_type, content}`` with text content (an .ics, say);
-    ``literal`` sends an inline subject and body as written (a person's text, never a template).
+    platform's domain signs the mail); ``reply_to`` is left out when no mail reaches it; ``unsubscribe`` is
+    a URL for List-Unsubscribe (RFC 8058); ``attachments`` are ``{filename, content_type, content}`` with
+    text content (an .ics, say); ``literal`` sends an inline subject and body as written (a person's text,
+    never a template).
     """
-    if template is not None:
-        subject = _template_text(template, locale, "subject.txt")
-        body = _template_text(template, locale, "body.txt")
-        html = _template_text(template, locale, "body.html")
-    else:
-        html = None
-    if subject is None or body is None:
-        raise ValueError(f"mail template {template!r} is incomplete")
-    recipients = clean_addresses(to)
-    if not recipients:
-        raise AddressError("a mail needs at least one recipient")
-    message = MailMessage(
-        sender=sender(sender_name), to=recipients, headers=_unsubscribe_headers(unsubscribe),
-        attachments=attachments or None, cc=clean_addresses(cc),
-        reply_to=next(iter(clean_addresses([reply_to])), None) if reply_to else None,
-        subject=" ".join((subject if literal else render(subject, context)).split())[:998],
-        text_body=body if literal else render(body, context),
-        html_body=render(html, context, html=True) if html else None,
-        template=template,
-    )
+    try:
+        message = _message(to=to, context=context, locale=locale, template=template, subject=subject, body=body,
+                           cc=cc, reply_to=reply_to, sender_name=sender_name, unsubscribe=unsubscribe,
+                           attachments=attachments, literal=literal)
+    except Exception as exc:  # one message's fault must never undo the change it was to report
+        log.warning("mail %s could not be composed (%s): not queued, the transaction goes on",
+                    template or "(inline)", type(exc).__name__)
+        return None
     session.add(message)
     session.flush()
     outbox.enqueue(session, DELIVER_TOPIC, {"mail_id": message.id})
     return message
+
+
+def _message(*, to: Iterable[str], context: Mapping[str, Any], locale: str, template: str | None,
+             subject: str | None, body: str | None, cc: Iterable[str], reply_to: str | None,
+             sender_name: str | None, unsubscribe: str | None, attachments: list[dict[str, str]] | None,
+             literal: bool) -> MailMessage:
+    """The message ``compose`` queues, or the exception that keeps it from being composed."""
+    html = _template_text(template, locale, "body.html") if template is not None else None
+    if template is not None:
+        subject, body = _template_text(template, locale, "subject.txt"), _template_text(template, locale, "body.txt")
+    if subject is None or body is None:
+        raise ValueError("the mail template is incomplete")
+    recipients = clean_addresses(to)
+    if not recipients:
+        raise AddressError("a mail needs at least one recipient")
+    return MailMessage(
+        sender=sender(sender_name), to=recipients, headers=_unsubscribe_headers(unsubscribe),
+        attachments=attachments or None, cc=clean_addresses(cc), reply_to=_reply_to(reply_to),
+        subject=fit_subject(headers.text(subject if literal else render(subject, context))),
+        text_body=body if literal else render(body, context),
+        html_body=render(html, context, html=True) if html else None,
+        template=template,
+    )
+
+
+def _reply_to(value: str | None) -> str | None:
+    """The address answers go to; None when there is none or mail cannot reach it (the message still goes)."""
+    try:
+        return next(iter(clean_addresses([value])), None) if value else None
+    except AddressError:
+        log.warning("mail: a Reply-To address that no mail reaches was left out")
+        return None
 
 
 def _unsubscribe_headers(url: str | None) -> dict[str, str] | None:
@@ -209,6 +230,12 @@ def campaign_text(body: str, values: Mapping[str, str], link: str) -> str:
     return merge(body.rstrip(), values) + CAMPAIGN_FOOTER.format(platform=platform, link=link)
 
 
+def campaign_subject(subject: str, values: Mapping[str, str]) -> str:
+    """A campaign's subject as one recipient receives it: merged, on one line, within Mailjet's 255
+    characters (a long name filled in twice could pass them)."""
+    return fit_subject(headers.text(merge(subject, values)))
+
+
 def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
     """Give campaign messages (rows that keep no text) their campaign's body merged with the recipient's
     values, their own unsubscribe link, and List-Unsubscribe. The rows must be detached: nothing here
@@ -233,7 +260,7 @@ def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
         campaign, link = campaigns[message.campaign_id], unsubscribe_link(message.to[0], member)
         values = merged[message.campaign_id].get(message.audience_key or 0, {})
         message.text_body = campaign_text(campaign.body, values, link)
-        message.subject = merge(campaign.subject, values)
+        message.subject = campaign_subject(campaign.subject, values)
         message.headers = _unsubscribe_headers(link)
 
 

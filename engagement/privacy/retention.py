@@ -173,9 +173,9 @@ def warn(session: Session, member: User, now: datetime, policy: Retention, local
     context = {"user": member, "erase_on": format_date(erase_on, "long", locale=locale),
                "last_seen": format_date(seen, "long", locale=locale),
                "login_link": mail.absolute("/login"), "reset_link": mail.absolute("/password/reset")}
-    try:
-        warning = mail.compose(session, template=WARNING, to=[member.email], context=context, locale=locale)
-        warning.created_at = now  # the purge's time (the mail ledger's own retention counts from it)
-    except mail.AddressError:
+    warning = mail.compose(session, template=WARNING, to=[member.email], context=context, locale=locale)
+    if warning is None:
         log.warning("retention: account %d has no address a warning can go to", member.id)
+    else:
+        warning.created_at = now  # the purge's time (the mail ledger's own retention counts from it)
     member.retention_warned_at = now

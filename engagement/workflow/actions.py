@@ -121,18 +121,28 @@ def _recipients(value: Any, expr_context: dict[str, Any]) -> list[str]:
     return [render(v, expr_context) if is_template(v) else v for v in values]
 
 
+def _check_answered(values: list[str], data: dict[str, Any]) -> None:
+    """An address the visitor typed that no mail reaches refuses the step: they correct it, nothing is kept.
+    (One that comes from elsewhere, an account's, only keeps its message from being composed.)"""
+    answers = {value.strip() for value in data.values() if isinstance(value, str)}
+    for value in values:
+        try:
+            if value.strip() in answers and not mail.clean_addresses([value]):
+                raise mail.AddressError("a mail needs at least one recipient")
+        except mail.AddressError as exc:
+            raise WorkflowError("invalid_recipient", str(exc)) from None
+
+
 def _mail(params: dict[str, Any], subject: Subject) -> None:
     context = subject.context
     expr_context = context.expression_context(subject)
     reply_to = _recipients(params.get("reply_to"), expr_context)
     from_name, unsubscribe = (_recipients(params.get(key), expr_context) for key in ("from_name", "list_unsubscribe"))
-    try:
-        mail.compose(
-            context.session, to=_recipients(params["to"], expr_context),
-            cc=_recipients(params.get("cc"), expr_context), reply_to=reply_to[0] if reply_to else None,
-            template=params.get("template"), subject=params.get("subject"), body=params.get("body"),
-            context=expr_context, locale=context.locale, sender_name=from_name[0] if from_name else None,
-            unsubscribe=unsubscribe[0] if unsubscribe else None,
-        )
-    except mail.AddressError as exc:
-        raise WorkflowError("invalid_recipient", str(exc)) from None
+    to, cc = _recipients(params["to"], expr_context), _recipients(params.get("cc"), expr_context)
+    _check_answered([*to, *cc, *reply_to], subject.data)
+    mail.compose(  # anything else that keeps this one message from being composed is logged, the step goes on
+        context.session, to=to, cc=cc, reply_to=reply_to[0] if reply_to else None,
+        template=params.get("template"), subject=params.get("subject"), body=params.get("body"),
+        context=expr_context, locale=context.locale, sender_name=from_name[0] if from_name else None,
+        unsubscribe=unsubscribe[0] if unsubscribe else None,
+    )

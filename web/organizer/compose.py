@@ -28,7 +28,6 @@ from engagement.db import transaction, utcnow
 from engagement.events.models import Event
 from engagement.geo import departments
 from engagement.mail.models import Campaign
-from engagement.mail.service import AddressError
 from engagement.privacy import access
 from forms.campaign import CampaignForm, ConfirmForm, TestForm
 from web.access import record
@@ -161,14 +160,13 @@ def campaign_test(campaign_id: int) -> Any:
         flash(ngettext("You have sent yourself many tests: wait %(num)d minute before the next one.",
                        "You have sent yourself many tests: wait %(num)d minutes before the next one.", _minutes(wait)))
         return redirect(url_for("organizer.campaign_preview", campaign_id=draft.id), code=303)
-    try:
-        with transaction(sessions()) as dbs:
-            row = dbs.get(Campaign, draft.id, with_for_update=True)
-            author = dbs.get(User, current_user.id)
-            if row is None or row.status != "draft" or author is None:
-                return _to_campaign(campaign_id)
-            drafts.send_test(dbs, row, author, utcnow())
-    except AddressError:  # an account whose address no mail can reach (a reserved domain)
+    with transaction(sessions()) as dbs:
+        row = dbs.get(Campaign, draft.id, with_for_update=True)
+        author = dbs.get(User, current_user.id)
+        if row is None or row.status != "draft" or author is None:
+            return _to_campaign(campaign_id)
+        sent = drafts.send_test(dbs, row, author, utcnow())
+    if sent is None:  # an account whose address no mail can reach (a reserved domain)
         flash(str(_l("Your address, %(email)s, cannot receive mail: no test was sent."))
               % {"email": current_user.email})
         return redirect(url_for("organizer.campaign_preview", campaign_id=campaign_id), code=303)
