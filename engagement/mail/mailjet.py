@@ -3,12 +3,19 @@
 Every message carries ``CustomID = mail-<id>``, so that a call whose answer was lost (a timeout
 after Mailjet may have accepted it) can be reconciled by asking Mailjet whether it holds that id,
 instead of sending again.
+
+One bad message never holds the others back: a message beyond Mailjet's documented limits
+(``limits``) fails alone before any call; Mailjet's per-message answers give each message its own
+outcome; and a call Mailjet refuses as a whole (a 400 without per-message statuses, or a 413:
+nothing was accepted) is split in halves, each sent again, until the messages at fault stand
+alone and fail, each logged by id and error code only.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -18,10 +25,13 @@ import requests
 from mailjet_rest import Client
 from mailjet_rest.errors import ApiError, MailjetApiError, MailjetNetworkError
 
+from engagement.mail import limits
 from engagement.mail.models import MailMessage
 
-BATCH = 50  # the Send API's cap on messages per call
+BATCH = limits.MAX_MESSAGES  # the Send API's cap on messages per call
 TIMEOUT_SECONDS = 15
+TOO_LARGE = "refused as a whole: HTTP 413 (request too large)"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,19 +85,48 @@ class MailjetTransport:
         self.rest_client = Client(auth=(api_key, api_secret), version="v3", **options)
 
     def send(self, messages: Sequence[MailMessage]) -> list[Outcome]:
-        """One call for up to 50 messages."""
+        """Up to 50 messages: those beyond Mailjet's limits fail alone, the others go in calls within them."""
         if not 0 < len(messages) <= BATCH:
             raise ValueError(f"a call carries 1 to {BATCH} messages")
+        outcomes: dict[int, Outcome] = {}
+        sendable: list[tuple[MailMessage, dict[str, Any]]] = []
+        sizes: list[int] = []
+        for message in messages:
+            body = payload(message)
+            size = limits.encoded_size(body)
+            if reason := limits.problem(body, size):
+                outcomes[message.id] = _failed_alone(message.id, f"not sent: {reason}", reason)
+                continue
+            sendable.append((message, body))
+            sizes.append(size)
+        for call in limits.pack(sendable, sizes):
+            outcomes.update((o.mail_id, o) for o in self._send_or_split(call))
+        return [outcomes[m.id] for m in messages]
+
+    def _send_or_split(self, call: Sequence[tuple[MailMessage, dict[str, Any]]]) -> list[Outcome]:
+        """One call; refused as a whole, its halves are sent again until the message at fault stands alone
+        (one bad message among 50 costs 13 calls)."""
         try:
-            response = self.send_client.send.create(data={"Messages": [payload(m) for m in messages]},
-                                                    timeout=self.timeout)
+            return self._call([message for message, _ in call], [body for _, body in call])
+        except WholeRefusal as refusal:
+            if len(call) == 1:
+                return [_failed_alone(call[0][0].id, refusal.reason, refusal.code)]
+            half = (len(call) + 1) // 2
+            return self._send_or_split(call[:half]) + self._send_or_split(call[half:])
+
+    def _call(self, messages: Sequence[MailMessage], bodies: list[dict[str, Any]]) -> list[Outcome]:
+        """One call to the Send API; WholeRefusal when Mailjet accepted none of it for what it carries."""
+        try:
+            response = self.send_client.send.create(data={"Messages": bodies}, timeout=self.timeout)
         except MailjetApiError as exc:  # the client raises for every answer that is not 2xx
             return _refusal(messages, exc)
         except (MailjetNetworkError, requests.RequestException, ApiError) as exc:
+            if _cause_status(exc) == 413:  # Mailjet's front refuses an oversized request, HTML body
+                raise WholeRefusal(TOO_LARGE, "HTTP 413") from None
             # A timeout or a dropped connection: Mailjet may have accepted them before the answer was
             # lost (and a 5xx may come after acceptance): reconcile before any resend.
             return [Outcome(m.id, "unknown", error=type(exc).__name__) for m in messages]
-        return _outcomes(messages, response.status_code, _json(response.text))
+        return _outcomes(messages, _json(response.text))
 
     def accepted(self, mail_id: int) -> str | None:
         """Mailjet's id of this message if it holds it (None: it never arrived); errors raise."""
@@ -96,6 +135,20 @@ class MailjetTransport:
             raise RuntimeError(f"Mailjet lookup answered {response.status_code}")
         data = response.json().get("Data") or []
         return str(data[0].get("ID")) if data else None
+
+
+class WholeRefusal(Exception):
+    """Mailjet refused a call as a whole (nothing accepted) without saying which message is at fault."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason[:500], code
+
+
+def _failed_alone(mail_id: int, reason: str, code: str) -> Outcome:
+    """A message refused for good; ``code`` names the rule or Mailjet's error code, never an address."""
+    log.warning("Mailjet: message %s failed alone, not retried: %s", mail_id, code)
+    return Outcome(mail_id, "refused", error=reason)
 
 
 def _json(text: str) -> Any:
@@ -107,8 +160,15 @@ def _json(text: str) -> Any:
 
 def _refusal(messages: Sequence[MailMessage], exc: MailjetApiError) -> list[Outcome]:
     status = exc.status_code or _cause_status(exc)
-    if status == 400:  # per message: some accepted, some refused, in one call
-        return _outcomes(messages, 400, _json(exc.response_body))
+    if status == 413:
+        raise WholeRefusal(TOO_LARGE, "HTTP 413")
+    if status == 400:
+        body = _json(exc.response_body)
+        if isinstance(body, dict) and isinstance(body.get("Messages"), list):
+            return _outcomes(messages, body)  # per message: some accepted, some refused, in one call
+        code = str(body.get("ErrorCode") or "") if isinstance(body, dict) else ""
+        text = str(body.get("ErrorMessage") or "") if isinstance(body, dict) else ""
+        raise WholeRefusal(f"refused as a whole: HTTP 400 {code} {text}".strip(), f"HTTP 400 {code}".strip())
     if status == 429:
         return [Outcome(m.id, "retry", error="HTTP 429") for m in messages]
     if status >= 500 or status == 0:
@@ -122,13 +182,12 @@ def _cause_status(exc: BaseException) -> int:
     return int(getattr(response, "status_code", 0) or 0)
 
 
-def _outcomes(messages: Sequence[MailMessage], status: int, body: Any) -> list[Outcome]:
+def _outcomes(messages: Sequence[MailMessage], body: Any) -> list[Outcome]:
     results = body.get("Messages") if isinstance(body, dict) else None
     if isinstance(results, list) and len(results) == len(messages):
         return [_one(m, r) for m, r in zip(messages, results, strict=True)]
-    if status == 200:  # accepted, but the answer cannot be read: ask Mailjet before resending
-        return [Outcome(m.id, "unknown", error="unreadable answer") for m in messages]
-    return [Outcome(m.id, "retry", error=f"HTTP {status}") for m in messages]
+    # Accepted (or answered per message) in a shape that cannot be read: ask Mailjet before resending.
+    return [Outcome(m.id, "unknown", error="unreadable answer") for m in messages]
 
 
 def _one(message: MailMessage, result: dict[str, Any]) -> Outcome:
@@ -138,4 +197,8 @@ def _one(message: MailMessage, result: dict[str, Any]) -> Outcome:
     errors = result.get("Errors") or [{}]
     code = int(errors[0].get("StatusCode") or 400)
     text = f"{errors[0].get('ErrorCode', '')} {errors[0].get('ErrorMessage', '')}".strip()[:500]
-    return Outcome(message.id, "retry" if code == 429 or code >= 500 else "refused", error=text)
+    if code == 429 or code >= 500:
+        return Outcome(message.id, "retry", error=text)
+    # The error message may quote the address: the log names the code and the property only.
+    related = ",".join(str(r) for r in errors[0].get("ErrorRelatedTo") or [])
+    return _failed_alone(message.id, text, f"{errors[0].get('ErrorCode', '')} {related}".strip())

@@ -13,12 +13,23 @@ Endpoints
 ``POST /v3.1/send`` with ``{"Messages": [...]}`` (``"Globals"`` is merged into every message,
 ``"SandboxMode"`` is honoured, see below).
 
-* More than 50 messages, malformed JSON, ``Messages`` missing, not a list or empty: HTTP 400
-  ``{"ErrorIdentifier", "StatusCode": 400, "ErrorMessage"}`` and nothing is recorded.
+* Refused as a whole (HTTP 400 ``{"ErrorIdentifier", "ErrorCode", "StatusCode": 400, "ErrorMessage"}``,
+  no per-message statuses, nothing recorded), as Mailjet documents its global errors: a body over
+  ``fake.max_payload`` bytes (15,000,000 by default: "15 MB", ``mj-0011``), malformed JSON
+  (``mj-0002``), ``Messages`` missing or not a list (``mj-0003``/``mj-0004``), empty (``mj-0007``)
+  or holding more than 50 messages (``mj-0008``).
 * Otherwise every message is validated on its own: ``From.Email`` and at least one ``To[].Email``
-  present and shaped like an address (``Cc``/``Bcc`` entries too when given), ``Subject`` present,
-  ``TextPart`` or ``HTMLPart`` present, ``CustomID`` a string when given. A recipient listed in
-  ``fake.refuse`` (case-insensitive) is refused as a "blocked recipient".
+  present and shaped like an address (``Cc``/``Bcc`` entries too when given), ``Subject`` present
+  and at most 255 characters (counted in UTF-16 code units, the stricter reading; ``mj-0006``),
+  ``TextPart`` or ``HTMLPart`` present, ``CustomID`` a string when given, at most 50 recipients in
+  ``To``, ``Cc`` and ``Bcc`` together (``send-0015``), at most 50 ``Attachments``,
+  ``InlinedAttachments``, ``Headers`` or ``Variables`` (``mj-0008``), and no header in ``Headers``
+  that a message property sets (``From``, ``Sender``, ``To``, ``Cc``, ``Bcc``, ``Subject``,
+  ``Reply-To`` and Mailjet's own ``X-MJ-*``/``X-Mailjet-*``: ``send-0011``, our reading of
+  "headers that have a property alternative"). A recipient listed in ``fake.refuse``
+  (case-insensitive) is refused as a "blocked recipient"; a call carrying a recipient listed in
+  ``fake.refuse_whole`` is refused as a whole (a global ``mj-0002``): an injected stand-in for a
+  message that makes Mailjet refuse its whole call in a way the documented limits do not foresee.
 * A valid message gets ``{"Status": "success", "CustomID": <id or "">, "To": [...], "Cc": [...],
   "Bcc": [...]}`` where each recipient is ``{"Email", "MessageUUID", "MessageID", "MessageHref"}``
   (one MessageID per recipient, as on Mailjet; ``Bcc`` is ``[]`` when the message had none).
@@ -50,11 +61,14 @@ Recording (all thread-safe)
 ---------------------------
 ``fake.messages``: every accepted message dict as received (after ``Globals`` merge), plus
 ``"MessageID"`` (of its first recipient) and ``"MessageIDs"`` (every recipient, To then Cc then
-Bcc). ``fake.calls``: number of ``POST /v3.1/send`` requests received (failed, faulted and
+Bcc). ``fake.refused``: ``{"CustomID", "Errors"}`` of every message refused one by one (a call
+refused as a whole records none: its messages were never read); ``fake.refused_ids()`` their
+CustomIDs. ``fake.calls``: number of ``POST /v3.1/send`` requests received (failed, faulted and
 unauthorised ones included). ``fake.custom_ids()``: the CustomID of each accepted message in
 arrival order (``""`` when it had none, duplicates kept). ``fake.recipients()``: every recipient
 address (To, Cc, Bcc) of each accepted message in arrival order. ``fake.reset()`` forgets
-recordings, ``calls``, pending faults and ``refuse`` (MessageIDs keep increasing).
+recordings, ``calls``, pending faults, ``refuse`` and ``refuse_whole`` (MessageIDs keep increasing;
+``max_payload`` stays).
 
 Fault injection
 ---------------
@@ -70,6 +84,9 @@ one, in order (lookups never consume faults):
   Mailjet accepted them, the case an idempotency ledger reconciles through the CustomID lookup.
 * ``"partial"``: the first message of the batch is refused as a blocked recipient, the others are
   processed normally (HTTP 400 overall).
+* ``"413"``: HTTP 413 with an HTML body ("413 Request Entity Too Large"), nothing recorded: what
+  Mailjet's front answers to an oversized request in practice (mailjet-apiv3-java#171), where its
+  documentation promises ``mj-0011``; ``mailjet_rest`` raises a bare ``ApiError`` for it.
 
 ``fake.latency`` (seconds, default 0) is added to every answer. Sleeps are cut short when the fake
 stops, so leaving the ``with`` block is quick even with a request still sleeping.
@@ -95,7 +112,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 MAX_MESSAGES = 50
-FAULT_KINDS = frozenset({"429", "500", "502", "503", "timeout_before", "timeout_after", "partial"})
+MAX_PAYLOAD = 15_000_000  # "15 MB", read as the smaller of 15 * 10**6 and 15 * 2**20
+MAX_SUBJECT = 255
+MAX_RECIPIENTS = 50  # To, Cc and Bcc together
+MAX_ITEMS = 50  # Attachments, InlinedAttachments, Headers, Variables
+PROPERTY_HEADERS = frozenset({"from", "sender", "to", "cc", "bcc", "subject", "reply-to"})
+FAULT_KINDS = frozenset({"413", "429", "500", "502", "503", "timeout_before", "timeout_after", "partial"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _JSON = "application/json; charset=UTF-8"
 
@@ -110,13 +132,20 @@ def _error(code: str, message: str, related: list[str]) -> dict[str, Any]:
     }
 
 
-def _batch_error(message: str) -> dict[str, Any]:
-    return {"ErrorIdentifier": str(uuid.uuid4()), "StatusCode": 400, "ErrorMessage": message}
+def _batch_error(code: str, message: str) -> dict[str, Any]:
+    return {"ErrorIdentifier": str(uuid.uuid4()), "ErrorCode": code, "StatusCode": 400, "ErrorMessage": message}
 
 
 def _recipients(message: dict[str, Any]) -> list[tuple[str, str]]:
     """``(field, email)`` for every recipient entry of a validated message, To then Cc then Bcc."""
     return [(field, entry["Email"]) for field in ("To", "Cc", "Bcc") for entry in message.get(field) or []]
+
+
+def _carries(messages: list[Any], emails: set[str]) -> bool:
+    """Whether any message names one of ``emails`` (lower case) as a recipient, however malformed it is."""
+    entries = [entry for m in messages if isinstance(m, dict) for field in ("To", "Cc", "Bcc")
+               for entry in (m.get(field) if isinstance(m.get(field), list) else [])]
+    return any(isinstance(e, dict) and str(e.get("Email", "")).lower() in emails for e in entries)
 
 
 def _validate(message: Any, refused: set[str]) -> list[dict[str, Any]]:
@@ -152,6 +181,28 @@ def _validate(message: Any, refused: set[str]) -> list[dict[str, Any]]:
                              ["TextPart", "HTMLPart"]))
     if "CustomID" in message and not isinstance(message["CustomID"], str):
         errors.append(_error("mj-0004", "Type mismatch: CustomID must be a string.", ["CustomID"]))
+    return errors + _over_limits(message)
+
+
+def _over_limits(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The errors of a message beyond the documented per-message limits."""
+    errors: list[dict[str, Any]] = []
+    subject = message.get("Subject")
+    if isinstance(subject, str) and len(subject.encode("utf-16-le")) // 2 > MAX_SUBJECT:
+        errors.append(_error("mj-0006", f"Characters limit exceeded for the property. Max allowed - {MAX_SUBJECT}.",
+                             ["Subject"]))
+    if sum(len(message.get(field) or []) for field in ("To", "Cc", "Bcc")) > MAX_RECIPIENTS:
+        errors.append(_error("send-0015", f"The total number of recipients is over the limit of {MAX_RECIPIENTS}.",
+                             ["To", "Cc", "Bcc"]))
+    for field in ("Attachments", "InlinedAttachments", "Headers", "Variables"):
+        if len(message.get(field) or []) > MAX_ITEMS:
+            errors.append(_error("mj-0008", f"Max allowed item limit is {MAX_ITEMS}.", [field]))
+    headers = message.get("Headers")
+    for name in headers if isinstance(headers, dict) else ():
+        lowered = str(name).lower()
+        if lowered in PROPERTY_HEADERS or lowered.startswith(("x-mj-", "x-mailjet-")):
+            errors.append(_error("send-0011", "This header must be set with its message property.",
+                                 [f'Headers["{name}"]']))
     return errors
 
 
@@ -178,12 +229,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._reply_raw(status, json.dumps(payload).encode(), _JSON, headers)
+
+    def _reply_raw(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         fake = self.server.fake
         if fake.latency > 0:
             fake._sleep(fake.latency)
-        body = json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", _JSON)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -214,6 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault in {"500", "502", "503"}:
             self._reply(int(fault), {"ErrorMessage": f"Injected HTTP {fault}", "StatusCode": int(fault)})
+            return
+        if fault == "413":
+            self._reply_raw(413, b"<html><body><h1>413 Request Entity Too Large</h1></body></html>", "text/html")
             return
         if fault == "timeout_before":
             fake._sleep(fake.timeout_seconds)
@@ -264,7 +320,10 @@ class FakeMailjet:
         self.latency = 0.0
         self.timeout_seconds = 3.0
         self.refuse: set[str] = set()
+        self.refuse_whole: set[str] = set()
+        self.max_payload = MAX_PAYLOAD
         self.messages: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []
         self.sandboxed: list[dict[str, Any]] = []
         self.calls = 0
         self.url = ""
@@ -332,15 +391,22 @@ class FakeMailjet:
         with self._lock:
             return [email for m in self.messages for _, email in _recipients(m)]
 
+    def refused_ids(self) -> list[str]:
+        """The CustomID of each message refused one by one, in arrival order."""
+        with self._lock:
+            return [m.get("CustomID") or "" for m in self.refused]
+
     def reset(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.refused.clear()
             self.sandboxed.clear()
             self.calls = 0
             self._faults.clear()
             self._by_custom_id.clear()
             self._by_id.clear()
             self.refuse.clear()
+            self.refuse_whole.clear()
 
     # -- used by the handler -------------------------------------------------------------------
 
@@ -371,17 +437,33 @@ class FakeMailjet:
         with self._lock:
             return self._faults.popleft() if self._faults else None
 
-    def _send(self, body: bytes, *, partial: bool) -> tuple[int, dict[str, Any]]:
+    def _whole_refusal(self, body: bytes) -> tuple[list[Any], dict[str, Any]] | dict[str, Any]:
+        """The request's messages and the request, or the global error that refuses the call as a whole."""
+        if len(body) > self.max_payload:
+            return _batch_error("mj-0011", f"Input payload must be less than {self.max_payload / 1e6:g}MB.")
         try:
             request = json.loads(body)
         except ValueError:
-            return 400, _batch_error("Malformed JSON, please review the syntax and properties types.")
+            return _batch_error("mj-0002", "Malformed JSON, please review the syntax and properties types.")
         messages = request.get("Messages") if isinstance(request, dict) else None
-        if not isinstance(messages, list) or not messages:
-            return 400, _batch_error('"Messages" must be an array of 1 up to 50 messages.')
+        if messages is None:
+            return _batch_error("mj-0003", 'Missing mandatory property "Messages".')
+        if not isinstance(messages, list):
+            return _batch_error("mj-0004", 'Type mismatch: "Messages" must be an array.')
+        if not messages:
+            return _batch_error("mj-0007", '"Messages" cannot be empty.')
         if len(messages) > MAX_MESSAGES:
-            return 400, _batch_error(f'"Messages" holds {len(messages)} messages: a call may send up to '
-                                     f"{MAX_MESSAGES} messages.")
+            return _batch_error("mj-0008", f'"Messages" holds {len(messages)} messages: a call may send up to '
+                                           f"{MAX_MESSAGES} messages.")
+        if _carries(messages, {address.lower() for address in self.refuse_whole}):
+            return _batch_error("mj-0002", "Injected: this call is refused as a whole.")
+        return messages, request
+
+    def _send(self, body: bytes, *, partial: bool) -> tuple[int, dict[str, Any]]:
+        parsed = self._whole_refusal(body)
+        if isinstance(parsed, dict):
+            return 400, parsed
+        messages, request = parsed
         shared = request.get("Globals")
         if isinstance(shared, dict):
             messages = [{**shared, **m} if isinstance(m, dict) else m for m in messages]
@@ -399,6 +481,7 @@ class FakeMailjet:
                 custom_id = message.get("CustomID", "") if isinstance(message, dict) else ""
                 if errors:
                     results.append({"Status": "error", "CustomID": custom_id, "Errors": errors})
+                    self.refused.append({"CustomID": custom_id, "Errors": errors})
                     continue
                 result: dict[str, Any] = {"Status": "success", "CustomID": custom_id, "To": [], "Cc": [], "Bcc": []}
                 ids: list[int] = []

@@ -179,6 +179,14 @@ def test_validation_errors_are_shown_next_to_their_input_and_nothing_is_lost(org
         assert count(session, Campaign) == 0
 
 
+def test_a_subject_longer_than_mailjet_accepts_is_refused_at_the_form(organizer, people, factory):
+    response = write(organizer, subject="Une très longue histoire " * 12)  # 300 characters: Mailjet takes 255
+    assert response.status_code == 422
+    assert field_error(organizer.last_html, "subject") == "At most 200 characters."
+    with factory() as session:
+        assert count(session, Campaign) == 0
+
+
 def test_a_refusal_of_the_core_is_shown_at_its_field(organizer, people, factory, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise service.CampaignError("subject", "a subject of 1 to 200 characters")

@@ -364,3 +364,17 @@ def test_a_draft_or_scheduled_campaign_is_never_expanded(factory, status):
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(MailMessage)) == 0
         assert session.get(Campaign, campaign_id).status == status
+
+
+def test_a_subject_lengthened_by_merge_fields_is_shortened_cleanly_not_refused(factory, fake):
+    members(factory, 3)
+    with transaction(factory) as session:
+        session.execute(update(User).values(first_name="Marie-Bérénice-Alexandrine de La Tour du Pin-Gouvernet"[:50]))
+        number = service.create(session, audience="all", subject="Bonjour {{ first_name }} ! " * 7,
+                                body="Texte", author=None).id  # 189 characters typed, 400 once merged
+    run_outbox(factory)
+    assert statuses(factory, number) == {"sent": 3}
+    subjects = {m["Subject"] for m in fake.messages}
+    assert len(subjects) == 1 and fake.refused == []
+    [subject] = subjects
+    assert subject.startswith("Bonjour Marie-Bérénice") and subject.endswith("…") and len(subject) <= 255

@@ -300,3 +300,67 @@ def test_throughput_of_full_batches_from_one_client(fake: FakeMailjet, client: C
     assert len(fake.messages) == 10_000
     assert fake.custom_ids() == [m["CustomID"] for batch in batches for m in batch]
     print(f"\nFakeMailjet: 10000 messages in {elapsed:.2f} s = {10_000 / elapsed:,.0f} messages/s")
+
+
+# --- the documented limits (issue #23) -----------------------------------------------------------
+
+def test_global_errors_carry_their_code_and_record_nothing(fake: FakeMailjet, client: Client) -> None:
+    with pytest.raises(ValidationError) as too_many:
+        send(client, *(message(n) for n in range(51)))
+    assert body_of(too_many.value)["ErrorCode"] == "mj-0008"
+    with pytest.raises(ValidationError) as empty:
+        send(client)
+    assert body_of(empty.value)["ErrorCode"] == "mj-0007"
+    assert "Messages" not in body_of(empty.value)
+    assert fake.messages == [] and fake.refused == []
+
+
+def test_an_oversized_payload_is_refused_whole_with_mj_0011(fake: FakeMailjet, client: Client) -> None:
+    big = message(1, TextPart="x" * 15_000_000)  # one message alone makes the call too large
+    with pytest.raises(ValidationError) as refused:
+        send(client, message(0), big)
+    body = body_of(refused.value)
+    assert refused.value.status_code == 400 and body["ErrorCode"] == "mj-0011" and "Messages" not in body
+    assert fake.messages == [] and fake.refused == []
+
+    fake.max_payload = 2_000  # the limit is configurable, so that a test need not send 15 MB
+    with pytest.raises(ValidationError):
+        send(client, message(0), message(1, TextPart="y" * 2_000))
+    assert send(client, message(0), message(1)).status_code == 200
+
+
+def test_per_message_limits_refuse_that_message_only(fake: FakeMailjet, client: Client) -> None:
+    many = [{"Email": f"r{n}@example.org"} for n in range(26)]
+    with pytest.raises(ValidationError) as refused:
+        send(client, message(0, Subject="é" * 255), message(1, Subject="s" * 256), message(2, Subject="😀" * 128),
+             message(3, To=many, Cc=many), message(4, Headers={"Reply-To": "x@example.org"}),
+             message(5, Headers={"X-MJ-CustomID": "other"}), message(6, Headers={f"X-N{n}": "v" for n in range(51)}),
+             message(7, Headers={"List-Unsubscribe": "<https://example.org/u>"}))
+    results = body_of(refused.value)["Messages"]
+    assert [r["Status"] for r in results] == ["success", "error", "error", "error", "error", "error", "error",
+                                              "success"]
+    codes = [[e["ErrorCode"] for e in r.get("Errors", [])] for r in results]
+    assert codes[1] == codes[2] == ["mj-0006"]  # 256 characters; 128 emoji are 256 UTF-16 units
+    assert codes[3] == ["send-0015"] and codes[4] == codes[5] == ["send-0011"] and codes[6] == ["mj-0008"]
+    assert results[4]["Errors"][0]["ErrorRelatedTo"] == ['Headers["Reply-To"]']
+    assert fake.custom_ids() == ["mail-0", "mail-7"]
+    assert fake.refused_ids() == ["mail-1", "mail-2", "mail-3", "mail-4", "mail-5", "mail-6"]
+
+
+def test_the_413_fault_answers_html_and_records_nothing(fake: FakeMailjet, client: Client) -> None:
+    fake.fail_next("413")
+    with pytest.raises(ApiError) as failed:
+        send(client, message(0))
+    assert not isinstance(failed.value, MailjetApiError)  # mailjet_rest: a bare ApiError, as for a 5xx
+    assert failed.value.__cause__.response.status_code == 413
+    assert "Too Large" in failed.value.__cause__.response.text
+    assert fake.messages == [] and fake.calls == 1
+
+
+def test_refuse_whole_refuses_every_call_carrying_that_recipient(fake: FakeMailjet, client: Client) -> None:
+    fake.refuse_whole.add("Volunteer1@example.org")
+    with pytest.raises(ValidationError) as refused:
+        send(client, message(0), message(1), message(2))
+    assert body_of(refused.value)["ErrorCode"] == "mj-0002" and "Messages" not in body_of(refused.value)
+    assert send(client, message(0), message(2)).status_code == 200
+    assert fake.custom_ids() == ["mail-0", "mail-2"] and fake.refused == []
