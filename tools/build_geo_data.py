@@ -14,12 +14,15 @@
   `postal_code` (the mean of the matched communes sharing one of its postal codes), `department` (the
   mean of the matched communes of its department, else of its GeoNames places); empty, with no
   coordinates, for the uninhabited ones (Southern and Antarctic Lands, Clipperton).
+  The postal codes of the overseas collectivities are completed from La Poste's own base (tools/data/
+  laposte-hexasmal-com.csv): upstream gives a New Caledonian commune one code where La Poste lists several.
 - un-members.txt: ISO 3166 alpha-2 codes of the United Nations member states. Source: world-countries
   (ODbL-1.0), field `unMember`. Names are not stored: Babel (CLDR) gives them in every locale.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import re
@@ -47,6 +50,9 @@ TERRITORIES = {"GP": "971", "MQ": "972", "GF": "973", "RE": "974", "PM": "975", 
 # "Paris 15e Arrondissement" (INSEE), "Paris 15 Vaugirard" and "Lyon 03" (GeoNames): the same key.
 ARRONDISSEMENT = re.compile(r"^(paris|lyon|marseille) 0?(\d{1,2})(?:er|e)?\b")
 OUT = Path(__file__).resolve().parent.parent / "engagement" / "geo" / "data"
+# La Poste's rows for Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin, Wallis-et-Futuna, French
+# Polynesia and New Caledonia, as published (Base officielle des codes postaux, file 019HexaSmal.csv).
+OVERSEAS_POSTAL_CODES = Path(__file__).resolve().parent / "data" / "laposte-hexasmal-com.csv"
 
 Row = tuple[str, str, str, list[str]]
 Point = tuple[float, float]
@@ -70,6 +76,25 @@ def communes(root: Path) -> list[Row]:
         if keep:
             rows.append((item["code"], item["nom"], item["departement"], sorted(item.get("codesPostaux", []))))
     return sorted(rows)
+
+
+def overseas_postal_codes(path: Path = OVERSEAS_POSTAL_CODES) -> dict[str, set[str]]:
+    """INSEE code -> the postal codes La Poste lists for that commune of an overseas collectivity."""
+    found: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8", newline="") as lines:
+        for row in csv.reader((line for line in lines if not line.startswith("#")), delimiter=";"):
+            found.setdefault(row[0], set()).add(row[2])
+    return found
+
+
+def with_postal_codes(rows: list[Row], extra: dict[str, set[str]]) -> list[Row]:
+    """Each commune's postal codes and those La Poste adds; a commune La Poste names that upstream lacks stops
+    the build (a commune created or renamed since: update the table)."""
+    unknown = sorted(set(extra) - {code for code, *_ in rows})
+    if unknown:
+        raise SystemExit(f"{OVERSEAS_POSTAL_CODES.name} names communes the commune list lacks: {unknown}")
+    return [(code, name, department, sorted(set(postal_codes) | extra.get(code, set())))
+            for code, name, department, postal_codes in rows]
 
 
 def merged(root: Path) -> dict[str, list[tuple[str, str]]]:
@@ -174,7 +199,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         root = _pack(COMMUNES_PACKAGE, work)
-        rows, former = communes(root), merged(root)
+        rows, former = with_postal_codes(communes(root), overseas_postal_codes()), merged(root)
         members = un_members(_pack(COUNTRIES_PACKAGE, work))
         places = Places(_pack(PLACES_PACKAGE, work))
     located = locate(rows, former, places)

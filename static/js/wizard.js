@@ -73,6 +73,8 @@
     var listed = box.querySelector("[data-address-listed]");
     var france = box.querySelector("[data-address-france]");
     var abroad = box.querySelector("[data-address-abroad]");
+    var cityName = box.querySelector("[data-address-city-name]");
+    var notice = box.querySelector("[data-address-elsewhere]");
     var asked = listed ? listed.value : "";
     var chosen = "";  // the commune chosen before going abroad, chosen again on coming back
     function inFrance() { return !country.value || country.value === "FR"; }
@@ -95,6 +97,15 @@
       else if (cities.some(function (c) { return c.code === keep; })) { city.value = keep; }
       if (listed) { listed.value = cities.length ? code : ""; }
     }
+    // A postal code of another country (Monaco's 980xx): that country is chosen, as the server would.
+    function elsewhere(code) {
+      var option = country.querySelector('option[value="' + code + '"]');
+      if (!option) { return; }
+      country.value = code;
+      toggle();
+      if (cityName && !cityName.value.trim()) { cityName.value = option.text; }
+      if (notice) { notice.hidden = false; }
+    }
     function lookup() {
       var code = postal.value.trim();
       if (!inFrance() || !/^\d{5}$/.test(code) || code === asked) { return; }
@@ -102,12 +113,13 @@
       fetch(box.dataset.citiesUrl + "?postal_code=" + encodeURIComponent(code), { headers: { "Accept": "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (answer) {
-          if (answer && answer.postal_code === postal.value.trim() && inFrance()) { fill(answer.cities, answer.postal_code); }
+          if (!answer || answer.postal_code !== postal.value.trim() || !inFrance()) { return; }
+          if (answer.country) { elsewhere(answer.country); } else { fill(answer.cities, answer.postal_code); }
         })
         .catch(function () { asked = ""; });
     }
     if (city.options.length && city.options[0].value === "") { city.dataset.placeholder = city.options[0].text; }
-    country.addEventListener("change", function () { toggle(); lookup(); });
+    country.addEventListener("change", function () { if (notice) { notice.hidden = true; } toggle(); lookup(); });
     postal.addEventListener("input", lookup);
     postal.addEventListener("change", lookup);  // filled in by the browser's autofill
     toggle();

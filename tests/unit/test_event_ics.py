@@ -1,5 +1,6 @@
 """The .ics of an event (engagement.events.ics): valid RFC 5545 read by two independent parsers
-(icalendar and vobject), times in UTC, text escaped, lines CRLF-terminated and folded at 75 octets."""
+(icalendar and vobject), times in UTC, text escaped, lines CRLF-terminated and folded at 75 octets; the mailed
+copy an RFC 5546 PUBLISH (METHOD and ORGANIZER), the UID the same whatever host serves or sends it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import vobject
 from icalendar import Calendar
 from sqlalchemy.orm import Session
 
+from engagement.committees.models import Committee
 from engagement.events import ics, service
 from engagement.events.models import Event
 from engagement.events.service import EventInput
@@ -67,7 +69,7 @@ def test_the_calendar_parses_with_icalendar(session):
     assert calendar.name == "VCALENDAR"
     assert str(calendar["VERSION"]) == "2.0"
     assert str(calendar["PRODID"]) == ics.PRODID
-    assert str(vevent["UID"]).startswith(f"event-{event.id}@")
+    assert str(vevent["UID"]) == ics.uid(event)
     assert vevent.decoded("DTSTAMP") == NOW
     assert vevent.decoded("DTSTART") == event.begins_at == datetime(2026, 12, 5, 9, tzinfo=UTC)
     assert vevent.decoded("DTEND") == event.ends_at == datetime(2026, 12, 5, 11, 30, tzinfo=UTC)
@@ -87,7 +89,7 @@ def test_the_calendar_parses_with_vobject(session):
     vevents = list(parsed.vevent_list)
     assert len(vevents) == 1
     vevent = vevents[0]
-    assert vevent.uid.value == f"event-{event.id}@{vevent.uid.value.split('@', 1)[1]}"
+    assert vevent.uid.value == ics.uid(event)
     assert vevent.dtstamp.value == NOW
     assert vevent.dtstart.value == datetime(2026, 12, 5, 9, tzinfo=UTC)
     assert vevent.dtend.value == datetime(2026, 12, 5, 11, 30, tzinfo=UTC)
@@ -191,7 +193,7 @@ def test_the_attachment_carries_the_calendar(session):
     assert attachment["filename"] == f"{event.slug}.ics"
     assert attachment["content_type"].split(";")[0] == "text/calendar"
     assert "charset=utf-8" in attachment["content_type"]
-    assert attachment["content"] == ics.calendar(event, NOW).decode("utf-8")
+    assert attachment["content"] == ics.calendar(event, NOW, ics.PUBLISH).decode("utf-8")
     assert "\r\n" in attachment["content"]
 
 
@@ -199,3 +201,86 @@ def test_place_is_the_address_on_one_line_or_the_link():
     assert ics.place(Event(address=ADDRESS)) == "3 allée des Épinettes, 91000 Évry-Courcouronnes"
     assert ics.place(Event(address={"postal_code": "91000"})) == "91000"
     assert ics.place(Event(address=None, online_url="https://visio.example.org/a")) == "https://visio.example.org/a"
+
+
+# --- UID, METHOD and ORGANIZER (issue #23) -------------------------------------------------------------------
+
+
+def test_the_uid_does_not_change_with_the_site_s_host_name(session, monkeypatch):
+    """The web process, a worker and a moved site may each see another SITE_URL: the event stays one event."""
+    event = make_event(session)
+    uids = set()
+    for site in ("http://127.0.0.1:5000", "http://0.0.0.0:8000", "https://agir.example.org"):
+        monkeypatch.setitem(mail._config, "site_url", site)
+        uids |= {str(only_vevent(ics.calendar(event, NOW))[1]["UID"]),
+                 str(only_vevent(ics.attachment(event, NOW)["content"].encode())[1]["UID"])}
+    [only] = uids
+    assert not any(host in only for host in ("127.0.0.1", "0.0.0.0", "example.org"))
+
+
+def test_the_uid_does_not_change_with_the_slug_or_the_event_s_details(session):
+    event = make_event(session)
+    uid = ics.uid(event)
+    event.slug, event.name, event.sequence = "un-autre-nom", "Un autre nom", event.sequence + 1
+    assert ics.uid(event) == uid
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", uid)  # RFC 7986
+
+
+def test_two_events_with_one_id_on_two_sites_get_two_uids(session):
+    """Another platform's event 1 is another event: the UID also depends on when the event was created."""
+    event = make_event(session)
+    twin = Event(id=event.id, created_at=event.created_at + timedelta(seconds=1))
+    assert ics.uid(twin) != ics.uid(event)
+
+
+def test_the_mailed_calendar_is_a_publish_with_its_organizer(session):
+    """RFC 5546 §3.2.1: a PUBLISH's VEVENT has DTSTAMP, DTSTART, ORGANIZER, SUMMARY and UID; the MIME
+    part's method parameter and the METHOD property say the same (RFC 5545 §3.7.2)."""
+    event = make_event(session)
+    attachment = ics.attachment(event, NOW)
+    calendar, vevent = only_vevent(attachment["content"].encode())
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert "method=PUBLISH" in attachment["content_type"].replace(" ", "").split(";")
+    for required in ("DTSTAMP", "DTSTART", "ORGANIZER", "SUMMARY", "UID"):
+        assert required in vevent, required
+    display, address = mail.sender().rsplit(" <", 1)
+    assert str(vevent["ORGANIZER"]) == f"mailto:{address.rstrip('>')}"
+    assert vevent["ORGANIZER"].params["CN"] == display
+    parsed = vobject.readOne(attachment["content"])
+    assert parsed.method.value == "PUBLISH" and parsed.vevent.organizer.value.startswith("mailto:")
+
+
+def test_the_downloaded_calendar_is_a_plain_file_with_the_same_event(session):
+    """Without METHOD the file is no iTIP message (nothing to answer, no method to match a Content-Type);
+    its VEVENT is the mailed one, so a calendar that imported it recognises the mailed update."""
+    event = make_event(session)
+    calendar, vevent = only_vevent(ics.calendar(event, NOW))
+    assert "METHOD" not in calendar
+    _mailed, mailed = only_vevent(ics.attachment(event, NOW)["content"].encode())
+    for name in ("UID", "SEQUENCE", "ORGANIZER", "DTSTART", "SUMMARY"):
+        assert vevent[name] == mailed[name], name
+
+
+def test_an_event_of_a_committee_is_organized_by_that_committee(session):
+    committee = Committee(slug="comite-evry", name='Comité "Évry; centre", 1:2', address=ADDRESS,
+                          postal_code="91000", department="91", status="approved")
+    session.add(committee)
+    session.flush()
+    event = make_event(session, committee_id=committee.id)
+    raw = ics.attachment(event, NOW)["content"]
+    organizer = only_vevent(raw.encode())[1]["ORGANIZER"]
+    assert organizer.params["CN"] == "Comité Évry; centre, 1:2"  # no DQUOTE: not every client reads RFC 6868
+    assert vobject.readOne(raw).vevent.organizer.params["CN"] == ["Comité Évry; centre, 1:2"]
+    assert str(organizer) == "mailto:" + mail.sender().rsplit("<", 1)[1].rstrip(">")
+
+
+def test_the_uid_is_the_same_before_and_after_the_database_keeps_the_event(session):
+    """MariaDB keeps whole seconds of ``created_at``: a UID computed before the commit must not differ."""
+    values = {"name": NAME, "description": "", "begins_at": BEGINS, "ends_at": ENDS, "address": ADDRESS,
+              "capacity": 40, "category": "debate"}
+    event = service.create(session, EventInput(**values), organizer_id=None,
+                           now=NOW.replace(microsecond=987_654))
+    before = ics.uid(event)
+    session.commit()
+    session.expire_all()
+    assert ics.uid(session.get(Event, event.id)) == before
