@@ -16,7 +16,8 @@ from wtforms import Form, FormField, HiddenField, SelectField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
-from engagement.geo.countries import country_choices
+from engagement import text
+from engagement.geo.countries import country_choices, country_of_postal_code
 from forms import cleaning
 from forms.messages import DEFAULT_MESSAGES
 from forms.patterns import FRENCH_POSTAL_CODE
@@ -29,7 +30,7 @@ FRANCE = "FR"
 # The one control a broken rule is about, marked in error (the message itself is the fieldset's).
 RULE_PART = {"country": "country", "street": "street", "postal_code": "postal_code",
              "unknown_postal_code": "postal_code", "city_choice": "city", "city_name": "city_name",
-             "long_street": "street", "long_city_name": "city_name"}
+             "long_street": "street", "long_city_name": "city_name", "monaco_postal_code": "country"}
 
 
 class AddressForm(Form):
@@ -145,9 +146,19 @@ def is_empty(field: AddressField) -> bool:
 def check(field: AddressField) -> str | None:
     """The rule an address breaks (a key of the messages), its parts stripped; None when it is valid, or
     when it only asks for the commune of its postal code (``field.asking``)."""
-    rule = _broken(field)
-    field.invalid_part = RULE_PART.get(rule or "")
+    unclean = _unclean_part(field)
+    rule = "characters" if unclean else _broken(field)
+    field.invalid_part = unclean or RULE_PART.get(rule or "")
     return rule
+
+
+def _unclean_part(field: AddressField) -> str | None:
+    """The typed part holding a character the text rule refuses (``engagement.text``), if any."""
+    parts = field.form
+    for part in (parts.street, parts.postal_code, parts.city_name):
+        if isinstance(part.data, str) and text.first_refused(part.data) is not None:
+            return part.short_name
+    return None
 
 
 def _broken(field: AddressField) -> str | None:
@@ -168,9 +179,23 @@ def _broken(field: AddressField) -> str | None:
         return None if parts.city_name.data else "city_name"
     if not FRENCH_POSTAL_CODE.match(parts.postal_code.data):
         return "postal_code"
+    if country_of_postal_code(parts.postal_code.data) == "MC":
+        return _offer_monaco(field)
     if field.cities is None:
         return None if parts.city_name.data else "city_name"
     return _commune_rule(field)
+
+
+def _offer_monaco(field: AddressField) -> str:
+    """Monaco's postal code (980xx) with France: no French commune has it, so Monaco is chosen in France's
+    place (and as the city when none is typed) for the person to check and send again; the message says so."""
+    parts = field.form
+    monaco = dict(parts.country.choices).get("MC")
+    if monaco is None:
+        return "unknown_postal_code"
+    parts.country.data, parts.city.data = "MC", ""
+    parts.city_name.data = parts.city_name.data or monaco
+    return "monaco_postal_code"
 
 
 def _commune_rule(field: AddressField) -> str | None:

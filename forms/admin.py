@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, Length
 
 from engagement.accounts.models import ROLES
+from forms.text import TextForm
 
 ROLE_LABELS = {"member": _l("Member"), "organizer": _l("Organizer"), "analyst": _l("Analyst"),
                "admin": _l("Administrator")}
 
 
-class RoleForm(FlaskForm):
+class RoleForm(TextForm):
     """The role granted to an account, and whether (as an analyst) it sees personal data."""
 
     role = SelectField(_l("Role"), choices=[(role, ROLE_LABELS[role]) for role in ROLES])
@@ -22,7 +22,7 @@ class RoleForm(FlaskForm):
     next = HiddenField()
 
 
-class SwitchForm(FlaskForm):
+class SwitchForm(TextForm):
     """Turning the "under attack" switch on or off (the button pressed says which)."""
 
     turn = HiddenField(validators=[AnyOf(("on", "off"))])
@@ -32,7 +32,7 @@ SCOPE_LABELS = {"national": _l("The whole movement (national)"), "department": _
                 "committee": _l("A committee (host)")}
 
 
-class ScopeForm(FlaskForm):
+class ScopeForm(TextForm):
     """A scope to grant an organizer: national, or a department's code, or a committee's address name."""
 
     kind = SelectField(_l("Scope"), choices=list(SCOPE_LABELS.items()), default="department")
@@ -47,7 +47,7 @@ class ScopeForm(FlaskForm):
         return kind if kind == "national" else f"{kind}:{target}"
 
 
-class RevokeScopeForm(FlaskForm):
+class RevokeScopeForm(TextForm):
     """Taking a scope back (the button's row says which)."""
 
     scope = HiddenField(validators=[Length(max=100)])

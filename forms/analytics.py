@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, ValidationError
 from wtforms.validators import Optional
+
+from forms.text import TextForm
 
 SOURCE_LABELS = {"invitation": _l("Through an invitation"), "direct": _l("Direct")}
 
 
-class AnalyticsFilterForm(FlaskForm):
+class AnalyticsFilterForm(TextForm):
     """Version, start dates (UTC days, the end excluded) and source; every one optional."""
 
     class Meta:

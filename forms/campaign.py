@@ -15,12 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, Field, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
 from engagement.campaigns.service import MAX_BODY, MAX_SUBJECT, CampaignError
 from forms.messages import DEFAULT_MESSAGES
+from forms.text import TextForm
 
 MAX_SENDER = 100
 ZONE = ZoneInfo("Europe/Paris")
@@ -41,7 +41,10 @@ PROBLEMS = {  # the core's refusal, by the input it is about
                 "other names between double braces."),
 }
 PROBLEMS["subject_merge"] = PROBLEMS["merge"]
-FIELDS = {"merge": "body", "subject_merge": "subject"}
+PROBLEMS.update(dict.fromkeys(("subject_characters", "body_characters", "sender_characters"),
+                              DEFAULT_MESSAGES["characters"]))
+FIELDS = {"merge": "body", "subject_merge": "subject", "subject_characters": "subject",
+          "body_characters": "body", "sender_characters": "sender_name"}
 
 
 def _lf(value: str | None) -> str | None:
@@ -66,7 +69,7 @@ def _chosen(form: Any, field: Field) -> None:
         raise StopValidation(str(DEFAULT_MESSAGES["choice"]))
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(TextForm):
     """A campaign as an organizer writes it; ``audience`` is its audience as the core names it."""
 
     audience = SelectField(_l("Who receives it"), validate_choice=False, default="", validators=[_chosen],
@@ -120,7 +123,7 @@ def _time_parsed(_form: Any, field: Field) -> None:
         raise StopValidation(str(_l("Enter a date and a time.")))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TextForm):
     """The deliberate act: tick the box naming the audience and its size, then send now or at a time."""
 
     count = HiddenField()  # the number of recipients shown: a different number now refuses, and says so
@@ -135,5 +138,5 @@ class ConfirmForm(FlaskForm):
         return self.send_at.data.replace(tzinfo=ZONE).astimezone(UTC) if self.send_at.data else None
 
 
-class TestForm(FlaskForm):
+class TestForm(TextForm):
     """"Send me a test": a button (and the CSRF token)."""

@@ -1,8 +1,9 @@
-"""What a posted value is cleaned of before any rule reads it (every text control of the wizard).
+"""What a posted value is normalised of before any rule reads it (every text control of the wizard).
 
-Control characters have no place in a name, an address or a message: a NUL byte or an escape
-would be stored, shown back and mailed. Line breaks and tabs stay in multi-line text. A French
-visitor writes decimals with a comma and groups digits with spaces: both are read.
+Text is normalised by the one text rule (``engagement.text``: NFC, LF line ends, trimmed; one line: tabs
+and line breaks made spaces); what that rule refuses (control and bidi characters) is left in for the
+field's rules to refuse with a message (``forms.fields.Rules``, ``forms.address.check``), never silently
+dropped. A French visitor writes decimals with a comma and groups digits with spaces: both are read.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ from typing import Any
 
 from wtforms import DecimalField
 
-CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 but tab, line feed, carriage return
-LINE_BREAKS = re.compile(r"[\t\r\n]+")
+from engagement import text as text_rule
+
 DIGIT_GROUPS = re.compile(r"[\s\u00a0\u202f]")
 SPACED_POSTAL_CODE = re.compile(r"[0-9]{2}[\s\u00a0\u202f]+[0-9]{3}")
 
 
 def text(value: Any) -> Any:
-    """Multi-line text without control characters (tabs and line breaks kept)."""
-    return CONTROLS.sub("", value) if isinstance(value, str) else value
+    """Multi-line text normalised (tabs and line breaks kept, line ends as LF)."""
+    return text_rule.normalize(value, multiline=True) if isinstance(value, str) else value
 
 
 def line(value: Any) -> Any:
-    """One line of text: control characters removed, tabs and line breaks made spaces."""
-    return LINE_BREAKS.sub(" ", text(value)) if isinstance(value, str) else value
+    """One line of text normalised: tabs and line breaks made spaces."""
+    return text_rule.normalize(value) if isinstance(value, str) else value
 
 
 def postal_code(value: Any) -> Any:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Length, StopValidation
 
 from forms import address
 from forms.address import AddressField, CityLookup
 from forms.messages import DEFAULT_MESSAGES
+from forms.text import AT_MOST, TextForm
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 2000
@@ -27,18 +26,11 @@ def _required(_form: Any, field: Field) -> None:
         raise StopValidation(str(DEFAULT_MESSAGES["required"]))
 
 
-def _at_most(limit: int) -> Callable[[Any, Field], None]:
-    def rule(_form: Any, field: Field) -> None:
-        if len(field.data or "") > limit:
-            raise ValidationError(str(DEFAULT_MESSAGES["max_length"]) % {"max_length": limit})
-
-    return rule
-
-
-class CommitteeForm(FlaskForm):
-    name = StringField(_l("Name of the committee"), filters=[_strip], validators=[_required, _at_most(MAX_NAME)],
-                       render_kw={"maxlength": MAX_NAME})
-    description = TextAreaField(_l("Description"), filters=[_strip], validators=[_at_most(MAX_DESCRIPTION)],
+class CommitteeForm(TextForm):
+    name = StringField(_l("Name of the committee"), filters=[_strip],
+                       validators=[_required, Length(max=MAX_NAME, message=AT_MOST)], render_kw={"maxlength": MAX_NAME})
+    description = TextAreaField(_l("Description"), filters=[_strip],
+                                validators=[Length(max=MAX_DESCRIPTION, message=AT_MOST)],
                                 description=_l("What the committee does, where and when it meets."),
                                 render_kw={"maxlength": MAX_DESCRIPTION})
     address = AddressField(_l("Address"), validators=[address.required_address],

@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, Field, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import URLField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
@@ -23,6 +22,7 @@ from forms import address
 from forms.address import AddressField, CityLookup
 from forms.media import CoverField
 from forms.messages import DEFAULT_MESSAGES
+from forms.text import TextForm
 
 INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]  # the first renders the value
 DEFAULT_TIMEZONE = "Europe/Paris"
@@ -106,7 +106,7 @@ def _place_rule(form: Any, field: AddressField) -> None:
     address.refuse_invalid(field)
 
 
-class EventForm(FlaskForm):
+class EventForm(TextForm):
     """An event as an organizer types it: local times in a chosen zone, a place or a link."""
 
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120, message=AT_MOST)],
@@ -172,7 +172,7 @@ def initial(event: Event) -> dict[str, Any]:
     }
 
 
-class ParticipantsMailForm(FlaskForm):
+class ParticipantsMailForm(TextForm):
     """A message to the people of an event, sent as written."""
 
     subject = StringField(_l("Subject"), validators=[DataRequired(REQUIRED), Length(max=150, message=AT_MOST)],
@@ -182,5 +182,5 @@ class ParticipantsMailForm(FlaskForm):
     include_waitlist = BooleanField(_l("Also write to the people on the waitlist"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TextForm):
     """A button and its CSRF token (cancelling an event)."""

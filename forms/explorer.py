@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, Field, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from forms.text import TextForm
 
 MAX_ID = 2**63 - 1
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # beyond, a day's bounds would not convert to UTC
 STATUS_LABELS = {"in_progress": _l("In progress"), "completed": _l("Completed"), "abandoned": _l("Abandoned")}
 
 
-class InstanceSearchForm(FlaskForm):
+class InstanceSearchForm(TextForm):
     """Filters of a workflow's instances; every one is optional."""
 
     class Meta:

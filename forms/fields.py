@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
@@ -10,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 from wtforms import (
     BooleanField,
@@ -31,8 +31,10 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from engagement import text
 from engagement.accounts import passwords
 from engagement.geo.countries import country_choices
+from engagement.mail import addresses
 from engagement.workflow import patterns
 from engagement.workflow.expressions import is_template
 from engagement.workflow.fieldtypes import TYPES
@@ -45,6 +47,8 @@ from forms.patterns import FRENCH_POSTAL_CODE
 PARIS = ZoneInfo("Europe/Paris")
 log = logging.getLogger(__name__)
 RADIO_MAX = 6  # up to this many choices render as radio buttons, more as a select
+TEXT_TYPES = frozenset({"text", "textarea", "email", "phone", "postal_code", "hidden"})  # the text rule's
+MULTILINE_TYPES = frozenset({"textarea"})
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -85,10 +89,11 @@ class Rules:
         if field.process_errors:
             field.errors[:] = []
             raise StopValidation(self.message(spec, _TYPE_MESSAGE.get(spec.type, "invalid")))
-        for check in (_finite, _password, _length, _bounds, _age, _pattern, _choices, _selected, _typed):
+        for check in (_finite, _password, _characters, _length, _bounds, _age, _pattern, _choices, _selected,
+                      _typed):
             rule = check(spec, field)
             if rule:
-                raise StopValidation(self.message(spec, rule))
+                raise StopValidation(self.message(_capped(spec) if rule == "max_length" else spec, rule))
         for name in spec.validate:  # registered checks last: they may query the database
             rule = form.run_check(name, field.data)
             if rule:
@@ -98,12 +103,36 @@ class Rules:
 _TYPE_MESSAGE = {"integer": "integer", "decimal": "decimal", "date": "date"}
 
 
+def text_limit(spec: FieldSpec) -> int | None:
+    """The most characters a text field takes: its ``max_length``, else the text rule's default for one line
+    or for a text area, never below its ``min_length`` (an email address: the address rule's own length; a
+    hidden field: the page's own value, which a template may make longer than a line typed)."""
+    if spec.max_length is not None or spec.type not in TEXT_TYPES - {"email"}:
+        return spec.max_length
+    default = text.TEXT_MAX if spec.type in MULTILINE_TYPES | {"hidden"} else text.LINE_MAX
+    return max(default, spec.min_length or 0)
+
+
+def _capped(spec: FieldSpec) -> FieldSpec:
+    """``spec`` with the cap it was held to, for the message ("at most 200 characters")."""
+    return spec if spec.max_length is not None else dataclasses.replace(spec, max_length=text_limit(spec))
+
+
+def _characters(spec: FieldSpec, field: Field) -> str | None:
+    """The text rule (``engagement.text``): no control or bidi character in what a person typed."""
+    if spec.type not in TEXT_TYPES or not isinstance(field.data, str):
+        return None
+    refused = text.first_refused(field.data, multiline=spec.type in MULTILINE_TYPES)
+    return None if refused is None else "characters"
+
+
 def _length(spec: FieldSpec, field: Field) -> str | None:
     if not isinstance(field.data, str):
         return None
     if spec.min_length is not None and len(field.data.strip()) < spec.min_length:
         return "min_length"
-    if spec.max_length is not None and len(field.data) > spec.max_length:
+    limit = text_limit(spec)
+    if limit is not None and len(field.data) > limit:
         return "max_length"
     return None
 
@@ -175,8 +204,8 @@ def _typed(spec: FieldSpec, field: Field) -> str | None:
     """Type checks that also normalize the value (email, phone, postal code, address)."""
     if spec.type == "email":
         try:
-            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
-        except EmailNotValidError:
+            field.data = addresses.checked(field.data)  # the one address rule: what the mailer reaches
+        except addresses.AddressError:
             return "email"
     elif spec.type == "phone":
         try:
@@ -211,7 +240,7 @@ def control_attributes(spec: FieldSpec, locale: str) -> dict[str, Any]:
     kind = TYPES[spec.type]
     attributes = {
         "placeholder": localize(spec.placeholder, locale) if "placeholder" in kind.keys else None,
-        "maxlength": spec.max_length if "max_length" in kind.keys else None,
+        "maxlength": text_limit(spec) if "max_length" in kind.keys else None,
         "min": spec.min if "min" in kind.keys else None,
         "max": spec.max if "max" in kind.keys else None,
         "autocomplete": (spec.autocomplete or kind.autocomplete) if "autocomplete" in kind.keys else None,

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, StopValidation
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, Length, StopValidation
 from engagement.media.models import Media
 from engagement.media.service import MAX_BYTES, MAX_PIXELS, MediaRefused
 from forms.messages import DEFAULT_MESSAGES
+from forms.text import TextForm
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
 MAX_ALT = 300
@@ -28,7 +28,7 @@ REFUSALS = {  # the service's refusal code -> the message shown next to the file
 GONE = _l("This image is no longer in the media library: choose another one, or none.")
 
 
-class UploadForm(FlaskForm):
+class UploadForm(TextForm):
     """An image for the library and its text alternative (what a screen reader says instead of the image)."""
 
     image = FileField(_l("Image"), validators=[FileRequired(DEFAULT_MESSAGES["required"])],
@@ -75,7 +75,7 @@ class CoverField(SelectField):
         return int(self.data) if self.data else None
 
 
-class CoverForm(FlaskForm):
+class CoverForm(TextForm):
     """The cover of a committee or a content page (events choose theirs in their own form)."""
 
     cover = CoverField()

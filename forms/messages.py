@@ -39,6 +39,10 @@ DEFAULT_MESSAGES = {
     "long_city_name": _l("Shorten the city: 100 characters at most."),
     "unknown_postal_code": _l("No French commune has this postal code."),
     "city_choice": _l("Choose your commune in the list."),
+    "monaco_postal_code": _l("Postal codes starting with 980 are Monaco’s, not France’s: Monaco is now chosen as "
+                             "the country. Check the address and send it again."),
+    "characters": _l("Remove the invisible control characters from this text (they often come from a copy and "
+                     "paste)."),
     "email_taken": _l("An account already uses this email address: log in, or reset your password."),
     "min_age": _l("You must be at least %(min_age)s years old."),
     "max_age": _l("The age cannot be over %(max_age)s years."),

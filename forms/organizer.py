@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from forms.text import TextForm
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 LABEL = [Optional(), Length(max=80, message=_l("At most %(max)d characters."))]
 TEXT = [Optional(), Length(max=1000, message=_l("At most %(max)d characters."))]
 
 
-class ContentForm(FlaskForm):
+class ContentForm(TextForm):
     """One piece: a choice's labels and arguments, or a fixed text (labels and order unused)."""
 
     label_fr = StringField(_l("Label in French"), validators=LABEL)
@@ -24,7 +25,7 @@ class ContentForm(FlaskForm):
     is_active = BooleanField(_l("Offered in the form"))
 
 
-class NewChoiceForm(FlaskForm):
+class NewChoiceForm(TextForm):
     """A new choice; its key is what answers store, so it never changes afterwards."""
 
     key = StringField(_l("Key"), validators=[

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from engagement.pages.service import BODY_MAX, TITLE_MAX
 from forms.messages import DEFAULT_MESSAGES
+from forms.text import TextForm
 
 AT_MOST = _l("At most %(max)d characters.")
 
 
-class PageForm(FlaskForm):
+class PageForm(TextForm):
     """What organizers change on a page; its address (slug) stays."""
 
     title = StringField(_l("Title"), validators=[DataRequired(DEFAULT_MESSAGES["required"]),

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
 from forms import address
 from forms.address import AddressField, CityLookup
 from forms.fields import MultiCheckboxField
+from forms.text import TextForm
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(TextForm):
     address = AddressField(_l("Address"), validators=[address.required_address])
     interests = MultiCheckboxField(_l("Topics"), choices=[], validate_choice=True)
     newsletter = BooleanField(_l("I want to receive the newsletter"))

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import outbox
+from engagement import text as text_rule
 from engagement.accounts.models import User
 from engagement.campaigns import audiences
 from engagement.db import transaction, utcnow
@@ -49,6 +50,8 @@ def checked(session: Session, audience: str, subject: str, body: str) -> tuple[a
         target = audiences.parse(session, audience)
     except audiences.AudienceError as exc:
         raise CampaignError("audience", str(exc)) from None
+    _refuse_invisible("subject", text_rule.normalize(subject))
+    _refuse_invisible("body", body, multiline=True)
     subject = " ".join(subject.split())
     if not subject or len(subject) > MAX_SUBJECT:
         raise CampaignError("subject", f"a subject of 1 to {MAX_SUBJECT} characters")
@@ -61,10 +64,17 @@ def checked(session: Session, audience: str, subject: str, body: str) -> tuple[a
     return target, subject, body
 
 
+def _refuse_invisible(field: str, value: str, *, multiline: bool = False) -> None:
+    """The text rule (``engagement.text``) on what the command line passes too: ``<field>_characters``."""
+    if text_rule.first_refused(value, multiline=multiline) is not None:
+        raise CampaignError(f"{field}_characters", f"the {field} holds an invisible control character")
+
+
 def create(session: Session, *, audience: str, subject: str, body: str, author: User | None,
            sender_name: str | None = None, now: datetime | None = None) -> Campaign:
     """Queue a campaign in the caller's transaction (it leaves only if that commits)."""
     target, subject, body = checked(session, audience, subject, body)
+    _refuse_invisible("sender", text_rule.normalize(sender_name or ""))
     campaign = Campaign(audience=target.spec, audience_label=target.label[:200], subject=subject, body=body,
                         sender_name=(sender_name or "").strip()[:100] or None,
                         author_id=author.id if author is not None else None, status="queued",

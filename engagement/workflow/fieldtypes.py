@@ -40,8 +40,9 @@ of this site (``/charte-des-benevoles``: it starts with one ``/``) where the ter
 link is shown after the box's label, outside it, so that following it never ticks the box.
 
 A field's ``messages`` may word the rules its type can break: ``required`` (``consent`` for a consent
-box), the rules of the keys it takes (``min_length``...), those of its type (``email``...), and
-those its registered ``validate`` checks return.
+box), the rules of the keys it takes (``min_length``...), those of its type (``email``...; ``characters``
+on every text type and the address: a control or bidi character, ``engagement.text``), and those its
+registered ``validate`` checks return.
 """
 
 from __future__ import annotations
@@ -84,24 +85,25 @@ def _type(keys: frozenset[str] | set[str], rules: set[str], control: str, value:
 
 
 TYPES: dict[str, FieldType] = {  # in the order of spec.FIELD_TYPES
-    "text": _type(TEXT_KEYS, set(), "text"),
-    "textarea": _type(TEXT_KEYS, set(), "textarea"),
-    "email": _type(TEXT_KEYS, {"email"}, "email", autocomplete="email"),
+    "text": _type(TEXT_KEYS, {"characters"}, "text"),
+    "textarea": _type(TEXT_KEYS, {"characters"}, "textarea"),
+    "email": _type(TEXT_KEYS, {"characters", "email"}, "email", autocomplete="email"),
     "integer": _type(NUMBER_KEYS, {"integer"}, "number", "integer"),
     "decimal": _type(NUMBER_KEYS, {"decimal"}, "number", "decimal", inputmode="decimal"),
     "date": _type({"default", "min", "max", "min_age", "max_age", "autocomplete"}, {"date"}, "date", "date"),
     "boolean": _type({"default"}, set(), "checkbox", "boolean"),
     "choice": _type(CHOICE_KEYS, {"choice"}, "radios or select", "key"),
     "multichoice": _type(CHOICE_KEYS | {"min_selected", "max_selected"}, {"choice"}, "checkboxes", "keys"),
-    "phone": _type({"placeholder", "default", "max_length", "autocomplete"}, {"phone"}, "tel", autocomplete="tel"),
-    "postal_code": _type({"placeholder", "default", "max_length", "autocomplete"}, {"postal_code"}, "text",
-                         autocomplete="postal-code", inputmode="numeric"),
+    "phone": _type({"placeholder", "default", "max_length", "autocomplete"}, {"characters", "phone"}, "tel",
+                   autocomplete="tel"),
+    "postal_code": _type({"placeholder", "default", "max_length", "autocomplete"}, {"characters", "postal_code"},
+                         "text", autocomplete="postal-code", inputmode="numeric"),
     "country": _type({"default", "autocomplete"}, {"country"}, "select", "country", autocomplete="country"),
     "address": _type(set(), {"country", "street", "postal_code", "unknown_postal_code", "city_choice", "city_name",
-                             "long_street", "long_city_name"},
+                             "long_street", "long_city_name", "characters"},
                      "address"),
     "consent": _type({"link"}, {"consent"}, "checkbox", "boolean"),
-    "hidden": _type({"default"}, set(), "hidden"),
+    "hidden": _type({"default"}, {"characters"}, "hidden"),
     "password": _type({"placeholder", "min_length", "max_length", "autocomplete"},
                       {"too_short", "too_long", "too_common"}, "password", autocomplete="new-password"),
 }

@@ -2,7 +2,9 @@
 
 Only plain mappings, sequences and scalars are built: any explicit tag (``!!python/object``...)
 is an error, never a constructor call. Duplicate keys, oversize files, deep nesting and alias
-expansion bombs are refused before anything is built.
+expansion bombs are refused before anything is built, and so are the characters the text rule refuses
+(``engagement.text``: NUL and other controls but tab and line breaks, bidi overrides that make a file read
+otherwise than it runs), said where they stand.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from engagement import text as text_rule
 from engagement.i18n import N_, Phrase
 
 # libyaml's composer when PyYAML has it (about 5x faster); its marks carry the same positions.
@@ -151,10 +154,22 @@ def _scalar(node: ScalarNode) -> Any:
     return _SCALARS.construct_object(node, deep=True)
 
 
+def _refuse_invisible(text: str) -> None:
+    """A ``LoadError`` at the first character the text rule refuses in a file (multi-line text), if any."""
+    index = text_rule.first_refused(text, multiline=True)
+    if index is None:
+        return
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    raise LoadError(line, column, Phrase(N_("invisible control character %(character)s: remove it"),
+                                         {"character": text_rule.described(text, index)}))
+
+
 def load_text(text: str) -> Located:
     """Parse one YAML document; raises `LoadError` with a 1-based position."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise LoadError(1, 1, Phrase(N_("file is larger than %(kib)s KiB"), {"kib": MAX_BYTES // 1024}))
+    _refuse_invisible(text)
     try:
         root = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:

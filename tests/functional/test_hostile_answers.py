@@ -53,10 +53,14 @@ def test_a_pattern_that_backtracks_refuses_the_answer_instead_of_holding_the_wor
     assert send(client, word="aaaa").status_code == 303  # a value that matches still passes
 
 
-def test_control_characters_are_not_recorded_and_line_breaks_stay_in_a_text_area(client, read):
-    assert send(client, word="a\x00a", note="ligne\x00 un\x1b\r\ndeux\x7f").status_code == 303
-    data = instances(read(), "hostile")[0].data
-    assert data["word"] == "aa" and data["note"] == "ligne un\r\ndeux"
+def test_control_characters_are_refused_with_a_message_and_line_breaks_stay_in_a_text_area(client, read):
+    # Refused, not silently dropped (issue #23): the visitor sees what was wrong, nothing is recorded.
+    assert send(client, word="a\x00a", note="ligne\x00 un\x1b\r\ndeux\x7f").status_code == 422
+    assert "caractères de contrôle invisibles" in field_error(client.last_html, "word")
+    assert "caractères de contrôle invisibles" in field_error(client.last_html, "note")
+    assert instances(read(), "hostile")[0].state == "one"
+    assert send(client, word="aa", note="ligne un\r\n\tdeux").status_code == 303
+    assert instances(read(), "hostile")[0].data["note"] == "ligne un\n\tdeux"
 
 
 def test_a_box_ticked_twice_counts_once(client, read):

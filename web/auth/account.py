@@ -11,7 +11,6 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
@@ -28,6 +27,7 @@ from engagement.privacy import consents, erasure, export
 from engagement.workflow.spec import localize
 from forms import address
 from forms.profile import ProfileForm
+from forms.text import TextForm
 from web.api.views import city_options
 from web.auth.consents import items as consent_items
 from web.auth.views import bp
@@ -39,7 +39,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 ERASED_KEY = "erased"  # the session key carrying an erasure's counts to its confirmation page
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(TextForm):
     confirm = BooleanField(_l("I understand that my account and my answers will be erased for good"),
                            validators=[DataRequired(_l("Tick the box to confirm."))])
 

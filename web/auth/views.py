@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import update
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired
@@ -19,6 +18,7 @@ from engagement.accounts import signup as signup_service
 from engagement.accounts.models import User
 from engagement.db import transaction, utcnow
 from engagement.workflow.models import WorkflowInstance
+from forms.text import TextForm
 from web.auth import throttle
 from web.auth.welcome import welcome
 from web.db import db, sessions
@@ -31,7 +31,7 @@ from web.wizard.views import SESSION_KEY
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(TextForm):
     email = EmailField(_l("Email address"), validators=[DataRequired()], render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
