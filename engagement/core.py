@@ -36,7 +36,7 @@ class Core:
 
 def register_builtins() -> None:
     """What every workflow may name whatever the configuration: mail templates, field checks."""
-    from engagement.accounts import signup, validators  # noqa: F401 - they register at import
+    from engagement.accounts import reset, signup, validators  # noqa: F401 - they register at import
     from engagement.campaigns import service as _campaigns  # noqa: F401
     from engagement.events import actions  # noqa: F401
     from engagement.invitations import content, service  # noqa: F401

@@ -7,6 +7,7 @@ after a crash between the side effect and the ``delivered_at`` update.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,18 +27,24 @@ TRANSACTIONAL = "transactional"  # the default queue: account mail, confirmation
 CAMPAIGNS = "campaigns"  # bulk work: expanding and sending campaigns
 LISTS = "lists"  # rebuilding audience lists after membership changes
 SEARCH = "search"  # keeping the search indexes in step with committees, events and pages
+ALL_QUEUES = (TRANSACTIONAL, CAMPAIGNS, LISTS, SEARCH)  # what a worker started without --queues serves
 
 
 class Relay(Protocol):
-    """Hands committed outbox ids to whatever delivers them, on the queue of their topic."""
+    """Hands committed outbox ids to whatever delivers them, on the queue of their topic; ``detached`` ids must
+    not be delivered by the committing thread (see DETACHED)."""
 
-    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL) -> None: ...
+    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL, detached: bool = False) -> None: ...
 
 
 HANDLERS: dict[str, Handler] = {}
 SELF_MANAGED: dict[str, SelfManaged] = {}  # handlers that open their own transactions (a provider call
 # must not hold the outbox row's lock, and must commit its claim before calling)
 QUEUES: dict[str, str] = {}  # topic -> queue, when not TRANSACTIONAL
+# Topics never delivered by the request that queued them, even embedded: what their handler finds (an account
+# for an address, say) must not change how long that request takes (docs/security.md "Password reset timing").
+DETACHED: set[str] = set()
+FORGETFUL: set[str] = set()  # topics whose payload names a person: emptied once delivered
 
 
 class OutboxMessage(Base):
@@ -55,12 +62,17 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, comment="exception type and message, no PII")
 
 
-def handler(topic: str, queue: str = TRANSACTIONAL) -> Callable[[Handler], Handler]:
-    """Register the function that performs a topic's side effect (relayed on ``queue``)."""
+def handler(topic: str, queue: str = TRANSACTIONAL, *, detached: bool = False,
+            forget: bool = False) -> Callable[[Handler], Handler]:
+    """Register the function that performs a topic's side effect (relayed on ``queue``; ``detached``: never by
+    the committing thread; ``forget``: the payload is emptied once delivered)."""
 
     def register(func: Handler) -> Handler:
         HANDLERS[topic] = func
         QUEUES[topic] = queue
+        for flag, topics in ((detached, DETACHED), (forget, FORGETFUL)):
+            if flag:
+                topics.add(topic)
         return func
 
     return register
@@ -105,6 +117,8 @@ def deliver(factory: sessionmaker[Session], outbox_id: int) -> bool:
             if row is None or row.delivered_at is not None:
                 return False
             HANDLERS[row.topic](session, row.payload)
+            if row.topic in FORGETFUL:
+                row.payload = {}
             row.delivered_at = utcnow()
             row.attempts += 1
             return True
@@ -157,25 +171,52 @@ class InProcessRelay:
 
     Transactional rows are delivered at once (the page that caused a mail waits for it, a few
     milliseconds); bulk queues run on one background thread, so that the request that queued a
-    campaign of 45,000 recipients answers at once. A process that exits first waits for that
-    thread; a row it did not reach stays pending for ``engagement outbox relay``.
+    campaign of 45,000 recipients answers at once. Detached rows run on a thread of their own, after
+    the answer and never behind a campaign. A process that exits first waits for those threads; a
+    row they did not reach stays pending for ``engagement outbox relay``.
     """
 
     _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+    _detached = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-detached")
+    _held = threading.local()  # the detached rows of the request this thread answers, until `release`
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
-    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL) -> None:
-        if queue == TRANSACTIONAL:
+    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL, detached: bool = False) -> None:
+        if detached:
+            held = getattr(self._held, "rows", None)
+            if held is not None:
+                held.append((self, ids))
+            else:
+                self._detached.submit(self.run, ids)
+        elif queue == TRANSACTIONAL:
             self.run(ids)
         else:
             self._background.submit(self.run, ids)
 
     @classmethod
+    def hold(cls) -> None:
+        """Keep the detached rows this thread commits until `release` (the web: until the answer is sent, so that
+        their work does not even share the CPU with the end of the request that queued them). What an earlier
+        hold kept and nothing released (a response never closed) leaves now."""
+        cls.release()
+        cls._held.rows = []
+
+    @classmethod
+    def release(cls) -> None:
+        """Hand over what `hold` kept, and stop holding."""
+        rows, cls._held.rows = getattr(cls._held, "rows", None) or [], None
+        for relay, ids in rows:
+            cls._detached.submit(relay.run, ids)
+
+    @classmethod
     def drain(cls, timeout: float = 60) -> None:
-        """Wait until the background work queued so far is done (one thread: first in, first out)."""
-        cls._background.submit(lambda: None).result(timeout=timeout)
+        """Wait until the background work queued so far is done (each thread: first in, first out), this
+        thread's held rows included."""
+        cls.release()
+        for executor in (cls._detached, cls._background):
+            executor.submit(lambda: None).result(timeout=timeout)
 
     def run(self, ids: list[int]) -> None:
         for outbox_id in ids:
@@ -193,15 +234,19 @@ def relay_after_commit(factory: sessionmaker[Session], relay: Relay) -> None:
     def _collect(session: Session, _context: Any) -> None:
         for obj in session.new:
             if isinstance(obj, OutboxMessage):
-                session.info.setdefault("outbox_ids", {}).setdefault(queue_of(obj.topic), []).append(obj.id)
+                key = (queue_of(obj.topic), obj.topic in DETACHED)
+                session.info.setdefault("outbox_ids", {}).setdefault(key, []).append(obj.id)
 
     @event.listens_for(factory, "after_commit")
     def _relay(session: Session) -> None:
         if session.in_nested_transaction():
             return  # a SAVEPOINT released: its rows are not committed until the whole transaction is
         by_queue = session.info.pop("outbox_ids", None)
-        for queue, ids in (by_queue or {}).items():
-            relay(sorted(ids), queue)
+        for (queue, detached), ids in (by_queue or {}).items():
+            if detached:
+                relay(sorted(ids), queue, detached=True)
+            else:
+                relay(sorted(ids), queue)
 
     @event.listens_for(factory, "after_rollback")
     def _forget(session: Session) -> None:

@@ -18,3 +18,16 @@ def relay_factory(settings: Settings) -> Any:
     from engagement.outbox import InProcessRelay
 
     return InProcessRelay
+
+
+def hold_detached_work(app: Any) -> None:
+    """Embedded, a request's detached outbox rows (engagement.outbox.DETACHED) start once its answer is sent:
+    when the server closes the response, after its last byte."""
+    from engagement.outbox import InProcessRelay
+
+    app.before_request(InProcessRelay.hold)
+
+    @app.after_request
+    def release_once_sent(response: Any) -> Any:
+        response.call_on_close(InProcessRelay.release)
+        return response

@@ -45,7 +45,8 @@ class CeleryRelay:
         self._watcher: threading.Thread | None = None
         self._again = False  # rows were stranded since the watcher's last look
 
-    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL) -> None:
+    def __call__(self, ids: list[int], queue: str = TRANSACTIONAL, detached: bool = False) -> None:
+        # ``detached`` changes nothing here: a task never runs in the process that published it.
         failed_at = self._failed_at
         recently_down = failed_at is not None and time.monotonic() - failed_at < COOLDOWN
         left = ids if recently_down else self.publish(ids, queue)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from engagement.accounts import passwords
 from engagement.accounts.models import ROLES, User
 from engagement.db import utcnow
+from engagement.mail import addresses
 
 PASSWORD_PROBLEMS = {
     "too_short": f"a password has at least {passwords.MIN_LENGTH} characters",
@@ -37,11 +38,21 @@ def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
+def account_address(email: str) -> str:
+    """``email`` as an account holds it: by the one address rule (engagement.mail.addresses: an address no
+    mail reaches is refused with AccountError, since the account could never get its links), lower-cased."""
+    try:
+        return normalize_email(addresses.checked(email))
+    except addresses.AddressError as exc:
+        raise AccountError(str(exc)) from None
+
+
 def create_user(session: Session, email: str, role: str = "member", password: str | None = None,
                 activated: bool = True) -> User:
     """An account made by an operator (activated at once unless told otherwise)."""
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    email = account_address(email)
     if find_by_email(session, email) is not None:
         raise AccountError("an account with this email already exists")
     user = User(email=normalize_email(email), role=role,

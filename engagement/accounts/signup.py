@@ -1,21 +1,32 @@
-"""Joining: the member account is created at the sign-up workflow's last step, then activated by mail."""
+"""Joining: the member account is created at the sign-up workflow's last step, then activated by mail.
+
+Whether the address already had an account must not show, not even in how long the answer takes: the request
+queues one outbox row either way (`owe`, `ask_activation`), and detached handlers compose the mail, or decide
+there is none to send, after the answer has left (docs/security.md "Password reset timing").
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engagement import outbox
 from engagement.accounts import tokens
 from engagement.accounts.models import User
-from engagement.accounts.service import find_by_email, normalize_email, seen
+from engagement.accounts.service import AccountError, account_address, find_by_email, seen
+from engagement.db import utcnow
 from engagement.mail import service as mail
 from engagement.mail import suppression
 from engagement.workflow import definitions
+from engagement.workflow.errors import WorkflowError
 from engagement.workflow.registry import REGISTRY, ActionContext
 from engagement.workflow.spec import Text
 
 SIGNUP = "signup"  # the workflow whose `interests` field lists the topics members choose from
+OWED = "accounts.signup_mail"  # the mail a sign-up owes an account: its activation, or "you already have one"
+ACTIVATION_ASKED = "accounts.activation_asked"  # another activation link asked for an address
 
 
 def topics(session: Session) -> list[tuple[str, Text]]:
@@ -32,9 +43,12 @@ def create_member(context: ActionContext) -> None:
     An address that already has an account gets a notice instead (how to log in or reset the password),
     and the visitor sees the same page either way: nobody learns from sign-up who is a member."""
     data = context.data
-    email = normalize_email(data["email"])
+    try:
+        email = account_address(data["email"])  # the form's email field holds it to the same rule already
+    except AccountError as exc:
+        raise WorkflowError("invalid_recipient", str(exc), field="email") from None
     if (existing := find_by_email(context.session, email)) is not None:
-        send_account_exists(context.session, existing, context.now, context.locale)
+        owe(context.session, "account_exists", existing, context.locale)
         return
     address = data.get("address") or None
     user = User(
@@ -46,7 +60,23 @@ def create_member(context: ActionContext) -> None:
     context.session.add(user)
     context.session.flush()
     context.instance.actor_id = user.id  # the answers belong to the account (found again, erased with it)
-    send_activation(context.session, user, context.now, context.locale)
+    owe(context.session, "activation", user, context.locale)
+
+
+def owe(session: Session, mail_kind: str, user: User, locale: str) -> None:
+    """Queue the sign-up's mail to ``user`` (``activation`` or ``account_exists``): one row either way."""
+    outbox.enqueue(session, OWED, {"kind": mail_kind, "user_id": user.id, "locale": locale})
+
+
+@outbox.handler(OWED, detached=True)
+def send_owed(session: Session, payload: dict[str, Any]) -> None:
+    user = session.get(User, payload["user_id"])
+    if user is None:
+        return  # erased meanwhile
+    if payload["kind"] == "account_exists":
+        send_account_exists(session, user, utcnow(), payload["locale"])
+    elif user.activated_at is None:
+        send_activation(session, user, utcnow(), payload["locale"])
 
 
 def send_activation(session: Session, user: User, now: datetime, locale: str) -> None:
@@ -79,6 +109,16 @@ def activate(session: Session, token: str, now: datetime) -> User | None:
     if user is not None:
         seen(user, now)
     return user
+
+
+def ask_activation(session: Session, email: str, locale: str) -> None:
+    """Record that an activation link was asked for ``email``, looking nothing up (`send_asked` does, later)."""
+    outbox.enqueue(session, ACTIVATION_ASKED, {"email": email, "locale": locale})
+
+
+@outbox.handler(ACTIVATION_ASKED, detached=True, forget=True)
+def send_asked(session: Session, payload: dict[str, Any]) -> None:
+    resend_activation(session, payload["email"], utcnow(), payload["locale"])
 
 
 def resend_activation(session: Session, email: str, now: datetime, locale: str) -> None:

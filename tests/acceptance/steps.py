@@ -44,6 +44,18 @@ def error_summary(page: Page) -> Locator:
     return page.get_by_role("alert")
 
 
+def open_mailbox(page: Page, messages: int = 1) -> Locator:
+    """The development mailbox's message rows, once it lists ``messages``: account mail (an activation link) is
+    composed just after the answer that caused it, not before (engagement/outbox.py, DETACHED)."""
+    for _ in range(50):
+        page.goto("/dev/mailbox")
+        rows = page.get_by_role("row").filter(has=page.get_by_role("link"))  # a message's subject is its link
+        if rows.count() >= messages:
+            break
+        page.wait_for_timeout(100)
+    return rows
+
+
 def expect_single_welcome_mail(page: Page, first_name: str, address: str) -> None:
     """The development mailbox holds exactly one message: the French welcome to ``address``."""
     page.goto("/dev/mailbox")

@@ -17,6 +17,7 @@ from engagement.accounts.service import create_user
 from engagement.committees import service as committees
 from engagement.db import transaction, utcnow
 from engagement.events import service as events
+from tests.acceptance.steps import open_mailbox
 from tests.functional.invitation_steps import FRIEND, INTERESTS, PROJECT, REASONS, SELF
 
 PARIS_14 = {"street": "1 avenue du Maine", "postal_code": "75014", "city": "75114",
@@ -98,8 +99,7 @@ def test_every_confirmation_page_on_a_phone(phone: Page, live_server: str, facto
     expect(phone.locator(".confirmation strong")).to_have_text("camille.martin@example.org")
     shoot(phone, artifacts, "signup")
 
-    phone.goto("/dev/mailbox")
-    phone.get_by_role("row").filter(has=phone.get_by_role("cell")).get_by_role("link").first.click()
+    open_mailbox(phone).get_by_role("link").first.click()
     found = re.search(r"/account/activate/[A-Za-z0-9_\-]+", phone.locator("pre.mail-body").inner_text())
     assert found
     phone.goto(found.group(0))

@@ -7,6 +7,7 @@ built on SITE_URL (http://127.0.0.1:5000 by default), so only their path is foll
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -49,14 +50,19 @@ class Mail:
     headers: dict[str, str]
 
 
-def stored_mails(settings: Settings) -> list[Mail]:
-    """Every row of mail_messages, oldest first."""
+def stored_mails(settings: Settings, at_least: int = 0) -> list[Mail]:
+    """Every row of mail_messages, oldest first, once there are ``at_least`` (for 5 s at most: account mail, an
+    activation link, is composed just after the answer that caused it)."""
     engine = make_engine(settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
-            rows = session.scalars(select(MailMessage).order_by(MailMessage.id))
-            return [Mail(m.sender, list(m.to), list(m.cc or []), m.reply_to, m.subject, m.text_body, m.html_body,
-                         dict(m.headers or {})) for m in rows]
+        for _ in range(50):
+            with make_session_factory(engine)() as session:
+                rows = list(session.scalars(select(MailMessage).order_by(MailMessage.id)))
+            if len(rows) >= at_least:
+                break
+            time.sleep(0.1)
+        return [Mail(m.sender, list(m.to), list(m.cc or []), m.reply_to, m.subject, m.text_body, m.html_body,
+                     dict(m.headers or {})) for m in rows]
     finally:
         engine.dispose()
 
@@ -271,7 +277,7 @@ def test_a_friend_who_joins_through_the_link_is_credited_to_the_inviter(
     expect(friend).to_have_url(re.compile(r"/w/signup/\w+$"))
     sign_up(friend, scripted=True)  # Camille Martin, FRIEND_EMAIL
 
-    mails = stored_mails(settings)
+    mails = stored_mails(settings, at_least=2)
     assert len(mails) == 2, [(m.to, m.subject) for m in mails]
     activation = mails[1]
     assert activation.to == [FRIEND_EMAIL]

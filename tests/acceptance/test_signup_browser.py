@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.acceptance.steps import heading, press
+from tests.acceptance.steps import heading, open_mailbox, press
 
 WIZARD = "/w/signup"
 EMAIL = "camille.martin@example.org"
@@ -62,8 +62,7 @@ def join(page: Page, *, scripted: bool) -> None:
 
 def activate_from_the_mailbox(page: Page, live_server: str) -> None:
     """Exactly one message, the activation; its link (built on SITE_URL) is followed on the live server."""
-    page.goto("/dev/mailbox")
-    rows = page.get_by_role("row").filter(has=page.get_by_role("cell"))
+    rows = open_mailbox(page)
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text(EMAIL)
     expect(rows).to_contain_text("Activez votre compte, Camille")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory
+from engagement.outbox import InProcessRelay
 from web.cli import main
 
 
@@ -60,6 +61,7 @@ def read(settings: Settings) -> Iterator[Callable[[], Session]]:
     opened: list[Session] = []
 
     def open_session() -> Session:
+        InProcessRelay.drain()  # what the requests left to do after their answer (a reset link, say) is done
         opened.append(factory())
         return opened[-1]
 

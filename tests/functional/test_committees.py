@@ -129,8 +129,9 @@ def test_the_last_host_cannot_leave_but_one_of_two_hosts_can(app, browser, read)
     assert members(read, slug) == {host: "host"} and followers_shown(page) == 1
 
     other = make_user(app, "other@example.org")
+    committee_id = by_slug(read, slug).id  # before the transaction: `read` waits for background work it would block
     with transaction(app.extensions["engagement"].sessions) as session:
-        session.add(CommitteeMembership(committee_id=by_slug(read, slug).id, user_id=other, role="host"))
+        session.add(CommitteeMembership(committee_id=committee_id, user_id=other, role="host"))
     assert press(client, slug, "unfollow").status_code == 303
     assert members(read, slug) == {other: "host"}
 
@@ -241,10 +242,11 @@ def test_members_may_not_review_proposals(app, browser, read):
 
 def event(app: Any, name: str, committee_slug: str, read: Any, starts_in: timedelta) -> str:
     begins = utcnow() + starts_in
+    committee_id = by_slug(read, committee_slug).id  # before the transaction (see above)
     with transaction(app.extensions["engagement"].sessions) as session:
         row = events.create(session, EventInput(
             name=name, description="", begins_at=begins, ends_at=begins + timedelta(hours=2), address=PARIS,
-            committee_id=by_slug(read, committee_slug).id), organizer_id=None, now=utcnow())
+            committee_id=committee_id), organizer_id=None, now=utcnow())
         return row.slug
 
 
@@ -253,8 +255,9 @@ def test_a_committee_page_shows_its_upcoming_events_and_followers(app, browser, 
     fan = make_user(app, "fan@example.org")
     mine = committee(app, "Paris Centre", host, description="We meet every Tuesday.\n\nAll welcome.")
     theirs = committee(app, "Lyon Presqu'île", host, address=LYON)
+    followed = by_slug(read, mine)  # before the transaction: `read` waits for background work it would block
     with transaction(app.extensions["engagement"].sessions) as session:
-        committees.follow(session, by_slug(read, mine), fan, utcnow())
+        committees.follow(session, followed, fan, utcnow())
     soon = event(app, "Tuesday meeting", mine, read, timedelta(days=2))
     later = event(app, "Canvassing in the market", mine, read, timedelta(days=9))
     past = event(app, "Last month's meeting", mine, read, -timedelta(days=30))

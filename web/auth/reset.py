@@ -1,15 +1,14 @@
-"""Forgotten password and lost activation mail: the same answer whether or not the address has an account."""
+"""Forgotten password and lost activation mail: the same answer, after the same work, whether or not the address
+has an account (the request only queues the ask; whether a link leaves is decided after the answer)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 from engagement.accounts import passwords, reset, signup, tokens
 from engagement.db import transaction, utcnow
 from forms.messages import DEFAULT_MESSAGES
+from forms.text import TextForm
 from web.auth.views import _log_in, bp
 from web.db import db, sessions
 from web.extensions import limiter
@@ -25,11 +25,11 @@ from web.locale import current_locale
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(TextForm):
     email = EmailField(_l("Email address"), validators=[DataRequired()], render_kw={"autocomplete": "email"})
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(TextForm):
     password = PasswordField(_l("New password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("The same password again"), validators=[
@@ -46,7 +46,7 @@ class NewPasswordForm(FlaskForm):
 @limiter.limit("5 per minute; 20 per hour", methods=["POST"])
 def reset_request() -> Any:
     return _link_by_email(
-        reset.request_reset, "auth/reset_sent.html", title=_("Forgotten password"),
+        reset.ask_reset, "auth/reset_sent.html", title=_("Forgotten password"),
         heading=_("Forgotten password"),
         lead=_("Give the address of your account: we will send you a link to choose a new password."))
 
@@ -72,17 +72,17 @@ def reset_with_token(token: str) -> Any:
 def resend_activation() -> Any:
     """Another activation link, with the same answer whether or not an account awaits activation."""
     return _link_by_email(
-        signup.resend_activation, "auth/resend_sent.html", title=_("Activation link"),
+        signup.ask_activation, "auth/resend_sent.html", title=_("Activation link"),
         heading=_("Activation mail not received?"),
         lead=_("Give the address you joined with: we will send a new activation link."))
 
 
-def _link_by_email(send: Callable[[Session, str, datetime, str], None], sent_page: str, **texts: str) -> Any:
-    """Ask an address, ``send`` (which stays silent for an unknown one), answer the same page either way."""
+def _link_by_email(ask: Callable[[Session, str, str], None], sent_page: str, **texts: str) -> Any:
+    """Ask an address, queue the ask (``ask`` looks nothing up), answer the same page either way."""
     form = ResetRequestForm()
     if form.validate_on_submit():
         with transaction(sessions()) as dbs:
-            send(dbs, form.email.data or "", utcnow(), current_locale())
+            ask(dbs, form.email.data or "", current_locale())
         return render_template(sent_page), 200, NO_STORE
     page = render_template("auth/email_request.html", form=form, **texts)
     return page, 422 if form.errors else 200, NO_STORE
