@@ -20,11 +20,11 @@ from engagement.pages import legal
 from engagement.pages.service import linked as pages_linked
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
-from web import headers, notices, pagecache, public, shield
+from web import formdata, headers, notices, pagecache, public, shield
 from web.extensions import babel, csrf, limiter, login_manager
 from web.media import mount as mount_media
 from web.public import LANG_COOKIE, choose_locale
-from web.relays import relay_factory
+from web.relays import hold_detached_work, relay_factory
 
 LOCALES = ("fr", "en")
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"),
                 instance_path=str(settings.instance_dir or PROJECT_ROOT / "instance"))
+    app.request_class = formdata.Request  # MAX_FORM_MEMORY_SIZE on urlencoded fields too (web/formdata.py)
     core = bootstrap(settings, relay_factory(settings))
     app.extensions["engagement"] = core
     app.config.update(
@@ -63,23 +64,23 @@ def create_app(settings: Settings | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(days=14),
         SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
-        # Request sizes (docs/security.md): a whole body, the form fields kept in memory (the studio's
-        # 256 KiB workflow text fits), and the number of fields and files of one form.
+        # Request sizes (docs/security.md): a whole body, each form field, multipart or urlencoded (the
+        # studio's 256 KiB workflow text fits), and the number of fields and files of one form.
         MAX_CONTENT_LENGTH=1024 * 1024,
         MAX_FORM_MEMORY_SIZE=512 * 1024,
         MAX_FORM_PARTS=300,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
-        # REDIS_PREFIX at the storage itself: it then covers every counter, the decorators' and those
-        # the wizard and the log-in throttle hit by hand.
-        RATELIMIT_STORAGE_OPTIONS=_limit_storage_options(settings),
-        # Redis down: count in this process's memory (logged), and go back to Redis once it answers.
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=bool(settings.redis_url),
+        # Every counter (the decorators' and those the wizard and the log-in throttle hit by hand) in Redis,
+        # REDIS_PREFIX at the storage itself, else in the database: shared by every worker (web/limits.py).
+        **_limit_storage(settings, core),
+        # The storage down: count in this process's memory (logged), and go back once it answers.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         ENGAGEMENT_ENV=settings.env,
     )
     _init_sessions(app, core)
+    hold_detached_work(app)  # a reset link is composed once the answer is out (engagement/outbox.py, DETACHED)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -119,12 +120,15 @@ def _page_cache(app: Flask, core: Core) -> pagecache.PageCache:
     return cache
 
 
-def _limit_storage_options(settings: Settings) -> dict[str, Any]:
-    if not settings.redis_url:
-        return {}
-    from web.resilience import redis_options
+def _limit_storage(settings: Settings, core: Core) -> dict[str, Any]:
+    from web.limits import storage_settings
 
-    return {"key_prefix": f"LIMITS:{settings.redis_prefix}", **redis_options()}
+    options: dict[str, Any] = {}
+    if settings.redis_url:
+        from web.resilience import redis_options
+
+        options = {"key_prefix": f"LIMITS:{settings.redis_prefix}", **redis_options()}
+    return storage_settings(settings.redis_url, options, core.engine)
 
 
 def _init_sessions(app: Flask, core: Core) -> None:

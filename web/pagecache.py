@@ -11,6 +11,10 @@ before it rendered (`engagement.generations`), and served only while they are un
 changes an event bumps them, so the next request, in any process, renders afresh (the store's copy and each
 process's one-second local copy alike), without listing the keys (languages, query strings) to delete.
 
+A session cookie sends the visitor to Flask only when the session store holds that session
+(`web.sessions.KnownSessions.holds`): a made-up or stale one is dropped from the request, which is served
+as any anonymous one, and the answer to that visitor alone clears the cookie and is ``private``.
+
 While the "under attack" switch is on (`web.underattack`), the same cache serves every visitor, with
 cookies ignored; what it cannot serve answers a static 503.
 """
@@ -24,6 +28,7 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -162,9 +167,13 @@ class PageCache:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.app(environ, start_response)
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        endpoint, values = self.match(environ)
         if self.session_cookie in cookies:
-            return self.app(environ, start_response)  # maybe signed in: Flask answers, privately
-        found = self.lookup(environ, *self.match(environ), lang_cookie=cookies.get(LANG_COOKIE))
+            if endpoint not in self.policies or not self.made_up(cookies[self.session_cookie]):
+                return self.app(environ, start_response)  # maybe signed in: Flask answers, privately
+            environ["HTTP_COOKIE"] = _without_cookie(environ["HTTP_COOKIE"], self.session_cookie)
+            start_response = self.clearing(start_response)
+        found = self.lookup(environ, endpoint, values, lang_cookie=cookies.get(LANG_COOKIE))
         if found is None:
             return self.app(environ, start_response)
         key, policy, tags = found
@@ -174,6 +183,28 @@ class PageCache:
         if entry is not None and entry.age(now) < policy.s_maxage and entry.stamp == stamp:
             return self.serve(entry, environ, start_response, now=now, s_maxage=entry.s_maxage, vary=VARY)
         return self.render(environ, key, policy, tags, stamp).respond(environ, start_response)
+
+    def made_up(self, sid: str) -> bool:
+        """Whether the store says it holds no session ``sid`` (a store that cannot tell says nothing)."""
+        holds = getattr(self.flask_app.session_interface, "holds", None)
+        return holds is not None and holds(sid) is False
+
+    @cached_property
+    def _clearing_cookie(self) -> str:
+        return str(self.flask_app.session_interface.clearing_cookie(self.flask_app))  # type: ignore[attr-defined]
+
+    def clearing(self, start_response: Callable[..., Any]) -> Callable[..., Any]:
+        """``start_response`` adding the header that clears a made-up session cookie (unless Flask set a new
+        session); the answer becomes private (it must not be kept for anyone else with that header)."""
+        own = f"{self.session_cookie}="
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+            if not any(name.lower() == "set-cookie" and value.startswith(own) for name, value in kept):
+                kept.append(("Set-Cookie", self._clearing_cookie))
+            return start_response(status, [*kept, ("Cache-Control", "private, no-cache")], exc_info)
+
+        return start
 
     def under_attack(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Every cookie ignored; public pages from the cache, a few renders a second; the rest closed."""
@@ -273,6 +304,11 @@ class PageCache:
             return []
         start_response(entry.status, [*headers, ("Content-Length", str(len(entry.body)))])
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body]
+
+
+def _without_cookie(header: str, name: str) -> str:
+    """The Cookie header without the cookie ``name`` (the others, the language's among them, as sent)."""
+    return "; ".join(part.strip() for part in header.split(";") if part.split("=", 1)[0].strip() != name)
 
 
 def _drain(body: Iterable[bytes]) -> bytes:

@@ -1,9 +1,14 @@
 """Server-side sessions on Flask-Session's interface: in the database (the embedded default) or in
-Redis (``REDIS_URL``), where an outage degrades to an empty, unsaved session instead of an error."""
+Redis (``REDIS_URL``), where an outage degrades to an empty, unsaved session instead of an error.
+
+Both tell the page cache (web/pagecache.py), before Flask runs, whether a session cookie names a session the
+store holds (`KnownSessions.holds`): a made-up or stale cookie is then served the cached public page and
+cleared, instead of costing every request a full render."""
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +18,7 @@ from flask_session.redis import RedisSession, RedisSessionInterface
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.http import dump_cookie
 
 from engagement.db import transaction, utcnow
 from engagement.sessions import models
@@ -20,9 +26,31 @@ from web.pagecache import UNDER_ATTACK
 from web.resilience import Breaker
 
 log = logging.getLogger(__name__)
+_ISSUED = re.compile(r"[A-Za-z0-9_-]+")  # the alphabet of secrets.token_urlsafe, how Flask-Session makes ids
 
 
-class DatabaseSessionInterface(ServerSideSessionInterface):
+class KnownSessions(ServerSideSessionInterface):
+    """Answers the page cache's question about a session cookie cheaply: an id of another shape than the
+    store issues is refused without asking it; any other costs one look-up of its key."""
+
+    def holds(self, sid: str) -> bool | None:
+        """Whether the store holds a live session ``sid``; None when the store cannot tell (it is down)."""
+        issued_length = -(-self.sid_length * 4 // 3)  # token_urlsafe(n): n bytes in unpadded base64
+        if len(sid) != issued_length or not _ISSUED.fullmatch(sid):
+            return False
+        return self._holds(self._get_store_id(sid))
+
+    def _holds(self, store_id: str) -> bool | None:
+        raise NotImplementedError
+
+    def clearing_cookie(self, app: Flask) -> str:
+        """The Set-Cookie header value that makes a browser drop its session cookie (same path and domain)."""
+        return dump_cookie(self.get_cookie_name(app), "", max_age=0, expires=0, path=self.get_cookie_path(app),
+                           domain=self.get_cookie_domain(app), secure=self.get_cookie_secure(app),
+                           httponly=self.get_cookie_httponly(app), samesite=self.get_cookie_samesite(app))
+
+
+class DatabaseSessionInterface(KnownSessions):
     """Only a random id reaches the browser; the payload lives in ``http_sessions``."""
 
     ttl = False
@@ -35,6 +63,10 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
         with self.sessions.kw["bind"].connect() as connection:
             payload = models.load(connection, store_id)
         return None if payload is None else self.serializer.decode(payload)
+
+    def _holds(self, store_id: str) -> bool:
+        with self.sessions.kw["bind"].connect() as connection:
+            return models.holds(connection, store_id)
 
     def _delete_session(self, store_id: str) -> None:
         with transaction(self.sessions) as session:
@@ -59,7 +91,7 @@ class StandInSession(RedisSession):
     unavailable = True
 
 
-class ResilientRedisSessionInterface(RedisSessionInterface):
+class ResilientRedisSessionInterface(KnownSessions, RedisSessionInterface):
     """Redis sessions that survive Redis: an error gives an empty stand-in session, never a 500.
 
     The stand-in keeps the browser's session id and is never written back, so the session stored
@@ -91,6 +123,17 @@ class ResilientRedisSessionInterface(RedisSessionInterface):
         except RedisError as error:
             self.breaker.trip(error)
             log.warning("session store down: this request's session changes are not saved")
+
+    def _holds(self, store_id: str) -> bool | None:
+        if self.breaker.is_open:
+            return None
+        try:
+            found = bool(self.client.exists(store_id))
+        except RedisError as error:
+            self.breaker.trip(error)
+            return None
+        self.breaker.succeeded()
+        return found
 
     def answers(self) -> bool:
         """Whether Redis answers a PING now (False at once while the breaker is open)."""

@@ -23,11 +23,18 @@ class HttpSession(Base):
 
 _LOAD = select(HttpSession.payload).where(HttpSession.store_id == bindparam("store_id"),
                                          HttpSession.expires_at > bindparam("now"))
+_HOLDS = select(literal(1)).where(HttpSession.store_id == bindparam("store_id"),
+                                  HttpSession.expires_at > bindparam("now"))
 
 
 def load(connection: Connection | Session, store_id: str, now: datetime | None = None) -> bytes | None:
     """The payload of a live session (read on every request: a plain, cached Core query)."""
     return connection.execute(_LOAD, {"store_id": store_id, "now": now or utcnow()}).scalar()
+
+
+def holds(connection: Connection | Session, store_id: str, now: datetime | None = None) -> bool:
+    """Whether a live session has this id (the page cache asks, for a cookie, before Flask runs)."""
+    return connection.execute(_HOLDS, {"store_id": store_id, "now": now or utcnow()}).first() is not None
 
 
 def save(session: Session, store_id: str, payload: bytes, expires_at: datetime) -> None:

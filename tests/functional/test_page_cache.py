@@ -159,3 +159,59 @@ def test_an_event_s_calendar_file_is_public_too(app):
     assert first.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
     assert second.headers["X-Page-Cache"] == "hit" and second.get_data() == first.get_data()
     assert second.headers["Content-Disposition"] == first.headers["Content-Disposition"]
+
+
+MADE_UP = {"ill-formed": "made-up", "well-formed": "Q" * 43}  # the second looks like an id the store issues
+
+
+def bogus_visitor(app: Any, sid: str) -> Any:
+    visitor = app.test_client()
+    visitor.set_cookie("engagement_session", sid)
+    return visitor
+
+
+def assert_cleared(response: Any) -> None:
+    """The answer tells the browser to drop its session cookie, and no shared cache may keep it."""
+    [cookie] = response.headers.getlist("Set-Cookie")
+    assert cookie.startswith("engagement_session=;") and "Max-Age=0" in cookie and "Path=/" in cookie
+    assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+@pytest.mark.parametrize("sid", MADE_UP.values(), ids=MADE_UP.keys())
+def test_a_made_up_session_cookie_gets_the_cached_page_and_is_cleared(app, sid):
+    first = app.test_client().get("/")
+    visitor = bogus_visitor(app, sid)
+    with statements(app) as sql:
+        response = visitor.get("/")
+    assert response.headers["X-Page-Cache"] == "hit" and response.get_data() == first.get_data()
+    assert_cleared(response)
+    assert visitor.get_cookie("engagement_session") is None  # the browser dropped it
+    lookups = [statement for statement in sql if not statement.startswith("BEGIN")]
+    assert len(lookups) <= 1 and all("FROM http_sessions" in statement for statement in lookups)  # one key read
+
+
+def test_a_made_up_cookie_on_a_page_not_kept_yet_renders_it_for_everyone_and_clears_it(app):
+    response = bogus_visitor(app, MADE_UP["well-formed"]).get("/events")
+    assert response.status_code == 200 and "X-Page-Cache" not in response.headers
+    assert_cleared(response)
+    anonymous = app.test_client().get("/events")  # the copy kept for others carries no cookie of anyone's
+    assert anonymous.headers["X-Page-Cache"] == "hit" and "Set-Cookie" not in anonymous.headers
+    assert anonymous.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+
+
+def test_a_session_the_store_no_longer_holds_is_a_made_up_one(app):
+    client = app.test_client()
+    client.get("/w/volunteer")  # a session now exists
+    sid = client.get_cookie("engagement_session").value
+    interface = app.session_interface
+    interface._delete_session(interface._get_store_id(sid))  # logged out elsewhere, or expired
+    app.test_client().get("/")
+    response = client.get("/")
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert_cleared(response)
+
+
+def test_a_made_up_cookie_on_a_private_page_is_left_to_flask(app):
+    response = bogus_visitor(app, MADE_UP["ill-formed"]).get("/login")
+    assert response.status_code == 200 and "X-Page-Cache" not in response.headers
+    assert "public" not in response.headers["Cache-Control"]
