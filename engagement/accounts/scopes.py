@@ -70,8 +70,7 @@ def parse(session: Session, spec: str) -> Target:
     kind, value = kind.strip().lower(), value.strip()
     if kind == "national" and not value:
         return Target("national", "national")
-    if kind == "department" and departments.name_of(value):
-        code = value.upper()
+    if kind == "department" and (code := departments.parse(value)):
         return Target(f"department:{code}", "department", department=code)
     if kind == "committee" and value:
         committee = session.scalar(select(Committee).where(Committee.slug == value.lower()))
@@ -193,7 +192,8 @@ def reaches(session: Session, where: Reach, audience_spec: str) -> bool:
     if kind == "all":
         return where.national and not value
     if kind == "department":
-        return bool(departments.name_of(value)) and (where.national or value.upper() in where.departments)
+        code = departments.parse(value)
+        return code is not None and (where.national or code in where.departments)
     if kind == "committee" and value:
         committee = session.scalar(select(Committee).where(Committee.slug == value.lower()))
         return committee is not None and covers_committee(session, where, committee)
@@ -209,7 +209,7 @@ def audiences(session: Session, user: Any, *, events_since: datetime | None = No
     where = reach(session, user)
     if where.empty:
         return []
-    codes = list(departments.NAMES) if where.national else sorted(where.departments)
+    codes = departments.codes() if where.national else sorted(where.departments)
     committees = select(Committee.slug).where(Committee.status == "approved", committee_clause(where)).order_by(
         Committee.name)
     events = select(Event.slug).where(event_clause(where)).order_by(Event.begins_at.desc())

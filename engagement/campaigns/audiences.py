@@ -54,8 +54,7 @@ def parse(session: Session, spec: str) -> Audience:
         if committee is None or committee.status != "approved":
             raise AudienceError(f"no approved committee {value!r}")
         return Audience("committee", committee.id, None, f"committee:{committee.slug}", committee.name)
-    if kind == "department" and departments.name_of(value.upper()):
-        code = value.upper()
+    if kind == "department" and (code := departments.parse(value)):
         return Audience("department", None, code, f"department:{code}", departments.label(code))
     if kind == "event" and value:
         event = session.scalar(select(Event).where(Event.slug == value.lower()))

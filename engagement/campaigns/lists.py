@@ -204,8 +204,8 @@ def key_of(session: Session, spec: str) -> str | None:
     """The list of a ``committee:SLUG`` or ``department:CODE`` audience (None for any other)."""
     kind, _, value = spec.strip().partition(":")
     kind, value = kind.lower(), value.strip()
-    if kind == "department" and departments.name_of(value.upper()):
-        return department_key(value)
+    if kind == "department" and (code := departments.parse(value)):
+        return department_key(code)
     if kind == "committee" and value:
         committee_id = session.scalar(select(Committee.id).where(Committee.slug == value.lower()))
         return committee_key(committee_id) if committee_id is not None else None

@@ -12,6 +12,7 @@ from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "communes-fr.tsv.gz"
 POSTAL_CODE = re.compile(r"^[0-9]{5}$")  # ASCII only: \d also matches fullwidth and Arabic-Indic digits
+INSEE_CODE = re.compile(r"^(?:[0-9]{2}|2[AB])[0-9]{3}$")  # a commune's official code: 75056, 2A004, 98818
 # How a commune's point was found, finest first (tools/build_geo_data.py): its own GeoNames place, or the
 # mean of the matched communes of its postal codes, or of its department.
 PRECISIONS = ("commune", "postal_code", "department")
@@ -59,6 +60,8 @@ class CommuneDirectory:
                 for postal_code in postal_codes.split(",") if postal_codes else ():
                     grouped.setdefault(postal_code, []).append(commune)
         self.by_postal_code = {k: tuple(sorted(v, key=_french_order)) for k, v in grouped.items()}
+        # Every department or overseas collectivity code a commune names: the codes there are (geo.departments).
+        self.departments = frozenset(commune.department for commune in self.by_code.values())
 
     def cities(self, postal_code: str) -> tuple[Commune, ...]:
         """The communes carrying ``postal_code`` (empty for an unknown or malformed code)."""
@@ -106,16 +109,27 @@ def directory() -> CommuneDirectory:
 
 
 def department_of(address: dict[str, str] | None) -> str | None:
-    """The French department of an address: from its commune's INSEE code (2A/2B, 971...), else None."""
+    """The French department (or overseas collectivity) of an address, as users, committees and events store
+    it: its commune's (``department_of_commune``), else the one all the communes of its postal code share;
+    None abroad, or when neither names one (a postal code across two departments, an unknown one)."""
     if not address or address.get("country", "FR") != "FR":
         return None
-    code = (address.get("city") or "").upper()
-    if len(code) == 5:
-        return code[:3] if code.startswith("97") else code[:2]
-    postal = address.get("postal_code") or ""
-    if len(postal) == 5 and postal.isdigit() and not postal.startswith("20"):
-        return postal[:3] if postal.startswith("97") else postal[:2]
-    return None
+    department = department_of_commune(str(address.get("city") or ""))
+    if department is not None:
+        return department
+    found = {commune.department for commune in directory().cities(str(address.get("postal_code") or ""))}
+    return found.pop() if len(found) == 1 else None
+
+
+def department_of_commune(code: str) -> str | None:
+    """The department or collectivity of the commune with INSEE code ``code``: 2A/2B in Corsica, the first three
+    digits overseas (971 Guadeloupe ... 976 Mayotte, 975, 977, 978, 984, 986 Wallis-et-Futuna, 987 French
+    Polynesia, 988 New Caledonia, 989), else the first two; None for a code naming none of the shipped data's."""
+    code = code.strip().upper()
+    if not INSEE_CODE.match(code):
+        return None
+    department = code[:3] if code.startswith(("97", "98")) else code[:2]
+    return department if department in directory().departments else None
 
 
 def location_of(address: dict[str, Any] | None) -> Location | None:

@@ -1,6 +1,16 @@
-"""The 101 French departments by official code (2A and 2B for Corsica, 971 to 976 overseas), in INSEE order."""
+"""French departments and overseas collectivities by official code: the one parser of a code, for audiences,
+scopes, lists and filters alike.
+
+The codes there are come from the shipped commune data (``CommuneDirectory.departments``): the 101 departments
+(2A and 2B for Corsica, 971 to 976 overseas) and the collectivities whose communes it holds (975, 977, 978,
+984, 986, 987, 988, 989). ``NAMES`` only names them, in INSEE order; a test keeps the two in step.
+"""
 
 from __future__ import annotations
+
+from functools import cache
+
+from engagement.geo.communes import directory
 
 NAMES: dict[str, str] = {
     "01": "Ain", "02": "Aisne", "03": "Allier", "04": "Alpes-de-Haute-Provence", "05": "Hautes-Alpes",
@@ -24,15 +34,34 @@ NAMES: dict[str, str] = {
     "83": "Var", "84": "Vaucluse", "85": "Vendée", "86": "Vienne", "87": "Haute-Vienne",
     "88": "Vosges", "89": "Yonne", "90": "Territoire de Belfort", "91": "Essonne",
     "92": "Hauts-de-Seine", "93": "Seine-Saint-Denis", "94": "Val-de-Marne", "95": "Val-d'Oise",
-    "971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte",
+    "971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion",
+    "975": "Saint-Pierre-et-Miquelon", "976": "Mayotte", "977": "Saint-Barthélemy", "978": "Saint-Martin",
+    "984": "Terres australes et antarctiques françaises", "986": "Wallis-et-Futuna", "987": "Polynésie française",
+    "988": "Nouvelle-Calédonie", "989": "Clipperton",
 }
 
 
+def parse(code: str) -> str | None:
+    """The department or collectivity ``code`` names, normalized (" 2a " -> "2A"); None for one the shipped
+    data does not hold (98, 99, 20, a fullwidth digit...)."""
+    normal = code.strip().upper()
+    return normal if normal in directory().departments else None
+
+
+@cache
+def codes() -> tuple[str, ...]:
+    """Every code there is, in INSEE order (01 ... 19, 2A, 2B, 21 ... 95, 971 ... 989)."""
+    shipped = directory().departments
+    return (*(code for code in NAMES if code in shipped), *sorted(shipped - NAMES.keys()))
+
+
 def name_of(code: str) -> str | None:
-    return NAMES.get(code.strip().upper())
+    """"Nouvelle-Calédonie" for 988; None for a code that names nothing."""
+    found = parse(code)
+    return NAMES.get(found) if found else None
 
 
 def label(code: str) -> str:
-    """"Paris (75)"; the bare code for one that is not a department (an overseas collectivity, 975, 98x)."""
+    """"Paris (75)", "Nouvelle-Calédonie (988)"; the bare code for one without a name."""
     name = name_of(code)
     return f"{name} ({code.strip().upper()})" if name else code.strip().upper()

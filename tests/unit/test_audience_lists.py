@@ -353,12 +353,11 @@ def test_demo_members_are_activated_in_real_communes_and_every_tenth_follows(cor
     assert "synthetic members: 0 created, 30 wanted" in demo.load(core.sessions, PROJECT_ROOT / "workflows", 30)
 
 
-def test_the_departments_are_the_101_french_ones():
-    assert len(departments.NAMES) == 101
+def test_the_101_departments_and_the_collectivities_of_the_data_have_a_name():
     communes = {commune.department for commune in directory().by_code.values()}
-    assert set(departments.NAMES) == {code for code in communes if not code.startswith(("975", "977", "978", "98"))}
-    assert "20" not in departments.NAMES and "975" not in departments.NAMES
+    assert set(departments.NAMES) == communes and len(communes) == 101 + 8  # 975, 977, 978, 984, 986-989
+    assert "20" not in departments.NAMES and "98" not in departments.NAMES
     assert departments.label("75") == "Paris (75)"
     assert departments.label("2a") == "Corse-du-Sud (2A)"
     assert departments.label("976") == "Mayotte (976)"
-    assert departments.label("975") == "975"
+    assert departments.label("975") == "Saint-Pierre-et-Miquelon (975)"

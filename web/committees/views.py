@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,6 +14,7 @@ from engagement.committees import service
 from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
 from engagement.events.service import upcoming, when
+from engagement.geo import departments
 from forms.committee import CommitteeForm
 from forms.messages import DEFAULT_MESSAGES
 from web.api.views import city_options
@@ -25,7 +25,6 @@ from web.public import public
 
 bp = Blueprint("committees", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
-DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8])$")  # metropolitan, Corsica, overseas
 STAFF = ("organizer", "admin")
 REFUSALS = {
     "last_host": _l("You are the last host of this committee, and a committee always keeps one: ask an "
@@ -39,8 +38,9 @@ REFUSALS = {
 @public(args=("department",), tags=("committees",))
 def listing() -> Any:
     department = (request.args.get("department") or "").strip().upper()[:3]
-    invalid = bool(department) and not DEPARTMENT.match(department)
-    committees = [] if invalid else service.approved(db(), department=department or None)
+    code = departments.parse(department)
+    invalid = bool(department) and code is None
+    committees = [] if invalid else service.approved(db(), department=code)
     counts = service.followers_counts(db(), [c.id for c in committees])
     return render_template("committees/list.html", committees=committees, counts=counts, department=department,
                            invalid=invalid)

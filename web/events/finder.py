@@ -17,6 +17,7 @@ from engagement.accounts.models import User
 from engagement.events import nearby, periods, service
 from engagement.events.models import CATEGORIES, Event
 from engagement.events.service import Narrowing
+from engagement.geo import departments
 from engagement.geo.communes import POSTAL_CODE, directory
 from engagement.geo.distances import point_of
 
@@ -32,6 +33,7 @@ UNKNOWN_CODE = _l("No French commune has the postal code %(code)s: check it, or 
 BAD_KM = _l("Enter a whole number of kilometres from %(min)d to %(max)d.")
 BAD_DATE = _l("Enter a date such as %(example)s.")
 DATES_REVERSED = _l("The end date must be the same as or after the start date.")
+NOT_A_DEPARTMENT = _l("This is not a French department number.")
 HOME_NEAR = 4  # events on the home page's "near you"
 
 
@@ -90,7 +92,7 @@ def asked(args: MultiDict[str, str], today: date) -> Asked:
         problems["to"] = str(DATES_REVERSED)
     category = args.get("category", "").strip()
     return Asked(near=near, km=km, km_text=km_text, when=when, first_text=first_text, last_text=last_text,
-                 category=category if category in CATEGORIES else "", department=_department(args),
+                 category=category if category in CATEGORIES else "", department=_department(args, problems),
                  page=_page(args), period=periods.Period.of_days(first, last), problems=problems)
 
 
@@ -150,8 +152,12 @@ def _day(text: str, name: str, problems: dict[str, str]) -> date | None:
     return day
 
 
-def _department(args: MultiDict[str, str]) -> str:
-    return (args.get("department") or "").strip()[:3].upper()
+def _department(args: MultiDict[str, str], problems: dict[str, str]) -> str:
+    """The department or collectivity asked for, as typed (upper case); one that names none is a problem."""
+    given = (args.get("department") or "").strip()[:3].upper()
+    if given and departments.parse(given) is None:
+        problems["department"] = str(NOT_A_DEPARTMENT)
+    return given
 
 
 def _page(args: MultiDict[str, str]) -> int:

@@ -44,13 +44,10 @@ def _approved() -> list[Committee]:
     return scopes.committees_in(db(), reach(), limit=100_000)
 
 
-def _department_codes(stored: dict[str, lists.Summary]) -> list[str]:
-    """The 101 departments, then any other code a list exists for (an overseas collectivity); for an
-    organizer without the national scope, the departments they are the referent of."""
-    if not reach().national:
-        return sorted(reach().departments)
-    others = sorted(key.partition(":")[2] for key in stored if key.startswith("department:"))
-    return [*departments.NAMES, *(code for code in others if code not in departments.NAMES)]
+def _department_codes() -> list[str]:
+    """Every department and overseas collectivity; for an organizer without the national scope, the
+    departments they are the referent of."""
+    return list(departments.codes()) if reach().national else sorted(reach().departments)
 
 
 @bp.get("/audiences")
@@ -60,7 +57,7 @@ def audiences() -> Any:
     stored = lists.summaries(db())
     rows = {
         "departments": [(departments.label(code), url_for("organizer.audience_json", kind="department", value=code),
-                         stored.get(lists.department_key(code))) for code in _department_codes(stored)],
+                         stored.get(lists.department_key(code))) for code in _department_codes()],
         "committees": [(c.name, url_for("organizer.audience_json", kind="committee", value=c.slug),
                         stored.get(lists.committee_key(c.id))) for c in _approved()],
     }
@@ -74,7 +71,7 @@ def build_missing() -> Any:
     """Queue a build of every list that does not exist yet (members who joined before lists existed)."""
     stored = lists.summaries(db())
     where = reach()
-    keys = [lists.department_key(code) for code in departments.NAMES if where.national or code in where.departments]
+    keys = [lists.department_key(code) for code in departments.codes() if where.national or code in where.departments]
     keys += [lists.committee_key(c.id) for c in _approved()]
     missing = [key for key in keys if key not in stored]
     if missing:

@@ -49,14 +49,14 @@ class Asked:
 def asked() -> Asked:
     args = request.args
     kind = args.get("type", "").strip()
-    code = args.get("department", "").strip().upper()[:3]
+    given = args.get("department", "").strip()[:3]
     try:
         page = max(1, min(MAX_PAGE, int(args.get("page", "1"))))
     except ValueError:
         page = 1
-    known = bool(departments.name_of(code)) if code else False
+    code = departments.parse(given)
     return Asked(text=" ".join(args.get("q", "").split())[:MAX_QUERY], kind=kind if kind in KIND_LABELS else None,
-                 department=code if known else None, page=page, bad_department=bool(code) and not known)
+                 department=code, page=page, bad_department=bool(given) and code is None)
 
 
 def _when(record: Record, locale: str) -> str:
