@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -12,11 +11,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from engagement import PROJECT_ROOT
+from engagement.mail import addresses
 
 ENVIRONMENTS = ("development", "production", "test")
 MAIL_BACKENDS = ("outbox", "mailjet")
 MEDIA_BUCKET_SCHEMES = ("s3", "gs", "gcs", "memory")  # fsspec's; memory:// only for tests
 DEFAULT_SITE_URL = "http://127.0.0.1:5000"  # where `make run` serves
+DEFAULT_MAIL_SENDER = "Engagement <ne-pas-repondre@engagement.local>"  # outside production only: no mail leaves
 
 
 class ConfigError(ValueError):
@@ -183,9 +184,10 @@ def _retention(env: Mapping[str, str]) -> Retention:
 
 
 def _address(env: Mapping[str, str], name: str) -> str | None:
+    """An address people are told to write to: by the one address rule (engagement.mail.addresses)."""
     value = _optional(env, name)
-    if value is not None and not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+", value):
-        raise ConfigError(f"{name} must be an email address like dpo@example.org, not {value!r}")
+    if value is not None and not addresses.reaches(value):
+        raise ConfigError(f"{name} must be an email address mail reaches, like dpo@example.org, not {value!r}")
     return value
 
 
@@ -267,6 +269,26 @@ def _site_url(env: Mapping[str, str], app_env: str) -> str:
     return value.rstrip("/")
 
 
+def _mail_sender(env: Mapping[str, str], app_env: str) -> str:
+    """The platform's sender, ``Name <address>`` or a bare address, as every mail's From (the name also before
+    the "(via ...)" of mail sent on someone's behalf). Always one mailbox whose name shows as written;
+    production requires it, at an address mail reaches (engagement.mail.addresses), since replies, bounces
+    and the receiving servers' checks all go to its domain."""
+    value = env.get("MAIL_SENDER", "").strip()
+    if not value:
+        if app_env == "production":
+            raise ConfigError("MAIL_SENDER is required when ENGAGEMENT_ENV=production (the movement's sender, "
+                              "e.g. Le mouvement <ne-pas-repondre@agir.example.org>: every mail is from it)")
+        return DEFAULT_MAIL_SENDER
+    try:
+        addresses.mailbox(value)
+    except addresses.AddressError as exc:
+        if app_env == "production" or exc.kind != addresses.DOMAIN:  # elsewhere nothing leaves: a local name
+            raise ConfigError(f"MAIL_SENDER must be one address mail reaches, after a name or not, like "
+                              f"Le mouvement <ne-pas-repondre@agir.example.org>, not {value!r}: {exc}") from None
+    return value
+
+
 def _absolute_http(value: str) -> bool:
     parts = urlsplit(value)
     try:
@@ -298,7 +320,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_prefix=env.get("REDIS_PREFIX", "").strip(),
         celery_broker_url=_optional(env, "CELERY_BROKER_URL"),
         mail_backend=mail_backend,
-        mail_sender=env.get("MAIL_SENDER", "").strip() or "Engagement <ne-pas-repondre@engagement.local>",
         mailjet_api_key=_optional(env, "MAILJET_API_KEY"),
         mailjet_api_secret=_optional(env, "MAILJET_API_SECRET"),
         mailjet_api_url=_optional(env, "MAILJET_API_URL"),
@@ -311,6 +332,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workflows_dir=Path(env.get("ENGAGEMENT_WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
         default_locale=_choice(env, "ENGAGEMENT_DEFAULT_LOCALE", ("fr", "en"), "fr"),
         site_url=_site_url(env, app_env),
+        mail_sender=_mail_sender(env, app_env),  # after SITE_URL: a deployment missing both hears of SITE_URL first
         media_storage_url=_media_storage_url(env, instance_dir),
         media_cache_dir=_media_cache_dir(env, instance_dir),
         trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, maximum=5),

@@ -60,6 +60,7 @@ def image_env() -> Iterator[dict[str, str]]:
         "DATABASE_URL": f"sqlite:///{data / 'engagement.db'}", "SECRET_KEY": "image-test-" + os.urandom(8).hex(),
         "ENGAGEMENT_WORKFLOWS_DIR": str(PROJECT_ROOT / "workflows"),
         "SITE_URL": "https://agir.example.org",  # production refuses to start without it (the chart sets it)
+        "MAIL_SENDER": "Le mouvement <ne-pas-repondre@agir.example.org>",  # the same
     })
     yield env
     shutil.rmtree(data, ignore_errors=True)

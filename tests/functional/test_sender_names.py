@@ -77,3 +77,34 @@ def test_a_name_with_bidi_control_or_quote_characters_leaves_clean(factory, fake
     sent = through_mailjet(factory, fake, mail_id)
     assert sent["From"] == {"Email": PLATFORM, "Name": display}
     assert sent["Subject"] == "Un mot pour toi Bcc: x"
+
+
+ENCODED_SPOOF = "=?utf-8?q?=3Csecurity=40paypal.fr=3E?="  # a client decodes it to <security@paypal.fr>
+
+
+def test_an_inviter_named_with_an_encoded_word_is_shown_without_it(client, read, fake):
+    invite(client, self_first_name=f"{ENCODED_SPOOF} x", self_last_name="Durand",
+           message_subject="=?utf-8?q?Votre_compte_=E2=80=AEest_bloqu=C3=A9?= Camille, rejoins-nous")
+    InProcessRelay.drain()
+    [message] = mails(read())
+    assert parseaddr(message.sender) == ("x Durand (via Engagement)", PLATFORM)
+    assert message.subject == "Camille, rejoins-nous"
+    [sent] = fake.messages
+    assert sent["From"] == {"Email": PLATFORM, "Name": "x Durand (via Engagement)"}
+    assert sent["Subject"] == "Camille, rejoins-nous" and "=?" not in str(sent["From"])  # the body may quote it
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("support＠paypal.com Du﹫․com Camille", "Camille (via Engagement)"),  # look-alike @ and dot (NFKC)
+    ("＜security＠paypal.com＞ Paypal.com Sécurité", "Sécurité (via Engagement)"),  # full-width <, a domain name
+    (f"{ENCODED_SPOOF} =?UTF-8?B?PHNlY3VyaXR5QHBheXBhbC5mcj4=?=", "Engagement"),  # nothing left: the platform
+])
+def test_a_campaign_sender_name_keeps_no_look_alike_address_nor_encoded_word(factory, fake, name, shown):
+    with transaction(factory) as session:
+        message = mail.compose(session, to=["camille@example.net"], subject=f"{ENCODED_SPOOF} Nouvelles",
+                               body="Bonjour", context={}, locale="fr", literal=True, sender_name=name)
+        assert message is not None
+        mail_id, stored, subject = message.id, message.sender, message.subject
+    assert parseaddr(stored) == (shown, PLATFORM) and subject == "Nouvelles"
+    sent = through_mailjet(factory, fake, mail_id)
+    assert sent["From"] == {"Email": PLATFORM, "Name": shown} and sent["Subject"] == "Nouvelles"

@@ -19,13 +19,16 @@ from engagement.accounts.tokens import AccountToken
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.db import transaction, utcnow
 from engagement.mail.models import MailMessage
-from tests.functional.helpers import count, mails
-from tests.functional.invitation_steps import log_in, make_user
+from tests.functional.helpers import count, field_error, mails
+from tests.functional.invitation_steps import log_in, make_user, send, to_summary
 from tests.functional.test_committees import committee
 from tests.functional.test_event_registration import create_event, open_registration, press, rows
 from tests.functional.test_password_reset import neutral
 
 UNREACHABLE = ["x@localhost", "x@foo.test", "x@bar.local", "x@example.invalid"]
+# Reserved for documentation or private use, never delegated, or a top-level domain that cannot exist.
+RESERVED = ["x@foo.example", "x@foo.alt", "x@foo.internal", "x@foo.corp", "x@nas.lan", "x@box.home",
+            "x@pc.localdomain", "x@a.b"]
 
 
 def legacy_member(app: Any, email: str, **changes: Any) -> int:
@@ -43,7 +46,8 @@ def not_composed(caplog: Any, address: str) -> None:
     assert address not in caplog.text and address.split("@")[0] + "@" not in caplog.text
 
 
-@pytest.mark.parametrize("address", [*UNREACHABLE, "X@Foo.Test", " x@localhost ", "x@home.arpa", "x@intranet"])
+@pytest.mark.parametrize("address", [*UNREACHABLE, *RESERVED, "X@Foo.Test", " x@localhost ", "x@home.arpa",
+                                     "x@intranet"])
 def test_users_create_refuses_an_address_no_mail_reaches(cli, read, address):
     result = cli("users", "create", address, "--role", "organizer")
     assert result.exit_code == 1
@@ -51,7 +55,7 @@ def test_users_create_refuses_an_address_no_mail_reaches(cli, read, address):
     assert count(read(), User) == 0
 
 
-@pytest.mark.parametrize("address", UNREACHABLE)
+@pytest.mark.parametrize("address", [*UNREACHABLE, "x@foo.example", "x@a.b"])
 def test_a_password_reset_for_an_unreachable_account_answers_the_usual_page(app, client, new_client, read, caplog,
                                                                             address):
     caplog.set_level(logging.INFO)
@@ -120,3 +124,40 @@ def test_an_ordinary_address_is_created_reset_and_told_of_its_committee(app, cli
     organizer.get("/organizer/committees")
     assert organizer.post(f"/organizer/committees/{slug}/approve", {}).status_code == 303
     assert [m.template for m in mails(read())] == ["password_reset", "committee_approved"]
+
+
+# -- what a form says: the reason, in the visitor's language ------------------------------------------------
+
+SIGNUP = {"first_name": "Camille", "last_name": "Martin", "email": "camille.martin@example.org",
+          "password": "une phrase de passe solide", "birth_date": "1990-05-17"}
+DOMAIN = ("Ce domaine ne peut pas recevoir d’e-mails\u00a0: vérifiez la partie après le @.",
+          "This domain cannot receive email: check the part after the @.")
+MAILBOX = ("La partie avant le @ est trop longue\u00a0: 64 caractères au plus.",
+           "The part before the @ is too long: 64 characters at most.")
+REASONS = [("x@sub.localhost", DOMAIN), ("x@foo.home.arpa", DOMAIN), ("x@foo.internal", DOMAIN), ("x@a.b", DOMAIN),
+           ("x@intranet", DOMAIN), ("x" * 65 + "@example.org", MAILBOX),
+           ("x" * 64 + "@" + ".".join(["d" * 60] * 4) + ".org",
+            ("L’adresse e-mail est trop longue\u00a0: 254 caractères au plus.",
+             "The email address is too long: 254 characters at most.")),
+           ("camille.martin@", ("Saisissez une adresse e-mail valide, comme nom@exemple.fr.",
+                                "Enter a valid email address, like name@example.org."))]
+
+
+@pytest.mark.parametrize(("address", "messages"), REASONS)
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_sign_up_says_why_an_address_is_refused(client, read, address, messages, language):
+    headers = {"Accept-Language": language}
+    client.get("/w/signup", headers=headers)
+    response = client.post("/w/signup", {**SIGNUP, "email": address, "trigger": "next"}, headers=headers)
+    assert response.status_code == 422
+    assert field_error(client.last_html, "email") == messages[language == "en"]
+    assert count(read(), User) == 0
+
+
+@pytest.mark.parametrize("address", ["camille@foo.internal", "camille@box.home", "camille@foo.example"])
+def test_an_invitation_to_a_reserved_domain_is_refused_next_to_the_friend_address(client, read, address):
+    to_summary(client)
+    response = send(client, friend_email=address)
+    assert response.status_code == 422
+    assert field_error(client.last_html, "friend_email") == DOMAIN[0]
+    assert mails(read()) == []

@@ -9,7 +9,7 @@ import pytest
 from engagement.config import ConfigError, load_settings
 
 BASE = {"ENGAGEMENT_ENV": "production", "ENGAGEMENT_INSTANCE_DIR": "", "SITE_URL": "https://agir.example.org",
-        "MAIL_BACKEND": "outbox"}
+        "MAIL_BACKEND": "outbox", "MAIL_SENDER": "Le mouvement <ne-pas-repondre@agir.example.org>"}
 DATABASE_URL = "mysql+pymysql://app:p%40ss@db:3306/engagement?charset=utf8mb4"
 
 

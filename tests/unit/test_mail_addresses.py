@@ -20,7 +20,12 @@ from engagement.mail import service as mail
 REFUSED = ["x@localhost", "x@foo.test", "x@bar.local", "x@example.invalid", "x@foo.onion", "x@home.arpa",
            "x@intranet", "x@[192.0.2.1]", "x@192.0.2.1", "x", "x@", "@example.org", "a b@example.org",
            '"x"@example.org', "x@example.org, y@example.org", "x@-example.org", "x" * 65 + "@example.org",
-           "x@" + "a" * 250 + ".org"]
+           "x@" + "a" * 250 + ".org",
+           # Reserved for documentation or private use, or never delegated (RFC 2606, 9476; ICANN's .internal and
+           # name-collision list), a one-letter or numeric top-level domain (none exists)
+           "x@foo.example", "x@example", "x@FOO.Example", "x@foo.alt", "x@foo.internal", "x@foo.corp", "x@nas.lan",
+           "x@box.home", "x@pc.localdomain", "x@a.b", "x@foo.private", "x@foo.intranet", "x@mail.home.arpa",
+           "x@sub.localhost", "x@ｆｏｏ．ｅｘａｍｐｌｅ", "x@foo.123"]
 
 
 @pytest.mark.parametrize("value", REFUSED)
@@ -37,9 +42,30 @@ def test_the_rule_refuses_what_no_mail_reaches_without_naming_it(value):
     ("lou+engagement@sub.example.com", "lou+engagement@sub.example.com"),
     ("zoé@exemple.fr", "zoé@exemple.fr"),
     ("x@bücher.de", "x@bücher.de"),
+    ("x@example.net", "x@example.net"),  # documentation domains under a real top-level domain: kept
+    ("x@mail.example.com", "x@mail.example.com"),
+    ("x@home.corp.fr", "x@home.corp.fr"),  # a reserved name as a label under a real top-level domain
+    ("x@lan.internal.co", "x@lan.internal.co"),
+    ("x@xn--e1afmicgd0h.xn--p1ai", "x@приморье.рф"),  # an internationalized top-level domain
 ])
 def test_the_rule_accepts_and_normalizes_addresses_mail_reaches(value, normalized):
     assert addresses.checked(value) == normalized and addresses.reaches(value)
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("x@sub.localhost", "domain"), ("x@foo.home.arpa", "domain"), ("x@foo.example", "domain"), ("x@a.b", "domain"),
+    ("x@intranet", "domain"), ("x@ＬＯＣＡＬＨＯＳＴ", "domain"), ("x@foo.internal", "domain"),
+    ("x@foo。lan", "domain"),
+    ("x" * 65 + "@example.org", "mailbox_length"), ("é" * 65 + "@example.org", "mailbox_length"),
+    ("x" * 64 + "@" + ".".join(["d" * 60] * 4) + ".org", "length"),
+    ("x@", "syntax"), ("x", "syntax"), ("a b@example.org", "syntax"), ("x@-example.org", "syntax"),
+    ("x@[192.0.2.1]", "syntax"),
+])
+def test_a_refusal_says_which_part_is_wrong(value, kind):
+    """What a form tells the visitor: the domain cannot receive mail, the mailbox or the address is too long."""
+    with pytest.raises(addresses.AddressError) as refused:
+        addresses.checked(value)
+    assert refused.value.kind == kind
 
 
 @pytest.mark.parametrize("value", ["x@localhost", "x@foo.test", "x@bar.local", "x@example.invalid"])
@@ -115,3 +141,43 @@ def test_the_sender_is_a_header_an_email_library_parses_back():
 ])
 def test_a_subject_keeps_no_control_or_bidi_character(subject, expected):
     assert headers.text(subject) == expected
+
+
+# Encoded words (RFC 2047) that a mail client would decode into something the filters never saw.
+ENCODED = ["=?utf-8?q?=3Csecurity=40paypal.fr=3E?=", "=?UTF-8?B?PHNlY3VyaXR5QHBheXBhbC5mcj4=?=",
+           "=?iso-8859-1*fr?Q?=E2=80=AE?=", "=?utf-8?q?a b?=", "=?=?utf-8?q?x?=utf-8?q?=3C?=",
+           "=\u200b?utf-8?q?=3C?=", "＝？utf-8？q？=3C？＝"]
+
+
+@pytest.mark.parametrize("word", ENCODED)
+def test_a_name_keeps_no_encoded_word_a_client_would_decode(word):
+    display, address = parseaddr(mail.sender(f"{word} Camille"))
+    assert address == "ne-pas-repondre@engagement.local"
+    assert display == "Camille (via Engagement)"
+    assert "=?" not in mail.sender(word) and parseaddr(mail.sender(word))[0] == "Engagement"
+
+
+@pytest.mark.parametrize("word", ENCODED[:-1])
+def test_a_subject_keeps_no_encoded_word_a_client_would_decode(word):
+    assert headers.text(f"Réunion {word} samedi") == "Réunion samedi"
+
+
+def test_a_subject_keeps_an_equals_sign_or_a_question_mark_that_encodes_nothing():
+    assert headers.text("2 + 2 =? Réponse ?= samedi") == "2 + 2 =? Réponse ?= samedi"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("support＠paypal.com Du﹫․com Camille", "Camille"),  # look-alike at signs, one-dot leader: NFKC makes them @ .
+    ("Camille ＜security＞ ＂Paypal＂", "Camille security Paypal"),  # full-width < > "
+    ("Paypal.com Security", "Security"),  # a word shaped like a domain name
+    ("(paypal.fr) ｐａｙｐａｌ．ｆｒ paypal。fr www.pаypal.com Security", "Security"),
+    ("xn--pypal-4ve.com Security", "Security"),
+])
+def test_a_name_keeps_no_look_alike_at_sign_nor_domain_name(name, expected):
+    assert headers.name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["J.-P. Dupont", "J.R.R. Tolkien", "M. Dupont", "Anne-Sophie d’Arc", "A.B.C.",
+                                  "Zoé 3.14", "Jean Dupont Jr.", "Dr. No"])
+def test_a_name_with_initials_or_dots_that_name_no_domain_is_kept(name):
+    assert headers.name(name) == name
