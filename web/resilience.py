@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor, TimeoutError
 from functools import wraps
 from typing import Any
 
-from flask import current_app, render_template, session
+from flask import Response, current_app, render_template, session
+from flask.globals import request_ctx
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
+from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,25 @@ def session_unavailable() -> bool:
     return bool(getattr(session, "unavailable", False))
 
 
+def cannot_link() -> bool:
+    """Whether this request has no URL adapter, so that a template's ``url_for`` would fail: Flask could not
+    bind its URL map to the request's Host (a ``BadHost`` that did not come through the shield, web/shield.py).
+    Error pages then answer `plain_error`."""
+    return request_ctx.url_adapter is None
+
+
+def plain_error(code: int, headers: dict[str, str] | None = None) -> Response:
+    """A static short answer (``400 Bad Request``), for when no page can be rendered."""
+    response = Response(f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}\n", code, headers,
+                        content_type="text/plain; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def unavailable() -> Any:
     """The friendly 503: nothing was done, try again in a moment."""
+    if cannot_link():
+        return plain_error(503, {"Retry-After": str(RETRY_AFTER)})
     body = render_template("errors/unavailable.html", retry_after=RETRY_AFTER)
     return body, 503, {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
 

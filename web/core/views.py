@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -26,7 +27,7 @@ from web.events import finder
 from web.extensions import csrf
 from web.locale import current_locale
 from web.public import LANG_COOKIE, public
-from web.resilience import probe_all, session_unavailable, unavailable
+from web.resilience import cannot_link, plain_error, probe_all, session_unavailable, unavailable
 from web.safety import safe_next
 
 bp = Blueprint("core", __name__)
@@ -129,7 +130,7 @@ def register_error_pages(app: Flask) -> None:
         if session_unavailable():  # the token could not be checked: the session store is down
             return unavailable()
         message = _("Your session has expired or the form was sent twice. Please try again.")
-        return render_template("errors/error.html", code=400, message=message), 400
+        return error_page(400, message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -143,10 +144,17 @@ def register_error_pages(app: Flask) -> None:
         message = messages.get(error.code or 500, _("The request could not be handled."))
         if request.path.startswith("/api/"):  # what a page's script reads (Retry-After rides along on a 429)
             return jsonify(error=error.name, message=str(message)), error.code
-        return render_template("errors/error.html", code=error.code, message=message), error.code
+        return error_page(error.code or 500, message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         message = _("Something went wrong on our side. Nothing you entered was lost; please try again.")
-        return render_template("errors/error.html", code=500, message=message), 500
+        return error_page(500, message)
+
+
+def error_page(code: int, message: str) -> Any:
+    """The friendly error page; a plain answer when the request has no URL adapter for its links."""
+    if cannot_link():
+        return plain_error(code)
+    return render_template("errors/error.html", code=code, message=message), code
