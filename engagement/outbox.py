@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import Index, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from engagement import claims
 from engagement.db import Base, transaction, utcnow
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,17 @@ QUEUES: dict[str, str] = {}  # topic -> queue, when not TRANSACTIONAL
 # for an address, say) must not change how long that request takes (docs/security.md "Password reset timing").
 DETACHED: set[str] = set()
 FORGETFUL: set[str] = set()  # topics whose payload names a person: emptied once delivered
+_stop = threading.Event()  # set when this process stops taking work (a command interrupted): see InProcessRelay.stop
+
+
+class Stopped(Exception):
+    """Raised by a long handler between two of its transactions when its process is stopping: its row stays
+    pending, to be delivered (resumed) later, and this is no failure."""
+
+
+def stopping() -> bool:
+    """Whether this process is stopping: a long handler stops at its next commit (``raise Stopped``)."""
+    return _stop.is_set()
 
 
 class OutboxMessage(Base):
@@ -103,7 +115,13 @@ def enqueue(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMess
 
 
 def deliver(factory: sessionmaker[Session], outbox_id: int) -> bool:
-    """Run one row's handler once; returns False when it was already delivered or is gone."""
+    """Run one row's handler once; returns False when it was already delivered, is gone, or is being delivered by
+    another thread or process (engagement/claims.py: it is theirs to deliver)."""
+    with claims.claim(factory, outbox_id) as claimed:
+        return claimed and _deliver_claimed(factory, outbox_id)
+
+
+def _deliver_claimed(factory: sessionmaker[Session], outbox_id: int) -> bool:
     with factory() as session:
         row = session.get(OutboxMessage, outbox_id)
         topic, payload = (row.topic, row.payload) if row is not None and row.delivered_at is None else (None, None)
@@ -131,6 +149,8 @@ def _deliver_self_managed(factory: sessionmaker[Session], outbox_id: int, topic:
                           payload: dict[str, Any]) -> bool:
     try:
         SELF_MANAGED[topic](factory, payload)
+    except Stopped:
+        raise
     except Exception as exc:
         _record_failure(factory, outbox_id, exc)
         raise
@@ -173,12 +193,14 @@ class InProcessRelay:
     milliseconds); bulk queues run on one background thread, so that the request that queued a
     campaign of 45,000 recipients answers at once. Detached rows run on a thread of their own, after
     the answer and never behind a campaign. A process that exits first waits for those threads; a
-    row they did not reach stays pending for ``engagement outbox relay``.
+    row they did not reach (the process was stopped: `stop`) stays pending for ``engagement outbox relay``
+    or the sweep of a running ``engagement serve`` (engagement/sweeper.py).
     """
 
     _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
     _detached = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-detached")
     _held = threading.local()  # the detached rows of the request this thread answers, until `release`
+    _closed = False  # the executors were shut down (`close`)
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
@@ -189,11 +211,44 @@ class InProcessRelay:
             if held is not None:
                 held.append((self, ids))
             else:
-                self._detached.submit(self.run, ids)
+                self._submit(self._detached, ids)
         elif queue == TRANSACTIONAL:
             self.run(ids)
         else:
-            self._background.submit(self.run, ids)
+            self._submit(self._background, ids)
+
+    def _submit(self, executor: ThreadPoolExecutor, ids: list[int]) -> None:
+        if _stop.is_set():
+            return  # the rows stay pending (a command interrupted says so)
+        try:
+            executor.submit(self.run, ids)
+        except RuntimeError:  # the interpreter is exiting: no thread takes new work any more
+            log.warning("outbox rows %s left pending: this process is exiting", ids)
+
+    @classmethod
+    def stop(cls) -> None:
+        """Take no more work in this process (a command interrupted): what is queued and not started stays
+        pending, and a long handler stops at its next commit (`stopping`)."""
+        _stop.set()
+
+    @classmethod
+    def close(cls) -> None:
+        """After `stop`, once idle: let the threads end. A thread whose start an interrupt cut short (in the
+        ``submit`` that started it) is known to no executor's exit handler, and the interpreter would wait for
+        it for ever; the shutdown's sentinel reaches it through the queue it shares."""
+        for executor in (cls._detached, cls._background):
+            executor.shutdown(wait=False, cancel_futures=True)
+        cls._closed = True
+
+    @classmethod
+    def resume(cls) -> None:
+        """Take work again, on new threads after `close` (tests: the process goes on after an interrupted
+        command)."""
+        _stop.clear()
+        if cls._closed:
+            cls._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+            cls._detached = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-detached")
+            cls._closed = False
 
     @classmethod
     def hold(cls) -> None:
@@ -208,7 +263,7 @@ class InProcessRelay:
         """Hand over what `hold` kept, and stop holding."""
         rows, cls._held.rows = getattr(cls._held, "rows", None) or [], None
         for relay, ids in rows:
-            cls._detached.submit(relay.run, ids)
+            relay._submit(cls._detached, ids)
 
     @classmethod
     def drain(cls, timeout: float = 60) -> None:
@@ -220,8 +275,12 @@ class InProcessRelay:
 
     def run(self, ids: list[int]) -> None:
         for outbox_id in ids:
+            if _stop.is_set():
+                return  # this row and the next stay pending
             try:
                 deliver(self.factory, outbox_id)
+            except Stopped:
+                return
             except Exception:
                 # The row stays pending; `engagement outbox relay` or the next sweep retries it.
                 log.exception("outbox row %s failed; left pending", outbox_id)

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from engagement.config import ConfigError, load_settings
+from web.interrupts import TRAP, Interrupted
 from web.probes import health
 
 
@@ -27,25 +28,99 @@ def _core():
     from web.command_relay import relay_for
 
     settings = _settings()
-    return bootstrap(settings, relay_for(settings))
+    core = bootstrap(settings, relay_for(settings))
+    _require_schema(core.engine)
+    return core
+
+
+def _require_schema(engine: Any) -> None:
+    """Refuse, in one line, a command that needs the tables on a database not migrated to this version's head."""
+    from engagement import migrate
+
+    gap = migrate.missing_upgrade(engine)
+    if gap is None:
+        return
+    if not gap.current:
+        raise click.ClickException("the database is not migrated: run `engagement db upgrade` first")
+    raise click.ClickException(f"the database is at revision {', '.join(gap.current)}, this version needs "
+                               f"{', '.join(gap.heads)}: run `engagement db upgrade` first")
+
+
+def _require_migrated(url: str) -> None:
+    """`_require_schema` for a command that builds no core (``serve``, the whole app of ``under-attack``)."""
+    from engagement.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        _require_schema(engine)
+    finally:
+        engine.dispose()
 
 
 def _emit(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group()
+def utf8_text(data: bytes, what: str) -> str:
+    """``data`` (``what``: "--body-file: the file") as text, a leading byte order mark dropped.
+
+    Text that is not UTF-8 is one clear line naming the first bad byte (counted from 1) and exit status 1,
+    never a traceback: decoded by Python's locale instead, it would fail later, elsewhere (a database, a hash)."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{what} is not valid UTF-8: byte {exc.start + 1}") from None
+
+
+def read_text_input(path: str, option: str) -> str:
+    """The whole of the file ``path`` given for ``option`` (``-``: standard input), as UTF-8 text (`utf8_text`)."""
+    if path == "-":
+        with click.open_file("-", "rb") as stdin:
+            return utf8_text(stdin.read(), f"{option}: standard input")
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{option}: cannot read {path} ({exc.strerror})") from None
+    return utf8_text(data, f"{option}: the file")
+
+
+class Commands(click.Group):
+    """The ``engagement`` group, whose arguments must be UTF-8 too (`utf8_text`).
+
+    Python decodes the bytes of a command line that are not UTF-8 as lone surrogates; encoded back as they came
+    (``surrogatepass``), the first of them is where the first bad byte was."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for number, arg in enumerate(args, 1):
+            utf8_text(arg.encode("utf-8", "surrogatepass"), f"argument {number}")
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """Engagement: workflows, members and campaigns of a citizen movement."""
+    TRAP.install()  # Ctrl-C and SIGTERM: one line and exit 130/143, nothing stranded (web/interrupts.py)
     click.get_current_context().call_on_close(_deliver_before_exit)
 
 
 def _deliver_before_exit() -> None:
-    """Every command delivers what it queued before it exits, whatever it is (web/command_relay.py)."""
-    if "engagement.outbox" in sys.modules:  # else this command queued nothing
-        from web.command_relay import deliver_before_exit
+    """Every command delivers what it queued before it exits, whatever it is (web/command_relay.py); an
+    interrupted one only says what it leaves pending, and exits 128 + the signal's number."""
+    try:
+        if TRAP.signum is None and "engagement.outbox" in sys.modules:  # else it queued nothing
+            from web.command_relay import deliver_before_exit
 
-        deliver_before_exit()
+            deliver_before_exit()
+    except Interrupted:
+        pass  # interrupted while delivering: what is left is said below
+    try:
+        if TRAP.signum is not None:
+            from web.command_relay import after_interrupt
+
+            after_interrupt(TRAP.signum)
+            raise click.exceptions.Exit(TRAP.exit_code)
+    finally:
+        TRAP.restore()
 
 
 def served_url(host: str, port: int) -> str:
@@ -63,6 +138,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from web.serving import gunicorn_command
 
     instance_dir = _settings().instance_dir
+    _require_migrated(_settings().database_url)  # one line here, rather than a traceback in each worker's log
     if not (os.environ.get("SITE_URL", "").strip() or os.environ.get("SITE_URL_FILE")):  # gunicorn inherits it
         os.environ["SITE_URL"] = served_url(host, port)
     args = gunicorn_command(host, port, workers, instance_dir)  # with a control socket of its own
@@ -335,6 +411,8 @@ def stats(workflow_id: str, as_json: bool, since: datetime | None, until: dateti
 def _stored_figures(workflow_id: str, filters: Any) -> dict[str, Any] | None:
     """Figures stored less than a minute ago, read without building the core (no mail, no definitions,
     no numpy): the common case of ``engagement stats`` answers in the time of one query."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from engagement.db import import_models, make_engine, make_session_factory, utcnow
     from engagement.workflow import snapshots
 
@@ -342,6 +420,8 @@ def _stored_figures(workflow_id: str, filters: Any) -> dict[str, Any] | None:
     engine = make_engine(_settings().database_url)
     try:
         return snapshots.recent(make_session_factory(engine), workflow_id, filters, utcnow())
+    except (OperationalError, ProgrammingError):  # a table missing: the core's opening says why (_require_schema)
+        return None
     finally:
         engine.dispose()
 
@@ -399,22 +479,24 @@ def campaign() -> None:
 @campaign.command("send")
 @click.option("--audience", required=True, help="all, committee:SLUG, department:CODE or event:SLUG")
 @click.option("--subject", required=True)
-@click.option("--body-file", required=True, type=click.File("r", encoding="utf-8"), help="plain text; - for stdin")
+@click.option("--body-file", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="plain text in UTF-8; - for stdin")
 @click.option("--from-name", default=None, help="shown before the platform's address")
 @click.option("--wait", is_flag=True, help="return once every message has a final status")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="with --wait: give up after this long (exit status 1; the campaign goes on)")
-def campaign_send(audience: str, subject: str, body_file: Any, from_name: str | None, wait: bool,
+def campaign_send(audience: str, subject: str, body_file: str, from_name: str | None, wait: bool,
                   timeout: float | None) -> None:
     """Queue a campaign; prints {"campaign": ID, "recipients": N}."""
     from engagement.campaigns import service
     from engagement.db import transaction
 
+    body = read_text_input(body_file, "--body-file")
     core = _core()
     try:
         with transaction(core.sessions) as session:
-            queued = service.create(session, audience=audience, subject=subject, body=body_file.read(),
-                                    author=None, sender_name=from_name)
+            queued = service.create(session, audience=audience, subject=subject, body=body, author=None,
+                                    sender_name=from_name)
             campaign_id, count = queued.id, queued.recipients
     except service.CampaignError as exc:
         raise click.ClickException(f"{exc.field}: {exc}") from None
@@ -545,7 +627,10 @@ def users_create(email: str, role: str, password_stdin: bool, granted: tuple[str
 
     if granted and role != "organizer":
         raise click.UsageError("--scope is for --role organizer")
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    password = None
+    if password_stdin:
+        with click.open_file("-", "rb") as stdin:
+            password = utf8_text(stdin.readline(), "--password-stdin: standard input").rstrip("\r\n")
     core = _core()
     try:
         with transaction(core.sessions) as session:
@@ -647,6 +732,7 @@ def under_attack(action: str, as_json: bool, no_warm: bool) -> None:
         from web.app import LOCALES, create_app
         from web.underattack import warm
 
+        _require_migrated(settings.database_url)
         app = create_app(settings)
         core = app.extensions["engagement"]
         with transaction(core.sessions) as session:

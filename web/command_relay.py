@@ -8,12 +8,18 @@ relay``. Each command's core now relays through a ``CommandRelay``, which rememb
 when the command ends (its click context closes, after success or failure alike), ``deliver_before_exit``
 waits until the background threads are idle, delivers once more, in the foreground, what failed, and says
 on stderr what is still pending. With a broker, workers deliver: what is left to do is to hand over the
-rows the broker refused (the relay's watcher thread dies with the process).
+rows the broker refused (the relay's watcher thread dies with the process). A command interrupted (Ctrl-C,
+SIGTERM: web/interrupts.py) waits for nothing but the task in progress: ``after_interrupt`` says what is
+left pending, which ``engagement outbox relay`` or a running ``engagement serve`` (engagement/sweeper.py)
+delivers.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +32,7 @@ from engagement.config import Settings
 from engagement.outbox import TRANSACTIONAL, InProcessRelay, OutboxMessage
 
 NOTICE_AFTER = 1.0  # seconds of waiting after which the command says why it has not returned yet
+GRACE = 15.0  # seconds an interrupted command waits for the task in progress (a page of a campaign, a slice)
 WAIT_AT_MOST = 24 * 3600.0  # a command waits for its work as long as it takes (Ctrl-C stops it)
 CHUNK = 500  # ids per query
 
@@ -116,16 +123,87 @@ def deliver_before_exit() -> None:
         click.echo("Delivering what this command queued...", err=True)
     brokered, left = False, []
     while _RELAYS:
-        relay = _RELAYS.pop()
+        relay = _RELAYS[-1]  # kept until settled: an interrupt meanwhile reports it (after_interrupt)
         brokered = brokered or not isinstance(relay.relay, InProcessRelay)
         try:
             left += relay.finish()
         except SQLAlchemyError as exc:  # the database went away meanwhile: say so in one line, no traceback
             click.echo(f"What this command queued could not be checked ({type(exc).__name__}): "
                        "`engagement outbox relay` delivers what is left.", err=True)
+        _RELAYS.pop()
     if left and brokered:
         click.echo(f"{len(left)} queued task(s) were not handed to the broker (unreachable): the beat's outbox "
                    "sweep relays them once it answers, or run `engagement outbox relay`.", err=True)
     elif left:
         click.echo(f"{len(left)} queued task(s) could not be delivered and stay pending (see the errors above): "
                    "`engagement outbox relay` retries them.", err=True)
+
+
+def after_interrupt(signum: int) -> None:
+    """A command got SIGINT or SIGTERM: its background delivery stopped (InProcessRelay.stop), wait for the task
+    in progress, then say in one line what is left pending and what delivers it."""
+    InProcessRelay.stop()
+    idle = _idle_after_stop()
+    try:
+        line = _left_line()
+    except SQLAlchemyError as exc:  # the database went away meanwhile: one line, no traceback
+        line = f"what this command queued could not be checked ({type(exc).__name__}): `engagement outbox relay` " \
+               "delivers what is left"
+    click.echo(f"Interrupted: {line}.", err=True)
+    InProcessRelay.close()
+    if not idle:  # a task still running would keep the interpreter from exiting: the rows it holds stay pending
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+
+def _idle_after_stop() -> bool:
+    """Whether the background threads are idle within GRACE (the rows queued behind them are skipped at once)."""
+    try:
+        InProcessRelay.drain(timeout=NOTICE_AFTER)
+        return True
+    except TimeoutError:
+        click.echo("Stopping: the task in progress ends first (Ctrl-C again to stop at once)...", err=True)
+    try:
+        InProcessRelay.drain(timeout=GRACE)
+        return True
+    except TimeoutError:
+        return False
+
+
+def _left_line() -> str:
+    """What the command's relays leave (embedded: pending; with a broker: refused by it), for one line."""
+    from engagement.sweeper import PICKED_UP_WITHIN
+
+    relays, left = list(_RELAYS), Counter[str]()
+    _RELAYS.clear()
+    embedded = [relay for relay in relays if isinstance(relay.relay, InProcessRelay)]
+    stranded = _stranded([relay for relay in relays if relay not in embedded])
+    for relay in embedded:
+        left.update(_topics(relay, relay.undelivered()))
+    if stranded:
+        return (f"{stranded} queued task(s) were not handed to the broker: the beat's outbox sweep relays them once "
+                "it answers, or run `engagement outbox relay`")
+    if not left:
+        return "nothing this command queued is left pending"
+    kinds = ", ".join(f"{count} {topic}" for topic, count in sorted(left.items()))
+    minutes = round(PICKED_UP_WITHIN.total_seconds() / 60)
+    return (f"{left.total()} queued task(s) left pending ({kinds}): `engagement outbox relay` delivers them now, "
+            f"else a running `engagement serve` within {minutes} minutes")
+
+
+def _stranded(relays: list[CommandRelay]) -> int:
+    if not relays:
+        return 0
+    from workers.dispatch import STRANDED
+
+    return sum(len(relay.undelivered(STRANDED)) for relay in relays)
+
+
+def _topics(relay: CommandRelay, ids: list[int]) -> Counter[str]:
+    """How many of the rows ``ids`` each topic has (a campaign's expansion, its sends)."""
+    topics: Counter[str] = Counter()
+    with relay.factory() as session:
+        for start in range(0, len(ids), CHUNK):
+            topics.update(session.scalars(select(OutboxMessage.topic).where(
+                OutboxMessage.id.in_(ids[start:start + CHUNK]))))
+    return topics

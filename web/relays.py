@@ -31,3 +31,14 @@ def hold_detached_work(app: Any) -> None:
     def release_once_sent(response: Any) -> Any:
         response.call_on_close(InProcessRelay.release)
         return response
+
+
+def start_sweeper(app: Any) -> None:
+    """Embedded (no broker), a served process sweeps the outbox now and then for the rows no process delivered
+    (engagement/sweeper.py); with a broker the beat does. Called in each gunicorn worker (web/gunicorn_conf.py)."""
+    from engagement.outbox import InProcessRelay
+    from engagement.sweeper import Sweeper
+
+    core = getattr(app, "extensions", {}).get("engagement")  # none: the app failed to load (gunicorn's error app)
+    if core is not None and isinstance(core.relay, InProcessRelay):
+        Sweeper(core.sessions).start()

@@ -87,9 +87,11 @@ def create(session: Session, *, audience: str, subject: str, body: str, author: 
 
 @outbox.self_managed(EXPAND_TOPIC, queue=outbox.CAMPAIGNS)
 def expand(factory: sessionmaker[Session], payload: dict[str, Any]) -> None:
-    """Write every recipient's message row, a page per transaction, from the campaign's cursor on."""
+    """Write every recipient's message row, a page per transaction, from the campaign's cursor on (a process
+    stopping stops after a page: its row stays pending and the next delivery resumes at the cursor)."""
     while _expand_page(factory, payload["campaign"]):
-        pass
+        if outbox.stopping():
+            raise outbox.Stopped(f"campaign {payload['campaign']}: expansion stopped after a page")
     finish_if_done(factory, payload["campaign"])
 
 
