@@ -15,6 +15,7 @@ from engagement.events import service
 from engagement.events.models import Event
 from engagement.events.service import EventInput
 from engagement.geo.communes import department_of
+from engagement.slugs import slugify
 
 PARIS = {"street": "12 rue de Rivoli", "postal_code": "75004", "city": "75104",
          "city_name": "Paris 4e Arrondissement", "country": "FR"}
@@ -27,7 +28,7 @@ BORDEAUX = {"street": "1 place de la Bourse", "postal_code": "33000", "city": "3
 HOST = "hote.demo@demo.invalid"
 COMMITTEES = (
     ("comite-paris-centre", "Comité Paris Centre", "Le comité des 1er à 4e arrondissements de Paris.", PARIS),
-    ("comite-lyon-presqu-ile", "Comité Lyon Presqu'île", "Militants et sympathisants de la Presqu'île.", LYON),
+    ("comite-lyon-presqu-ile", "Comité Lyon Presqu’île", "Militants et sympathisants de la Presqu’île.", LYON),
     ("comite-marseille-vieux-port", "Comité Marseille Vieux-Port", "Du Panier à la Joliette, on agit ensemble.",
      MARSEILLE),
     ("comite-bordeaux-centre", "Comité Bordeaux Centre", "Réunions le premier mardi du mois, quai des Chartrons.",
@@ -70,7 +71,8 @@ def load(session: Session, now: datetime) -> list[str]:
         committees[slug] = committee
     events = _events(now, {slug: c.id for slug, c in committees.items()})
     for data in events:
-        if session.scalar(select(Event.id).where(Event.name == data.name)) is None:
+        # By slug, not name: a name retypeset (’ for ', a no-break space) must not make a second event.
+        if session.scalar(select(Event.id).where(Event.slug == slugify(data.name))) is None:
             event = service.create(session, data, host.id, now)
             lines.append(f"event {event.slug}: created")
     return lines or ["committees and events: unchanged"]
@@ -81,22 +83,22 @@ def _events(now: datetime, committees: dict[str, int]) -> tuple[EventInput, ...]
     paris, lyon = committees.get("comite-paris-centre"), committees.get("comite-lyon-presqu-ile")
     marseille, bordeaux = committees.get("comite-marseille-vieux-port"), committees.get("comite-bordeaux-centre")
     return (
-        EventInput("Réunion publique : l'école de demain", "Échanges avec des enseignants et des parents.",
+        EventInput("Réunion publique : l’école de demain", "Échanges avec des enseignants et des parents.",
                    _at(now, 7, 19), _at(now, 7, 21), address=PARIS, capacity=80, category="meeting",
                    committee_id=paris),
         EventInput("Porte-à-porte sur les pentes de la Croix-Rousse", "Rendez-vous place des Terreaux.",
                    _at(now, 3, 10), _at(now, 3, 12, 30), address=LYON, capacity=3, category="canvassing",
                    committee_id=lyon),
-        EventInput("Formation en ligne : animer un comité", "Une heure pour prendre en main les outils.",
+        EventInput("Formation en ligne : animer un comité", "Une heure pour prendre en main les outils.",
                    _at(now, 10, 18), _at(now, 10, 19), online_url="https://visio.example.org/formation",
                    capacity=None, category="online"),
-        EventInput("Débat : quelle santé pour nos quartiers ?", "Avec des soignants de l'Hôtel-Dieu.",
+        EventInput("Débat : quelle santé pour nos quartiers ?", "Avec des soignants de l’Hôtel-Dieu.",
                    _at(now, 5, 19), _at(now, 5, 21), address=PARIS, capacity=120, category="debate",
                    committee_id=paris),
         EventInput("Apéro militant de rentrée", "Faire connaissance avant les prochaines actions.",
                    _at(now, 12, 19), _at(now, 12, 22), address=LYON, capacity=40, category="convivial",
                    committee_id=lyon),
-        EventInput("Conférence : le climat, c'est maintenant", "Trois chercheurs et une heure de questions.",
+        EventInput("Conférence : le climat, c’est maintenant", "Trois chercheurs et une heure de questions.",
                    _at(now, 14, 18, 30), _at(now, 14, 20, 30), address=MARSEILLE, capacity=200,
                    category="conference", committee_id=marseille),
         EventInput("Tractage au marché des Capucins", "Tracts et café fournis, venez comme vous êtes.",
@@ -132,7 +134,7 @@ def cover_image(number: int) -> bytes:
 
 
 def cover_alt(number: int) -> str:
-    return f"Illustration : des disques de couleur sur un dégradé {PALETTES[number % len(PALETTES)][0]}"
+    return f"Illustration : des disques de couleur sur un dégradé {PALETTES[number % len(PALETTES)][0]}"
 
 
 def load_covers(session: Session) -> list[str]:

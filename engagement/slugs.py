@@ -13,7 +13,11 @@ from sqlalchemy.orm import Session
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """``"Conférence : c’est maintenant"`` -> ``"conference-c-est-maintenant"``: accents dropped, and a
+    typographic apostrophe or space separates words as a typewriter one does (names are typeset in French)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    spaced = "".join(c if c.isascii() or c.isalnum() or unicodedata.combining(c) else " " for c in decomposed)
+    ascii_text = spaced.encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "evenement"
 
 

@@ -200,13 +200,18 @@ def _selected(spec: FieldSpec, field: Field) -> str | None:
     return None
 
 
+# What an email field says by the address rule's reason (engagement.mail.addresses.AddressError.kind).
+EMAIL_RULES = {addresses.DOMAIN: "email_domain", addresses.MAILBOX_LENGTH: "email_mailbox_length",
+               addresses.LENGTH: "email_length"}
+
+
 def _typed(spec: FieldSpec, field: Field) -> str | None:
     """Type checks that also normalize the value (email, phone, postal code, address)."""
     if spec.type == "email":
         try:
             field.data = addresses.checked(field.data)  # the one address rule: what the mailer reaches
-        except addresses.AddressError:
-            return "email"
+        except addresses.AddressError as refused:
+            return EMAIL_RULES.get(refused.kind, "email")  # the part to fix, when it is not the syntax
     elif spec.type == "phone":
         try:
             number = phonenumbers.parse(field.data, "FR")

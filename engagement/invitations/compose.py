@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engagement.invitations.content import Catalog
+from engagement.mail.headers import one_line
 from engagement.workflow.expressions import ExpressionError, render
 from engagement.workflow.spec import localize
 
@@ -50,5 +51,5 @@ def compose(catalog: Catalog, answers: dict[str, Any], locale: str) -> Message:
         keys = set(chosen if isinstance(chosen, list) else [chosen] if chosen else [])
         paragraphs.extend(text(p.body) for p in catalog.of_kind(kind, active_only=False) if p.key in keys)
     paragraphs.append(text(catalog.text("conclusion")))
-    subject = " ".join(text(catalog.text("subject")).split())
+    subject = one_line(text(catalog.text("subject")))  # a header: one line, its no-break spaces kept
     return Message(subject=subject, body="\n\n".join(p for p in paragraphs if p))

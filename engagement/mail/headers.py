@@ -26,12 +26,19 @@ ADDRESS_LIKE = str.maketrans("", "", '<>@"')
 ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?.*?\?=", re.IGNORECASE)
 DOMAIN_SHAPED = re.compile(r"(?:[^\W_](?:[\w-]*[^\W_])?[.\u3002])+(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)", re.IGNORECASE)
 EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
+BREAKABLE_SPACES = re.compile(r"[^\S\u00a0\u202f]+")  # whitespace but the no-break spaces French typesets with
 
 
 def text(value: str) -> str:
     """``value`` on one line: format characters and encoded words dropped, control characters (line breaks,
     NUL...) and runs of whitespace one space."""
-    return " ".join(_without_encoded_words("".join(_visible(c) for c in value)).split())
+    return one_line(_without_encoded_words("".join(_visible(c) for c in value)))
+
+
+def one_line(value: str) -> str:
+    """Runs of whitespace one space, the ends trimmed; a no-break space stays (``Inscription confirmée\u00a0:``
+    keeps its French typography: it breaks no line)."""
+    return BREAKABLE_SPACES.sub(" ", value).strip(" ")
 
 
 def _visible(char: str) -> str:

@@ -14,6 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from engagement.mail.headers import one_line
+
 MAX_MESSAGES = 50
 MAX_PAYLOAD = 15_000_000  # bytes of JSON a call may carry: "15 MB", read as the smaller of 10**6 and 2**20
 MAX_SUBJECT = 255  # counted in UTF-16 code units, the stricter reading of "characters"
@@ -33,7 +35,7 @@ def units(text: str) -> int:
 def fit_subject(subject: str) -> str:
     """``subject`` on one line, shortened between two words to fit 255 characters, an ellipsis
     showing the cut: a subject is never refused for its length once composed."""
-    text = " ".join(subject.split())
+    text = one_line(subject)
     if units(text) <= MAX_SUBJECT:
         return text
     kept: list[str] = []
@@ -46,7 +48,7 @@ def fit_subject(subject: str) -> str:
     cut = "".join(kept)
     if (space := cut.rfind(" ")) > len(cut) // 2:
         cut = cut[:space]
-    return cut.rstrip(" ,;:.-–—") + "…"
+    return cut.rstrip(" \u00a0\u202f,;:.-–—") + "…"
 
 
 def encoded_size(body: Any) -> int:

@@ -32,7 +32,7 @@ DELIVER_TOPIC = "mail.deliver"
 
 BACKENDS = ("outbox", "mailjet")  # outbox: kept stored (viewable at /dev/mailbox); mailjet: sent for real
 CAMPAIGN_FOOTER = ("\n\n-- \nVous recevez ce message parce que vous êtes inscrit(e) sur {platform}. Pour ne plus "
-                   "recevoir ces messages : {link}\nYou receive this message because you joined {platform}. To "
+                   "recevoir ces messages\u00a0: {link}\nYou receive this message because you joined {platform}. To "
                    "stop receiving these messages: {link}\n")
 MERGE_FIELDS = ("first_name", "last_name")  # what a campaign's text may name: {{ first_name }}
 MERGE_FIELD = re.compile(r"\{\{\s*(\w+)\s*\}\}")

@@ -22,8 +22,8 @@ DEMO = (
     ("qui-sommes-nous", "Qui sommes-nous ?",
      "Un mouvement citoyen ouvert à toutes et à tous.\n\nNos comités locaux se réunissent, agissent et "
      "organisent des événements partout en France."),
-    ("nos-propositions", "Nos propositions pour l'école, la santé et le climat",
-     "L'école de demain, l'hôpital public, la transition écologique : nos propositions, débattues dans "
+    ("nos-propositions", "Nos propositions pour l’école, la santé et le climat",
+     "L’école de demain, l’hôpital public, la transition écologique : nos propositions, débattues dans "
      "chaque comité."),
 )
 

@@ -87,7 +87,8 @@ def _type(keys: frozenset[str] | set[str], rules: set[str], control: str, value:
 TYPES: dict[str, FieldType] = {  # in the order of spec.FIELD_TYPES
     "text": _type(TEXT_KEYS, {"characters"}, "text"),
     "textarea": _type(TEXT_KEYS, {"characters"}, "textarea"),
-    "email": _type(TEXT_KEYS, {"characters", "email"}, "email", autocomplete="email"),
+    "email": _type(TEXT_KEYS, {"characters", "email", "email_domain", "email_mailbox_length", "email_length"},
+                   "email", autocomplete="email"),
     "integer": _type(NUMBER_KEYS, {"integer"}, "number", "integer"),
     "decimal": _type(NUMBER_KEYS, {"decimal"}, "number", "decimal", inputmode="decimal"),
     "date": _type({"default", "min", "max", "min_age", "max_age", "autocomplete"}, {"date"}, "date", "date"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Locator, Page, expect
 
 WIZARD = "/w/volunteer"
-MISSION = {"canvassing": "Porte-à-porte", "phoning": "Appels téléphoniques", "events": "Organisation d'événements",
+MISSION = {"canvassing": "Porte-à-porte", "phoning": "Appels téléphoniques", "events": "Organisation d’événements",
            "digital": "Action numérique", "logistics": "Logistique"}
 
 
@@ -27,8 +27,8 @@ def sign_the_charter(page: Page, comment: str = "") -> None:
     """The last question page, then the review page ("check your answers") and its button."""
     expect(heading(page)).to_have_text("Un dernier mot")
     if comment:
-        page.get_by_label("Un mot pour l'équipe locale ?").fill(comment)
-    page.get_by_label("J'accepte la charte des bénévoles").check()
+        page.get_by_label("Un mot pour l’équipe locale\u00a0?").fill(comment)
+    page.get_by_label("J’accepte la charte des bénévoles").check()
     press(page, "Suivant")
     expect(heading(page)).to_have_text("Vérifiez vos réponses")
     if comment:
@@ -37,7 +37,7 @@ def sign_the_charter(page: Page, comment: str = "") -> None:
 
 
 def licence(page: Page) -> Locator:
-    return page.get_by_label("J'ai le permis de conduire")
+    return page.get_by_label("J’ai le permis de conduire")
 
 
 def error_summary(page: Page) -> Locator:
@@ -62,4 +62,4 @@ def expect_single_welcome_mail(page: Page, first_name: str, address: str) -> Non
     rows = page.get_by_role("row").filter(has=page.get_by_role("cell"))
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text(address)
-    expect(rows).to_contain_text(f"Bienvenue parmi les bénévoles, {first_name} !")
+    expect(rows).to_contain_text(f"Bienvenue parmi les bénévoles, {first_name}\u00a0!")

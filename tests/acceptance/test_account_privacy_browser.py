@@ -20,7 +20,7 @@ from tests.acceptance.test_member_event_browser import PHONE, log_in, phone, sho
 EMAIL = "dominique@example.org"
 FORMS = (  # (kind, words, linked page, where): what a member who joined, then volunteered, agreed to
     ("terms", "J’accepte les conditions d’adhésion", "/conditions-d-adhesion", "form:signup/agreement"),
-    ("newsletter", "Je souhaite recevoir la lettre d'information", None, "form:signup/agreement"),
+    ("newsletter", "Je souhaite recevoir la lettre d’information", None, "form:signup/agreement"),
     ("charter", "J’ai lu et j’accepte la charte des bénévoles", "/charte-des-benevoles", "form:volunteer/summary"),
 )
 

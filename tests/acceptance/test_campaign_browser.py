@@ -88,14 +88,14 @@ def check_the_preview(page: Page) -> None:
     text = page.get_by_test_id("preview-text")
     expect(text).to_contain_text("Bonjour Camille,")  # the first recipient's own first name
     expect(text).to_contain_text("Rendez-vous samedi à 10 h devant la mairie.")
-    expect(text).to_contain_text("Pour ne plus recevoir ces messages : http")
+    expect(text).to_contain_text("Pour ne plus recevoir ces messages\u00a0: http")
     expect(page.get_by_role("heading", level=2)).to_contain_text("membre0@example.org")
 
 
 def confirm_and_send(page: Page) -> None:
     expect(heading(page)).to_have_text("Confirmer l’envoi")
     expect(page.get_by_test_id("count")).to_contain_text(f"{MEMBERS} personnes")
-    expect(page.get_by_test_id("audience")).to_have_text("Département : Paris (75)")
+    expect(page.get_by_test_id("audience")).to_have_text("Département\u00a0: Paris (75)")
     press(page, f"Envoyer à {MEMBERS} personnes")  # without the box ticked: refused, nothing sent
     expect(page.locator("#confirm-error")).to_be_visible()
     page.get_by_label(f"Oui, envoyer ce message aux {MEMBERS} personnes du public").check()

@@ -56,22 +56,23 @@ def test_a_visitor_finds_an_event_and_registers_without_javascript(page_without_
     page.get_by_role("link", name="Réunion publique sur l'école").click()
     expect(heading(page)).to_have_text("Réunion publique sur l'école")
     expect(page.get_by_text("10 places restantes")).to_be_visible()
-    page.get_by_role("link", name="S'inscrire").click()
+    page.get_by_role("link", name="S’inscrire").click()
 
     expect(page.locator("form[data-state=details]")).to_be_visible()
     expect(page.locator(".subtitle")).to_have_text("Réunion publique sur l'école")
-    press(page, "Je m'inscris")
+    press(page, "Je m’inscris")
     expect(page.get_by_role("alert")).to_contain_text("Il y a 4 problèmes")  # first and last name, email, terms
     page.get_by_label("Prénom").fill("Camille")
     page.get_by_label("Nom", exact=True).fill("Martin")
     page.get_by_label("Adresse e-mail").fill("camille@example.org")
-    page.get_by_label("J'accepte que mes coordonnées soient transmises").check()
-    press(page, "Je m'inscris")
+    page.get_by_label("J’accepte que mes coordonnées soient transmises").check()
+    press(page, "Je m’inscris")
 
-    expect(heading(page)).to_have_text("Vous êtes inscrit !")
+    expect(heading(page)).to_have_text("Vous êtes inscrit\u00a0!")
     rows, mails = stored(settings)
     assert rows == [("camille@example.org", "registered")]
-    assert mails == [(["camille@example.org"], "Inscription confirmée : Réunion publique sur l'école", [f"{slug}.ics"])]
+    subject = "Inscription confirmée\u00a0: Réunion publique sur l'école"  # the name as the organizer typed it
+    assert mails == [(["camille@example.org"], subject, [f"{slug}.ics"])]
 
 
 @pytest.mark.browser
@@ -84,20 +85,20 @@ def test_a_member_registers_in_one_click_and_the_next_one_is_offered_the_waitlis
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(heading(page)).to_have_text("Porte-à-porte du samedi")
-    page.get_by_role("button", name="S'inscrire").click()  # the one click: the event's page says the rest
+    page.get_by_role("button", name="S’inscrire").click()  # the one click: the event's page says the rest
     expect(heading(page)).to_have_text("Porte-à-porte du samedi")
     expect(page.get_by_test_id("my-place")).to_contain_text("Vous êtes inscrit·e")
     page.context.clear_cookies()
     page.goto(f"/events/{slug}")
-    expect(page.get_by_text("Complet : vous pouvez rejoindre la liste d'attente")).to_be_visible()
+    expect(page.get_by_text("Complet\u00a0: vous pouvez rejoindre la liste d’attente")).to_be_visible()
     page.goto(f"/events/{slug}/register")
     page.get_by_label("Prénom").fill("Sam")
     page.get_by_label("Nom", exact=True).fill("Petit")
     page.get_by_label("Adresse e-mail").fill("sam@example.org")
-    page.get_by_label("J'accepte que mes coordonnées soient transmises").check()
-    press(page, "Je m'inscris")
-    expect(heading(page)).to_have_text("L'événement est complet")
-    press(page, "Rejoindre la liste d'attente")
-    expect(heading(page)).to_have_text("Vous êtes sur la liste d'attente")
+    page.get_by_label("J’accepte que mes coordonnées soient transmises").check()
+    press(page, "Je m’inscris")
+    expect(heading(page)).to_have_text("L’événement est complet")
+    press(page, "Rejoindre la liste d’attente")
+    expect(heading(page)).to_have_text("Vous êtes sur la liste d’attente")
     rows, _mails = stored(settings)
     assert rows == [("dominique@example.org", "registered"), ("sam@example.org", "waitlisted")]

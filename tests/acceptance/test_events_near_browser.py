@@ -73,18 +73,18 @@ def test_a_phone_finds_the_demo_paris_events_near_75011(phone: Page, demo: None,
     expect(phone.get_by_test_id("near-summary")).to_have_text(
         "2 événements à moins de 10\u00a0km de 75011 Paris 11e Arrondissement")
     cards = phone.get_by_test_id("event-list").locator("li.card")
-    expect(cards.locator("h2 a")).to_have_text(["Débat : quelle santé pour nos quartiers ?",
-                                                "Réunion publique : l'école de demain"])
+    expect(cards.locator("h2 a")).to_have_text(["Débat\u00a0: quelle santé pour nos quartiers\u00a0?",
+                                                "Réunion publique\u00a0: l’école de demain"])
     expect(cards.get_by_test_id("distance")).to_have_text(["2,1\u00a0km", "2,1\u00a0km"])
     online = phone.get_by_test_id("online-events")
     expect(online.get_by_role("heading", name="En ligne", exact=True)).to_be_visible()
-    expect(online.locator("h3 a")).to_have_text(["Formation en ligne : animer un comité"])
+    expect(online.locator("h3 a")).to_have_text(["Formation en ligne\u00a0: animer un comité"])
     assert_fits_and_targets_are_large(phone)
     phone.screenshot(path=str(artifacts / "events-near-390.png"), full_page=True)
 
     phone.get_by_label("Type").select_option(label="Débat")
     phone.get_by_role("button", name="Trouver des événements").click()
-    expect(cards.locator("h2 a")).to_have_text(["Débat : quelle santé pour nos quartiers ?"])
+    expect(cards.locator("h2 a")).to_have_text(["Débat\u00a0: quelle santé pour nos quartiers\u00a0?"])
     expect(phone.get_by_test_id("online-events")).to_have_count(0)
 
 
@@ -96,7 +96,7 @@ def test_a_bad_postal_code_is_explained_next_to_the_field(phone: Page, demo: Non
     phone.locator(".error-summary a").click()
     assert phone.url.endswith("#near")
     phone.goto("/events?near=99999")
-    expect(phone.locator("#near-error")).to_contain_text("Aucune commune française n'a le code postal 99999")
+    expect(phone.locator("#near-error")).to_contain_text("Aucune commune française n’a le code postal 99999")
     assert_fits_and_targets_are_large(phone)
     phone.screenshot(path=str(artifacts / "events-near-error-390.png"), full_page=True)
 

@@ -109,13 +109,13 @@ def describe_the_friend(page: Page, first_name: str = FRIEND_NAME) -> None:
     press(page, "Suivant")
 
     expect(heading(page)).to_have_text("Son projet")
-    page.get_by_label("En ce moment, son projet de vie, c'est").select_option("start_family")
+    page.get_by_label("En ce moment, son projet de vie, c’est").select_option("start_family")
     press(page, "Suivant")
-    expect(heading(page)).to_have_text("Ses centres d'intérêt")
+    expect(heading(page)).to_have_text("Ses centres d’intérêt")
 
 
 def tick_two_interests_and_reasons(page: Page) -> None:
-    expect(heading(page)).to_have_text("Ses centres d'intérêt")
+    expect(heading(page)).to_have_text("Ses centres d’intérêt")
     page.get_by_label("Écologie", exact=True).check()
     page.get_by_label("Éducation", exact=True).check()
     press(page, "Suivant")
@@ -148,21 +148,21 @@ def sign_and_address(page: Page, sender: dict[str, str], friend_email: str) -> N
     page.get_by_label("Votre prénom", exact=True).fill(sender["first"])
     page.get_by_label("Votre nom", exact=True).fill(sender["last"])
     page.get_by_label("Votre adresse e-mail", exact=True).fill(sender["email"])
-    page.get_by_label("L'adresse e-mail de votre ami", exact=True).fill(friend_email)
+    page.get_by_label("L’adresse e-mail de votre ami", exact=True).fill(friend_email)
 
 
 def review_and_send(page: Page) -> None:
     """The message page's Next, then the review page: to whom it goes, before its button sends it."""
     press(page, "Suivant")
-    expect(heading(page)).to_have_text("Vérifiez avant d'envoyer")
-    friend_email = page.get_by_label("L'adresse e-mail de votre ami", exact=True)
+    expect(heading(page)).to_have_text("Vérifiez avant d’envoyer")
+    friend_email = page.get_by_label("L’adresse e-mail de votre ami", exact=True)
     expect(friend_email).to_have_count(0)  # nothing to type here: the answers are listed
     press(page, "Envoyer le message")
 
 
 def send(page: Page) -> None:
     review_and_send(page)
-    expect(page.locator("h1[data-state=sent]")).to_have_text("Votre message est parti !")
+    expect(page.locator("h1[data-state=sent]")).to_have_text("Votre message est parti\u00a0!")
 
 
 def invite(page: Page, sender: dict[str, str], friend_email: str = FRIEND_EMAIL) -> None:
@@ -224,7 +224,7 @@ def test_inviting_a_friend_sends_exactly_one_email_without_javascript(
 
     page.get_by_label("Écologie", exact=True).check()
     press(page, "Suivant")
-    expect(heading(page)).to_have_text("Ses centres d'intérêt")
+    expect(heading(page)).to_have_text("Ses centres d’intérêt")
     expect(interests.locator(".error")).to_have_text(EXACTLY_TWO_INTERESTS)
     expect(interests.locator("fieldset")).to_have_attribute("aria-invalid", "true")
     expect(interests.get_by_role("checkbox", checked=True)).to_have_count(1)
@@ -233,7 +233,7 @@ def test_inviting_a_friend_sends_exactly_one_email_without_javascript(
     page.get_by_label("Éducation", exact=True).check()
     page.get_by_label("Santé", exact=True).check()
     press(page, "Suivant")
-    expect(heading(page)).to_have_text("Ses centres d'intérêt")
+    expect(heading(page)).to_have_text("Ses centres d’intérêt")
     expect(interests.locator(".error")).to_have_text(EXACTLY_TWO_INTERESTS)
     expect(interests.get_by_role("checkbox", checked=True)).to_have_count(3)
     for label in ("Écologie", "Éducation", "Santé"):
@@ -268,7 +268,7 @@ def test_a_friend_who_joins_through_the_link_is_credited_to_the_inviter(
     expect(page.get_by_label("Votre prénom", exact=True)).to_have_value(SUPPORTER["first"])
     expect(page.get_by_label("Votre nom", exact=True)).to_have_value(SUPPORTER["last"])
     expect(page.get_by_label("Votre adresse e-mail", exact=True)).to_have_value(SUPPORTER["email"])
-    page.get_by_label("L'adresse e-mail de votre ami", exact=True).fill(FRIEND_EMAIL)
+    page.get_by_label("L’adresse e-mail de votre ami", exact=True).fill(FRIEND_EMAIL)
     send(page)
     invitation = expect_the_one_invitation(settings, SUPPORTER)
 
@@ -284,7 +284,7 @@ def test_a_friend_who_joins_through_the_link_is_credited_to_the_inviter(
     found = re.search(r"https?://\S+/account/activate/[A-Za-z0-9_\-]+", activation.text_body)
     assert found, activation.text_body
     friend.goto(urlsplit(found.group(0)).path)
-    expect(heading(friend)).to_have_text(f"Bienvenue, {FRIEND_NAME} !")
+    expect(heading(friend)).to_have_text(f"Bienvenue, {FRIEND_NAME}\u00a0!")
 
     page.goto("/account")
     figures = page.get_by_test_id("invitation-figures")
@@ -299,9 +299,9 @@ def test_the_friend_can_opt_out(page: Page, other_page: Page, settings: Settings
 
     friend = other_page
     friend.goto(link_in(invitation.text_body, "optout"))
-    expect(heading(friend)).to_have_text("Ne plus recevoir d'invitation")
-    press(friend, "Ne plus jamais m'envoyer d'invitation")
-    expect(heading(friend)).to_have_text("Vous ne recevrez plus d'invitation")
+    expect(heading(friend)).to_have_text("Ne plus recevoir d’invitation")
+    press(friend, "Ne plus jamais m’envoyer d’invitation")
+    expect(heading(friend)).to_have_text("Vous ne recevrez plus d’invitation")
 
     another = {"first": "Alix", "last": "Bernard", "email": "alix.bernard@example.org"}
     page.context.clear_cookies()  # somebody else, on another visit
@@ -313,6 +313,6 @@ def test_the_friend_can_opt_out(page: Page, other_page: Page, settings: Settings
     expect(heading(page)).to_have_text("Votre message")  # refused: back on the step that asked the address
     friend_email = field(page, "friend_email")
     expect(friend_email.locator(".error")).to_have_text(OPTED_OUT)
-    expect(friend_email.get_by_label("L'adresse e-mail de votre ami")).to_have_attribute("aria-invalid", "true")
+    expect(friend_email.get_by_label("L’adresse e-mail de votre ami")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("h1[data-state=sent]")).to_have_count(0)
     assert len(stored_mails(settings)) == 1, "a mail was stored for an address that opted out"

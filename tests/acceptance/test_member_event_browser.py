@@ -49,16 +49,16 @@ def log_in(page: Page, next_path: str) -> None:
 def test_a_member_registers_sees_it_and_gives_the_place_up_on_a_phone(phone: Page, settings: Settings,
                                                                       artifacts: Path) -> None:
     page = phone
-    slug = create_event(settings, "Réunion publique : l'école de demain", capacity=40)
+    slug = create_event(settings, "Réunion publique\u00a0: l’école de demain", capacity=40)
     create_member(settings, "Dominique", "Durand", "dominique@example.org")
     log_in(page, f"/events/{slug}")
-    expect(heading(page)).to_have_text("Réunion publique : l'école de demain")
+    expect(heading(page)).to_have_text("Réunion publique\u00a0: l’école de demain")
     expect(page.get_by_test_id("my-place")).to_have_count(0)
-    page.get_by_role("button", name="S'inscrire").click()
+    page.get_by_role("button", name="S’inscrire").click()
 
     panel = page.get_by_test_id("my-place")
     expect(panel).to_contain_text("Vous êtes inscrit·e")
-    expect(page.get_by_role("button", name="S'inscrire")).to_have_count(0)
+    expect(page.get_by_role("button", name="S’inscrire")).to_have_count(0)
     expect(page.get_by_text("places restantes")).to_have_count(0)  # a seat count is no call to them any more
     give_up = panel.get_by_role("link", name="Libérer ma place")
     box = give_up.bounding_box()
@@ -70,7 +70,7 @@ def test_a_member_registers_sees_it_and_gives_the_place_up_on_a_phone(phone: Pag
     expect(heading(page)).to_have_text("Libérer votre place\u00a0?")
     shoot(page, artifacts, "member-event-give-up")
     page.get_by_role("button", name="Libérer ma place").click()
-    expect(heading(page)).to_have_text("Réunion publique : l'école de demain")
+    expect(heading(page)).to_have_text("Réunion publique\u00a0: l’école de demain")
     expect(page.get_by_text("Votre place est libérée")).to_be_visible()
     expect(page.get_by_test_id("my-place")).to_have_count(0)
     expect(page.get_by_text("40 places restantes")).to_be_visible()
@@ -90,19 +90,19 @@ def test_a_full_event_s_waitlist_in_one_click_then_the_account_lists_it(phone: P
     page.get_by_label("Adresse e-mail").fill("camille@example.org")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="S'inscrire").click()
+    page.get_by_role("button", name="S’inscrire").click()
     page.context.clear_cookies()
 
     log_in(page, f"/events/{full}")
     expect(page.get_by_text("Complet", exact=True)).to_have_count(0)
-    join = page.get_by_role("button", name="Rejoindre la liste d'attente")
+    join = page.get_by_role("button", name="Rejoindre la liste d’attente")
     expect(join).to_have_count(1)
     join.click()  # the one click
-    expect(page.get_by_test_id("my-place")).to_contain_text("Vous êtes sur liste d'attente (position 1)")
+    expect(page.get_by_test_id("my-place")).to_contain_text("Vous êtes sur liste d’attente (position 1)")
     shoot(page, artifacts, "member-event-waitlisted")
 
     page.goto(f"/events/{open_one}")
-    page.get_by_role("button", name="S'inscrire").click()
+    page.get_by_role("button", name="S’inscrire").click()
     page.goto("/account")
     expect(page.get_by_test_id("my-events")).to_contain_text("Apéro militant")
     expect(page.get_by_test_id("my-waitlists")).to_contain_text("Atelier prise de parole")

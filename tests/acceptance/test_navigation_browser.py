@@ -34,7 +34,7 @@ def to_review(page: Page) -> None:
     page.get_by_label(MISSION["events"]).check()
     press(page, "Suivant")
     expect(heading(page)).to_have_text("Un dernier mot")
-    page.get_by_label("J'accepte la charte des bénévoles").check()
+    page.get_by_label("J’accepte la charte des bénévoles").check()
     press(page, "Suivant")
     expect(heading(page)).to_have_text("Vérifiez vos réponses")
 
@@ -85,7 +85,7 @@ def test_the_review_lists_the_answers_and_a_change_returns_to_it(phone: Page, ar
     expect(heading(phone)).to_have_text("Vérifiez vos réponses")  # straight back to the review
     expect(phone.locator("main")).to_contain_text("camille.martin@example.org")
     press(phone, "Je deviens bénévole")
-    expect(heading(phone)).to_have_text("Merci !")
+    expect(heading(phone)).to_have_text("Merci\u00a0!")
 
 
 @pytest.mark.browser
@@ -103,7 +103,7 @@ def test_restarting_asks_first_and_no_keeps_every_answer(phone: Page):
     press(phone, "Suivant")
 
     phone.get_by_role("link", name="Tout recommencer").click()
-    expect(heading(phone)).to_have_text("Tout recommencer ?")
+    expect(heading(phone)).to_have_text("Tout recommencer\u00a0?")
     phone.get_by_role("link", name="Non, revenir au formulaire").click()
     expect(phone).to_have_url(re.compile(r"/w/volunteer/availability$"))
     phone.goto(f"{WIZARD}/identity")

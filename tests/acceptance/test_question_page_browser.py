@@ -15,7 +15,7 @@ from tests.acceptance.steps import MISSION, WIZARD, error_summary, fill_identity
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 TYPES = ["text", "email", "tel", "number", "date", "search", "url", "datetime-local", "password", None]
-LONG_LABEL = ("J'accepte que mes coordonnées soient transmises aux organisateurs de l'événement, qui les "
+LONG_LABEL = ("J’accepte que mes coordonnées soient transmises aux organisateurs de l’événement, qui les "
               "utiliseront pour me tenir informé de son déroulement et de ses suites, et pour rien d'autre")
 
 

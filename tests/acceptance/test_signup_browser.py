@@ -51,7 +51,7 @@ def join(page: Page, *, scripted: bool) -> None:
     press(page, "Suivant")
 
     expect(heading(page)).to_have_text("Vos accords")
-    page.get_by_label("J'accepte les conditions d'adhésion").check()
+    page.get_by_label("J’accepte les conditions d’adhésion").check()
     press(page, "Suivant")
 
     expect(heading(page)).to_have_text("Vérifiez vos réponses")  # nothing is created before this page

@@ -63,7 +63,7 @@ def test_adult_signs_up_as_volunteer_with_javascript(page: Page) -> None:
 
     sign_the_charter(page, "Disponible le week-end.")
 
-    expect(heading(page)).to_have_text("Merci !")
+    expect(heading(page)).to_have_text("Merci\u00a0!")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect_single_welcome_mail(page, "Camille", "camille@example.org")
 

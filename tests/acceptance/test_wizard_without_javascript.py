@@ -50,7 +50,7 @@ def test_adult_signs_up_as_volunteer_without_javascript(page_without_js: Page) -
 
     sign_the_charter(page)
 
-    expect(heading(page)).to_have_text("Merci !")
+    expect(heading(page)).to_have_text("Merci\u00a0!")
     expect_single_welcome_mail(page, "Camille", "camille@example.org")
     assert scripted == [], "the script ran although JavaScript is off"
 
@@ -69,11 +69,11 @@ def test_minor_is_asked_for_guardian_consent_without_javascript(page_without_js:
 
     expect(heading(page)).to_have_text("Accord parental")
     page.get_by_label("E-mail du responsable légal").fill("parent@example.org")
-    page.get_by_label("Mon responsable légal est d'accord").check()
+    page.get_by_label("Mon responsable légal est d’accord").check()
     press(page, "Suivant")
 
     sign_the_charter(page)
-    expect(heading(page)).to_have_text("Merci !")
+    expect(heading(page)).to_have_text("Merci\u00a0!")
 
 
 @pytest.mark.browser

@@ -80,7 +80,7 @@ def test_an_invalid_edit_changes_nothing(client, new_client, read):
     response = visitor.post("/account/edit", {"address-country": "FR", "address-street": "3 rue du Port",
                                               "address-postal_code": "99999", "interests": ["nope"]})
     assert response.status_code == 422
-    assert "Aucune commune française n'a ce code postal." in text(visitor.last_html)
+    assert "Aucune commune française n’a ce code postal." in text(visitor.last_html)
     assert read().query(User).one().address["city_name"] == "Thiais"
 
 

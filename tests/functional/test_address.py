@@ -172,7 +172,7 @@ def test_unknown_french_postal_code_is_refused(client, read):
     response = send(client, {"home-postal_code": "99999"})
     page = client.last_html
     assert response.status_code == 422
-    assert field_error(page, "home") == "Aucune commune française n'a ce code postal."
+    assert field_error(page, "home") == "Aucune commune française n’a ce code postal."
     assert options(page, "home-city") == [("", "Choisissez votre commune")]
     untouched_start(read(), "every_field", "profile")
 

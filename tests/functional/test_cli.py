@@ -53,7 +53,7 @@ def test_workflows_load_then_list_as_json(cli):
     result = cli("workflows", "list", "--json")
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert [(r["id"], r["version"], r["active"], r["file"]) for r in rows] == [("volunteer", 3, True, "volunteer.yml")]
+    assert [(r["id"], r["version"], r["active"], r["file"]) for r in rows] == [("volunteer", 4, True, "volunteer.yml")]
     assert len(rows[0]["checksum"]) == 64
 
 
@@ -144,11 +144,11 @@ def test_users_create_refuses_a_short_password(cli):
 def test_demo_load_is_idempotent(cli, read):
     first = cli("demo", "load")
     assert first.exit_code == 0
-    assert "workflow volunteer v3: published" in first.stderr
+    assert "workflow volunteer v4: published" in first.stderr
     definitions = count(read(), WorkflowDefinition)
     second = cli("demo", "load")
     assert second.exit_code == 0
-    assert "workflow volunteer v3: unchanged" in second.stderr and "published" not in second.stderr
+    assert "workflow volunteer v4: unchanged" in second.stderr and "published" not in second.stderr
     assert count(read(), WorkflowDefinition) == definitions >= 1
 
 

@@ -204,8 +204,8 @@ def test_activation_with_nothing_near_says_so_and_links_to_the_lists(client, new
     member = new_client()
     member.get(activation_path(read))
     page = text(member.last_html)
-    assert "Il n'y a pas encore de comité près de chez vous" in page
-    assert "Aucun événement à venir près de chez vous pour l'instant" in page
+    assert "Il n’y a pas encore de comité près de chez vous" in page
+    assert "Aucun événement à venir près de chez vous pour l’instant" in page
     assert 'href="/committees"' in page and 'href="/events"' in page and 'href="/invitation"' in page
 
 
@@ -218,7 +218,7 @@ def test_activation_of_a_member_without_an_address_in_france_says_so(client, app
     assert client.get(f"/account/activate/{token}").status_code == 200
     page = text(client.last_html)
     assert "Bienvenue, Lou" in page and "ne nous dit pas où vous êtes" in page
-    assert "Il n'y a pas encore de comité" not in page
+    assert "Il n’y a pas encore de comité" not in page
     assert 'href="/committees"' in page and 'href="/events"' in page and 'href="/invitation"' in page
 
 

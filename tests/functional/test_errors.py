@@ -24,7 +24,7 @@ def test_trigger_not_leaving_the_state_answers_400_with_the_form(client, read):
     page = client.last_html
     assert response.status_code == 400
     assert state_of(page) == "identity"
-    assert "Veuillez utiliser l'un des boutons du formulaire." in text(page)
+    assert "Veuillez utiliser l’un des boutons du formulaire." in text(page)
     assert input_value(page, "first_name") == "Camille"
     untouched_start(read())
 
@@ -72,7 +72,7 @@ def test_every_form_endpoint_requires_the_csrf_token(client, path):
 def test_unknown_workflow_is_a_friendly_404(client):
     response = client.get("/w/no_such_flow")
     assert response.status_code == 404
-    assert "Cette page n'existe pas." in text(client.last_html)
+    assert "Cette page n’existe pas." in text(client.last_html)
 
 
 def test_unknown_workflow_refuses_posts_with_404(client):
@@ -95,7 +95,7 @@ def test_unexpected_error_shows_no_traceback_and_saves_nothing(client, read, mon
     response = client.post(URL, {**IDENTITY, "trigger": "next"})
     page = client.last_html
     assert response.status_code == 500
-    assert "Rien de ce que vous avez saisi n'est perdu" in text(page)
+    assert "Rien de ce que vous avez saisi n’est perdu" in text(page)
     assert "Traceback" not in page and "secret details" not in page
     untouched_start(read())
 

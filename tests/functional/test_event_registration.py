@@ -136,7 +136,7 @@ def test_a_visitor_registers_end_to_end(client, app, read):
 
     closing = press(client, "register", VISITOR)
     assert final_state(closing) == "registered"
-    assert "Vous êtes inscrit !" in text(closing)
+    assert "Vous êtes inscrit\u00a0!" in text(closing)
     assert subtitle(closing) == "Réunion publique à Paris"
 
     session = read()
@@ -260,7 +260,7 @@ def test_a_full_event_offers_the_waitlist_and_joining_it_waitlists(client, app, 
     page = press(client, "register", VISITOR)
     assert state_of(page) == "full"
     assert buttons(page) == ["join_waitlist"]
-    assert "Rejoindre la liste d'attente" in text(page)
+    assert "Rejoindre la liste d’attente" in text(page)
     assert [name for _tag, _kind, name in named_controls(page)] == ["csrf_token", "step"]
     session = read()
     assert "camille@example.org" not in statuses(session, slug)  # "full" records nothing

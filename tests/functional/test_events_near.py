@@ -138,7 +138,7 @@ def test_a_named_period_lists_the_events_of_its_days(client, app, when):
 @pytest.mark.parametrize(("query", "field", "message"), [
     ("?near=abc", "near", "Saisissez un code postal de 5 chiffres, par exemple 75011."),
     ("?near=750", "near", "Saisissez un code postal de 5 chiffres, par exemple 75011."),
-    ("?near=99999", "near", "Aucune commune française n'a le code postal 99999"),
+    ("?near=99999", "near", "Aucune commune française n’a le code postal 99999"),
     ("?near=75011&km=0", "km", "Saisissez un nombre entier de kilomètres, de 1 à 200."),
     ("?near=75011&km=500", "km", "Saisissez un nombre entier de kilomètres, de 1 à 200."),
     ("?near=75011&km=abc", "km", "Saisissez un nombre entier de kilomètres, de 1 à 200."),
@@ -224,15 +224,15 @@ def test_the_demo_paris_events_are_near_75011(client, app):
     with transaction(app.extensions["engagement"].sessions) as session:
         demo_events.load(session, utcnow())
     names = listed(client, "?near=75011&km=10")
-    assert names == ["Débat : quelle santé pour nos quartiers ?", "Réunion publique : l'école de demain"]
+    assert names == ["Débat\u00a0: quelle santé pour nos quartiers\u00a0?", "Réunion publique\u00a0: l’école de demain"]
     assert distances(client.last_html) == ["2,1\u00a0km", "2,1\u00a0km"]
-    assert online_section(client.last_html) == ["Formation en ligne : animer un comité"]
+    assert online_section(client.last_html) == ["Formation en ligne\u00a0: animer un comité"]
 
 
 def test_the_events_near_come_page_by_page_with_the_search_kept(client, paris, monkeypatch):
     monkeypatch.setattr(finder, "PAGE_SIZE", 2)
     assert listed(client, "?near=75011&km=10&category=") == ["Réunion dans le 11e", "Débat dans le 20e"]
-    more = re.search(r'<a href="(/events\?[^"]+)">Plus d(?:&#39;|\')événements</a>', client.last_html)
+    more = re.search(r'<a href="(/events\?[^"]+)">Plus d’événements</a>', client.last_html)
     assert more, client.last_html[-1200:]
     assert text(more.group(1)) == "/events?page=2&near=75011&km=10"
     assert listed(client, text(more.group(1))[len("/events"):]) == ["Porte-à-porte dans le 4e"]

@@ -48,7 +48,7 @@ def send(client: Any, **answers: Any) -> Any:
 def test_a_pattern_that_backtracks_refuses_the_answer_instead_of_holding_the_worker(client, read):
     response = send(client, word="a" * 60 + "!")  # years of backtracking for Python's re
     assert response.status_code == 422
-    assert field_error(client.last_html, "word") == "Cette valeur n'a pas le format attendu."
+    assert field_error(client.last_html, "word") == "Cette valeur n’a pas le format attendu."
     assert instances(read(), "hostile")[0].state == "one"
     assert send(client, word="aaaa").status_code == 303  # a value that matches still passes
 

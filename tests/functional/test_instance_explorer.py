@@ -175,7 +175,7 @@ def test_the_csv_export_follows_the_filters(walked, browser, client):
 
 @pytest.fixture
 def several(app, new_client, read, factory) -> dict:
-    """Four instances: in progress at identity, at summary, completed (version 3), and abandoned."""
+    """Four instances: in progress at identity, at summary, completed (version 4), and abandoned."""
     ids = {}
     for name, steps in (("identity", []), ("summary", [IDENTITY, AVAILABILITY]), ("done", "all"),
                         ("abandoned", [])):
@@ -206,7 +206,7 @@ def test_search_by_state_status_id_version_and_start_date(several, browser):
         "status=abandoned": [several["abandoned"]],
         "status=in_progress": [several["summary"], several["identity"]],
         f"id={several['done']}": [several["done"]],
-        "version=3&state=identity": [several["abandoned"], several["identity"]],
+        "version=4&state=identity": [several["abandoned"], several["identity"]],
         "started_from=2026-01-15&started_to=2026-01-15": [several["identity"]],
         "started_to=2026-01-14": [],
     }
@@ -238,15 +238,15 @@ def test_an_invalid_filter_is_shown_and_lists_nothing(several, browser):
 def test_pages_of_instances_follow_each_other(several, browser, monkeypatch):
     monkeypatch.setattr(views, "PAGE", 3)
     analyst = browser("analyst")
-    analyst.get(f"{LIST}?version=3")
+    analyst.get(f"{LIST}?version=4")
     newest = sorted(several.values(), reverse=True)
     assert listed(analyst.last_html) == newest[:3]
     following = text(re.search(r'<a href="([^"]+)" rel="next">', analyst.last_html).group(1))
-    assert "version=3" in following
+    assert "version=4" in following
     analyst.get(following)
     assert listed(analyst.last_html) == newest[3:]
     assert 'rel="next"' not in analyst.last_html
-    analyst.get(f"{LIST}?version=3&before=99999999999999999999")  # out of range: the first page
+    analyst.get(f"{LIST}?version=4&before=99999999999999999999")  # out of range: the first page
     assert listed(analyst.last_html) == newest[:3]
 
 
@@ -306,7 +306,7 @@ def test_an_instance_migrated_to_a_version_with_another_start_still_replays(app,
     from engagement.workflow.checker import check_text
 
     source = (PROJECT_ROOT / "workflows" / "volunteer.yml").read_text(encoding="utf-8")
-    source = source.replace("version: 3", "version: 4\nmigrate_from: {3: {summary: summary}}", 1)
+    source = source.replace("version: 4", "version: 5\nmigrate_from: {4: {summary: summary}}", 1)
     source = source.replace("initial: identity", "initial: who").replace("  identity:", "  who:").replace(
         "source: identity", "source: who")
     spec, diagnostics = check_text(source, "volunteer.yml")
@@ -315,11 +315,11 @@ def test_an_instance_migrated_to_a_version_with_another_start_still_replays(app,
         definitions.publish(session, spec, source, "volunteer.yml")
         assert migration.apply(session, spec, now=datetime.now(UTC), actor_id=None).moving == 1
     [moved] = instances(read())
-    assert (moved.version, moved.state) == (4, "summary")
+    assert (moved.version, moved.state) == (5, "summary")
 
     analyst = browser("analyst")
     assert analyst.get(page_of(walked["instance"])).status_code == 200
-    # Replayed from where it began (version 3's identity), not from version 4's start.
+    # Replayed from where it began (version 4's identity), not from version 5's start.
     assert replay_notice(analyst.last_html) == (
         "consistent", "Replaying the 4 transitions from identity gives summary: the stored state.")
 

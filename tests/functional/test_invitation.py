@@ -51,10 +51,10 @@ REASONS_MESSAGE = "Choisissez 2 raisons"
 # What each required field says when left empty: the workflow's own GOV.UK-style wording.
 REQUIRED = {"friend_first_name": "Saisissez son prénom", "friend_age": "Saisissez son âge",
             "friend_gender": "Choisissez ce qui décrit votre ami", "friend_position": "Choisissez sa situation",
-            "friend_project": "Choisissez son projet de vie", "message_subject": "Saisissez l'objet du message",
+            "friend_project": "Choisissez son projet de vie", "message_subject": "Saisissez l’objet du message",
             "message_body": "Saisissez le message", "self_first_name": "Saisissez votre prénom",
             "self_last_name": "Saisissez votre nom", "self_email": "Saisissez votre adresse e-mail",
-            "friend_email": "Saisissez l'adresse e-mail de votre ami"}
+            "friend_email": "Saisissez l’adresse e-mail de votre ami"}
 SEED_CONTENT = yaml.safe_load(SEED.read_text(encoding="utf-8"))
 TEACHER_ARGUMENT = SEED_CONTENT["positions"]["teacher"]["argument"]["fr"]
 FRIEND_JOINS = {**IDENTITY, "email": "camille.friend@example.net"}
@@ -122,7 +122,7 @@ def test_the_friend_must_be_17_to_130(client, read):
     page = refused(client, {**FRIEND, "friend_age": "16"})
     assert field_error(page, "friend_age") == "Votre ami doit avoir au moins 17 ans."
     page = refused(client, {**FRIEND, "friend_age": "131"})
-    assert field_error(page, "friend_age") == "Indiquez un âge jusqu'à 130 ans."
+    assert field_error(page, "friend_age") == "Indiquez un âge jusqu’à 130 ans."
     untouched_start(read(), "invitation", "friend")
 
 
@@ -134,9 +134,9 @@ def test_a_first_name_over_50_characters_is_refused(client, read):
 
 def test_gender_and_job_type_must_be_keys_offered(client, read):
     page = refused(client, {**FRIEND, "friend_gender": "robot"})
-    assert field_error(page, "friend_gender") == "Choisissez l'une des options proposées."
+    assert field_error(page, "friend_gender") == "Choisissez l’une des options proposées."
     page = refused(client, {**FRIEND, "friend_position": "astronaut"})
-    assert field_error(page, "friend_position") == "Choisissez l'une des options proposées."
+    assert field_error(page, "friend_position") == "Choisissez l’une des options proposées."
     untouched_start(read(), "invitation", "friend")
 
 
@@ -197,7 +197,7 @@ def test_an_invalid_friend_address_is_refused(client, read):
 
 def test_the_summary_is_prefilled_with_a_message_composed_from_the_answers(client):
     page = to_summary(client)
-    assert input_value(page, "message_subject") == "Camille, et si tu nous rejoignais ?"
+    assert input_value(page, "message_subject") == "Camille, et si tu nous rejoignais\u00a0?"
     body = textarea(page, "message_body")
     assert body.startswith("Salut Camille,")
     assert TEACHER_ARGUMENT in body
@@ -246,7 +246,7 @@ def test_sending_mails_the_friend_once_with_the_supporter_in_copy(client, read, 
     [instance] = instances(session, "invitation")
     assert instance.is_completed and instance.state == "sent" and invitation.instance_id == instance.id
     page = text(client.get(URL).get_data(as_text=True))
-    assert "Votre message est parti !" in page
+    assert "Votre message est parti\u00a0!" in page
 
 
 def test_the_friend_address_is_mailed_and_kept_lower_cased(client, read):
@@ -370,7 +370,7 @@ def test_a_tampered_join_link_is_a_friendly_404(client, new_client, read):
     response = visitor.get(link[:-3] + ("xyz" if not link.endswith("xyz") else "abc"))
     assert response.status_code == 404
     page = text(visitor.last_html)
-    assert "Ce lien n'est pas valide" in page and "Traceback" not in page
+    assert "Ce lien n’est pas valide" in page and "Traceback" not in page
     assert visitor.get("/invitation/join/not-a-token").status_code == 404
 
 

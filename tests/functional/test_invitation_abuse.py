@@ -20,8 +20,8 @@ from tests.functional.invitation_steps import (
 
 OPTED_OUT = "Cette personne a demandé à ne plus recevoir nos invitations."
 REPEATED = "Vous avez déjà invité cette personne ces 7 derniers jours."
-SELF_INVITED = "C'est votre propre adresse : indiquez celle de votre ami."
-RECIPIENT_LIMIT = "Cette personne a déjà reçu plusieurs invitations aujourd'hui. Réessayez demain."
+SELF_INVITED = "C’est votre propre adresse\u00a0: indiquez celle de votre ami."
+RECIPIENT_LIMIT = "Cette personne a déjà reçu plusieurs invitations aujourd’hui. Réessayez demain."
 WAIT = "Vous avez fait cela trop de fois. Réessayez dans"
 OTHER_SENDER = {"self_first_name": "Alex", "self_last_name": "Petit", "self_email": "alex@example.org"}
 
@@ -55,7 +55,7 @@ def test_the_optout_link_asks_for_a_confirmation_and_records_nothing(client, new
     response = friend.get(optout_link(read))
     assert response.status_code == 200
     page = friend.last_html
-    assert "Ne plus recevoir d'invitation" in text(page)
+    assert "Ne plus recevoir d’invitation" in text(page)
     assert '<form method="post"' in page and "<button" in page and 'name="csrf_token"' in page
     assert count(read(), InvitationOptOut) == 0
 
@@ -66,7 +66,7 @@ def test_confirming_the_optout_refuses_later_invitations_to_that_address_by_anyo
     friend = new_client()
     friend.get(link)
     response = friend.post(link)
-    assert response.status_code == 200 and "Vous ne recevrez plus d'invitation" in text(friend.last_html)
+    assert response.status_code == 200 and "Vous ne recevrez plus d’invitation" in text(friend.last_html)
     [opt_out] = read().scalars(select(InvitationOptOut)).all()
     assert opt_out.email_hash == hashlib.sha256(b"camille@example.net").hexdigest()  # only a fingerprint
     refused_at_summary(new_client(), read, "friend_email", OPTED_OUT, friend_email="CAMILLE@Example.NET",
@@ -111,7 +111,7 @@ def test_a_tampered_optout_link_is_a_friendly_404(client, new_client, read):
     tampered = link[:-4] + ("abcd" if not link.endswith("abcd") else "wxyz")
     visitor = new_client()
     response = visitor.get(tampered)
-    assert response.status_code == 404 and "Ce lien n'est pas valide" in text(visitor.last_html)
+    assert response.status_code == 404 and "Ce lien n’est pas valide" in text(visitor.last_html)
     posted = visitor.client.post(tampered, data="List-Unsubscribe=One-Click",
                                  content_type="application/x-www-form-urlencoded")
     assert posted.status_code == 404 and "Traceback" not in posted.get_data(as_text=True)

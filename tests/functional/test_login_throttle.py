@@ -9,7 +9,7 @@ from engagement.db import transaction
 from tests.functional.helpers import text
 
 PASSWORD = "une phrase de passe solide"
-LOCKED = "Trop de tentatives échouées : attendez 10 minutes avant de réessayer."
+LOCKED = "Trop de tentatives échouées\u00a0: attendez 10 minutes avant de réessayer."
 
 
 def make_user(app) -> str:

@@ -59,11 +59,11 @@ def test_one_click_registers_and_the_page_then_says_so_with_no_register_button(c
     member(app, client)
     slug = create_event(app, capacity=10)
     client.get(f"/events/{slug}")
-    assert primary_buttons(client.last_html) == ["S'inscrire"] and my_place(client.last_html) == ""
+    assert primary_buttons(client.last_html) == ["S’inscrire"] and my_place(client.last_html) == ""
     page = take(client, slug)
     assert my_place(page).startswith("Vous êtes inscrit·e")
     assert "Un e-mail de confirmation est en route" in text(page)
-    assert primary_buttons(page) == [] and "S'inscrire" not in text(page)
+    assert primary_buttons(page) == [] and "S’inscrire" not in text(page)
     assert "Libérer ma place" in my_place(page)
     session = read()
     assert statuses(session, slug) == {"dominique@example.org": "registered"}
@@ -95,11 +95,11 @@ def test_one_click_joins_a_full_event_s_waitlist_with_its_position(client, app, 
                            now=utcnow(), locale="fr")
     member(app, client)
     client.get(f"/events/{slug}")
-    assert primary_buttons(client.last_html) == ["Rejoindre la liste d'attente"]  # one button, one label
+    assert primary_buttons(client.last_html) == ["Rejoindre la liste d’attente"]  # one button, one label
     page = take(client, slug)  # the one click
-    assert my_place(page).startswith("Vous êtes sur liste d'attente (position 2)")
-    assert "Quitter la liste d'attente" in my_place(page)
-    assert "vous pouvez rejoindre la liste d'attente" not in text(page)  # no call to join what they joined
+    assert my_place(page).startswith("Vous êtes sur liste d’attente (position 2)")
+    assert "Quitter la liste d’attente" in my_place(page)
+    assert "vous pouvez rejoindre la liste d’attente" not in text(page)  # no call to join what they joined
     assert statuses(read(), slug)["dominique@example.org"] == "waitlisted"
     client.get(f"/events/{slug}/leave")
     client.post(f"/events/{slug}/leave")
@@ -129,7 +129,7 @@ def test_giving_the_place_up_asks_then_frees_it_for_the_first_waitlisted(client,
     assert response.status_code == 303 and response.headers["Location"] == f"/events/{slug}"
     client.get(f"/events/{slug}")
     assert my_place(client.last_html) == "" and "Votre place est libérée" in text(client.last_html)
-    assert primary_buttons(client.last_html) == ["Rejoindre la liste d'attente"]  # the seat went to next@
+    assert primary_buttons(client.last_html) == ["Rejoindre la liste d’attente"]  # the seat went to next@
     session = read()
     assert statuses(session, slug) == {"dominique@example.org": "cancelled", "next@example.org": "registered"}
     assert [m.template for m in mails_to(session, "next@example.org")] == ["event_waitlisted", "event_promoted"]

@@ -21,7 +21,7 @@ def _in(app: Any, locale: str, render: Any) -> str:
     (2, 2, "Choisissez 2 réponses", "Choose 2 answers"),
     (1, 1, "Choisissez 1 réponse", "Choose 1 answer"),
     (1, None, "Choisissez au moins 1 réponse", "Choose at least 1 answer"),
-    (None, 3, "Choisissez jusqu'à 3 réponses", "Choose up to 3 answers"),
+    (None, 3, "Choisissez jusqu’à 3 réponses", "Choose up to 3 answers"),
     (1, 3, "Choisissez entre 1 et 3 réponses", "Choose between 1 and 3 answers"),
     (None, None, "", ""),
 ])

@@ -23,7 +23,7 @@ from tests.functional.invitation_steps import (
     to_summary,
 )
 
-SECTIONS = ("Textes du message", "Genre", "Situations professionnelles", "Projets de vie", "Centres d'intérêt",
+SECTIONS = ("Textes du message", "Genre", "Situations professionnelles", "Projets de vie", "Centres d’intérêt",
             "Raisons du sympathisant")
 TEACHER_LABEL = "Professeur·e des écoles"
 TEACHER_ARGUMENT = "Toi qui fais classe tous les jours, {{ first_name }}, tu sais ce que l'école change."
@@ -93,7 +93,7 @@ def test_members_are_refused_with_a_friendly_page(app, client, path):
     response = client.get(path)
     assert response.status_code == 403
     page = text(client.last_html)
-    assert "Vous n'avez pas accès à cette page." in page and "Traceback" not in page
+    assert "Vous n’avez pas accès à cette page." in page and "Traceback" not in page
     assert 'href="/organizer/"' not in client.last_html  # nor does the header offer it
 
 

@@ -117,13 +117,13 @@ def test_the_file_input_offers_images_only(organizer):
 
 
 REFUSED = {
-    "empty": (b"", "Le fichier est vide : choisissez une image."),
+    "empty": (b"", "Le fichier est vide\u00a0: choisissez une image."),
     "type": (b"%PDF-1.7\n" + b"x" * 2000, "Seules les images JPEG, PNG, WebP et GIF sont acceptées "
                                          "(leur contenu est vérifié, pas leur nom)."),
-    "too_many_pixels": (png_bomb(), "L'image a plus de 40 millions de pixels : réduisez-la, puis envoyez-la "
+    "too_many_pixels": (png_bomb(), "L’image a plus de 40 millions de pixels\u00a0: réduisez-la, puis envoyez-la "
                                     "de nouveau."),
-    "truncated": (jpeg()[:6000], "L'image est incomplète ou abîmée : exportez-la de nouveau, puis envoyez-la."),
-    "too_large": (b"\xff\xd8\xff" + b"\0" * service.MAX_BYTES, "L'image dépasse 15 Mo : réduisez-la, puis "
+    "truncated": (jpeg()[:6000], "L’image est incomplète ou abîmée\u00a0: exportez-la de nouveau, puis envoyez-la."),
+    "too_large": (b"\xff\xd8\xff" + b"\0" * service.MAX_BYTES, "L’image dépasse 15 Mo\u00a0: réduisez-la, puis "
                                                                 "envoyez-la de nouveau."),
 }
 
@@ -178,7 +178,7 @@ def test_an_upload_without_its_csrf_token_is_refused(organizer, read):
 def test_uploads_are_limited_per_account(organizer, read, monkeypatch):
     monkeypatch.setattr("web.organizer.media.UPLOAD_LIMIT", "2 per hour")
     assert [upload(organizer, jpeg(seed=n)).status_code for n in (1, 2, 3)] == [303, 303, 429]
-    assert "Vous avez envoyé beaucoup d'images" in text(organizer.last_html)
+    assert "Vous avez envoyé beaucoup d’images" in text(organizer.last_html)
     assert count(read(), Media) == 2
 
 
@@ -237,7 +237,7 @@ def test_a_cover_that_is_not_in_the_library_is_refused(app, organizer, read, val
     organizer.get("/organizer/events/new")
     response = organizer.post("/organizer/events/new", {**EVENT, "cover": value})
     assert response.status_code == 422
-    assert error_next_to(organizer.last_html, "cover") == ("Cette image n'est plus dans la bibliothèque : "
+    assert error_next_to(organizer.last_html, "cover") == ("Cette image n’est plus dans la bibliothèque\u00a0: "
                                                            "choisissez-en une autre, ou aucune.")
     assert count(read(), Event) == 0
 

@@ -38,8 +38,8 @@ def send(client, secret: str, birth: str, email: str = "nouvelle@example.org"):
 @pytest.mark.parametrize(("secret", "message"), [
     ("court", "Le mot de passe doit comporter au moins 8 caractères."),
     ("x" * 129, "Le mot de passe doit comporter au plus 128 caractères."),
-    ("password", "Ce mot de passe fait partie des plus courants : choisissez-en un autre."),
-    ("AZERTYUIOP", "Ce mot de passe fait partie des plus courants : choisissez-en un autre."),
+    ("password", "Ce mot de passe fait partie des plus courants\u00a0: choisissez-en un autre."),
+    ("AZERTYUIOP", "Ce mot de passe fait partie des plus courants\u00a0: choisissez-en un autre."),
 ])
 def test_weak_passwords_are_refused_and_never_shown_back(client, read, secret, message):
     response = send(client, secret, years_ago(30))
@@ -60,7 +60,7 @@ def test_password_is_recorded_only_as_an_argon2id_hash(client, read):
     (15, 0, True, None),
     (15, 1, False, "Vous devez avoir au moins 15 ans."),
     (14, 0, False, "Vous devez avoir au moins 15 ans."),
-    (121, 0, False, "L'âge ne peut pas dépasser 120 ans."),
+    (121, 0, False, "L’âge ne peut pas dépasser 120 ans."),
     (120, 0, True, None),
 ])
 def test_birth_date_ages_are_counted_in_whole_years(client, years, days, accepted, message):

@@ -26,8 +26,8 @@ from tests.functional.invitation_steps import log_in, make_user
 from tests.functional.test_signup import AGREEMENT, HOME, IDENTITY, TOPICS, URL, activation_link, join, step
 
 EMAIL = "camille.martin@example.org"
-TERMS_WORDS = "J'accepte les conditions d'adhésion"
-NEWSLETTER_WORDS = "Je souhaite recevoir la lettre d'information"
+TERMS_WORDS = "J’accepte les conditions d’adhésion"
+NEWSLETTER_WORDS = "Je souhaite recevoir la lettre d’information"
 
 
 def records(read, *where) -> list[ConsentRecord]:

@@ -49,7 +49,7 @@ def account(email: str, *, role: str = "member", created: datetime, activated: d
 def volunteer(name: str, updated: datetime, actor: User | None = None,
               scrubbed: datetime | None = None) -> WorkflowInstance:
     data = {"first_name": name, "email": f"{name.lower()}@example.org", "age": 30, "missions": ["events"]}
-    return WorkflowInstance(workflow_id="volunteer", version=3, state="availability", data=data,
+    return WorkflowInstance(workflow_id="volunteer", version=4, state="availability", data=data,
                             drafts={"availability": {"phone": "06 12 34 56 78"}}, history=["identity"],
                             actor_id=actor.id if actor else None, started_at=updated, updated_at=updated,
                             entered_at=updated, scrubbed_at=scrubbed)
@@ -58,7 +58,7 @@ def volunteer(name: str, updated: datetime, actor: User | None = None,
 def answered(session: Session, instance: WorkflowInstance) -> None:
     """The log of ``instance``'s first step, with the answers it gave."""
     session.flush()
-    session.add(WorkflowTransition(instance_id=instance.id, workflow_id=instance.workflow_id, version=3,
+    session.add(WorkflowTransition(instance_id=instance.id, workflow_id=instance.workflow_id, version=4,
                                    source="identity", dest="availability", trigger="next", at=instance.updated_at,
                                    duration_ms=40_000, changes=dict(instance.data)))
 
@@ -66,7 +66,7 @@ def answered(session: Session, instance: WorkflowInstance) -> None:
 def invited(session: Session, inviter: User, friend: str, created: datetime) -> None:
     """An invitation of ``friend`` by ``inviter``, with the instance that sent it."""
     address = f"{friend.lower()}@example.org"
-    sender = WorkflowInstance(workflow_id="invitation", version=2, state="sent", history=["check"],
+    sender = WorkflowInstance(workflow_id="invitation", version=3, state="sent", history=["check"],
                               data={"friend_first_name": friend, "friend_email": address, "friend_gender": "woman",
                                     "message_body": f"Bonjour {friend}, viens !", "self_email": inviter.email},
                               actor_id=inviter.id, is_completed=True, started_at=created, updated_at=created,

@@ -26,7 +26,7 @@ from tests.functional.helpers import (
     untouched_start,
 )
 
-STALE_NOTICE = "Cette étape a déjà été envoyée ; voici où vous en êtes."
+STALE_NOTICE = "Cette étape a déjà été envoyée\u00a0; voici où vous en êtes."
 
 
 def send_again(client: Any, page: str, data: dict[str, Any], trigger: str = "next") -> Any:

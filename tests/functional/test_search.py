@@ -39,7 +39,7 @@ def test_the_page_renders_results_without_javascript(client: Any, indexed: None)
     assert "Événement : marche pour le climat" in page_text
     assert "Comité Écologie" not in page_text
     assert 'href="/events/evenement-' in client.last_html
-    assert "Résultats pour « evenement »" in page_text or "Results for “evenement”" in page_text
+    assert "Résultats pour «\u00a0evenement\u00a0»" in page_text or "Results for “evenement”" in page_text
     assert "<script>" not in client.last_html  # the enhancement is an external file (no inline script)
     assert "/static/js/search.js" in client.last_html
 

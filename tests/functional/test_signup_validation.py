@@ -34,7 +34,7 @@ CASES = {
     "invalid email": ("email", "camille.martin@", "Saisissez une adresse e-mail valide, comme nom@exemple.fr."),
     "password too short": ("password", "short", "Le mot de passe doit comporter au moins 8 caractères."),
     "common password": ("password", "password",
-                        "Ce mot de passe fait partie des plus courants : choisissez-en un autre."),
+                        "Ce mot de passe fait partie des plus courants\u00a0: choisissez-en un autre."),
     "too young": ("birth_date", years_ago(14), "Il faut avoir au moins 15 ans pour adhérer."),
     "birth date missing": ("birth_date", "", REQUIRED["birth_date"]),
     "birth date not a date": ("birth_date", "1990-02-30",
@@ -79,6 +79,6 @@ def test_the_last_step_needs_the_terms_ticked(client, read):
     page = client.last_html
     assert response.status_code == 422
     assert state_of(page) == "agreement"
-    assert field_error(page, "terms") == "Cochez la case pour accepter les conditions d'adhésion"
+    assert field_error(page, "terms") == "Cochez la case pour accepter les conditions d’adhésion"
     assert field_error(page, "newsletter") is None
     assert instances(read(), "signup")[0].state == "agreement"

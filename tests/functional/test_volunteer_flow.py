@@ -27,7 +27,7 @@ def test_adult_walks_identity_availability_summary_to_done(client, read):
     final = confirm(client)
     assert state_of(final) is None
     assert 'data-state="done"' in final
-    assert "Merci !" in text(final)
+    assert "Merci\u00a0!" in text(final)
     session = read()
     [instance] = instances(session)
     assert instance.is_completed and instance.completed_at is not None

@@ -129,7 +129,7 @@ def test_the_list_shows_each_workflow_with_its_active_version_and_live_instances
     page = organizer.last_html
     row = re.search(r'<tr data-workflow="volunteer">.*?</tr>', page, re.S)
     assert row, page[:3000]
-    assert 'data-active="3"' in row.group(0) and 'data-live="2"' in row.group(0)
+    assert 'data-active="4"' in row.group(0) and 'data-live="2"' in row.group(0)
     assert 'href="/w/volunteer"' in row.group(0)
     listed = set(re.findall(r'data-workflow="(\w+)"', page))
     assert {"volunteer", "signup", "invitation", "event_registration"} <= listed
@@ -216,17 +216,17 @@ def test_publishing_needs_a_version_above_the_published_ones(organizer, read):
     changed = source.replace("title: {fr: Devenir bénévole, en: Become a volunteer}", "title: Bénévoles")
     assert submit(organizer, changed).status_code == 200  # checking only warns, next to the version line
     warning = re.search(r'<tr class="diagnostic warning" id="d0" data-line="4" data-column="10">', organizer.last_html)
-    assert warning and "write version: 4 to publish" in row_after_line(organizer.last_html, 4)
+    assert warning and "write version: 5 to publish" in row_after_line(organizer.last_html, 4)
 
     assert submit(organizer, changed, "publish").status_code == 422
 
     [(line, column, message)] = diagnostics(organizer.last_html)
     assert (line, column) == (4, 10)
-    assert "version 3 of volunteer is already published (the latest is 3): write version: 4" in message
+    assert "version 4 of volunteer is already published (the latest is 4): write version: 5" in message
     assert textarea(organizer.last_html) == changed
-    publish(organizer, changed.replace("version: 3", "version: 4"))
+    publish(organizer, changed.replace("version: 4", "version: 5"))
     assert read().scalars(select(WorkflowDefinition.version).where(
-        WorkflowDefinition.workflow_id == "volunteer", WorkflowDefinition.is_active.is_(True))).all() == [4]
+        WorkflowDefinition.workflow_id == "volunteer", WorkflowDefinition.is_active.is_(True))).all() == [5]
 
 
 def test_an_instance_in_flight_stays_on_its_version(organizer, new_client):
@@ -285,7 +285,7 @@ def test_the_diagram_is_shown_as_mermaid_and_downloadable(organizer):
 
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="volunteer-v3.mmd"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="volunteer-v4.mmd"'
     body = response.get_data(as_text=True)
     assert body.startswith("stateDiagram-v2\n    [*] --> identity\n")
     assert "    identity --> availability : next\n" in body

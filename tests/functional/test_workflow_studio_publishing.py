@@ -98,7 +98,7 @@ def test_publishing_asks_for_a_confirmation_that_counts_the_instances_in_progres
     assert "2 instances sont en cours" in said
     assert "Elles restent sur leur version" in said
     assert "reçoivent la version 2 au lieu de la version 1" in said
-    assert "ne figure pas sur la page d'accueil" in said
+    assert "ne figure pas sur la page d’accueil" in said
 
     response = organizer.post(EDITOR, {"source": textarea(page), "action": "publish", "confirm": confirmation(page)})
 
@@ -168,7 +168,7 @@ def test_a_published_workflow_is_on_the_home_page_only_where_the_organizer_puts_
     saved = read().get(switches.SiteSwitch, homepage.switch_name("sample"))
     assert saved.is_on and saved.changed_by == "orga@example.org"
     submit(organizer, FIXED.replace("version: 1", "version: 2"), "publish")
-    assert "figure sur la page d'accueil" in text(organizer.last_html)
+    assert "figure sur la page d’accueil" in text(organizer.last_html)
 
     organizer.get("/organizer/workflows/sample")
     organizer.post("/organizer/workflows/sample/home", {})

@@ -103,7 +103,7 @@ def test_paragraphs_follow_the_documented_order_and_the_content_order(catalog: C
 
 
 def test_subject_greets_the_friend(catalog: Catalog):
-    assert compose(catalog, ANSWERS, "fr").subject == "Camille, et si tu nous rejoignais ?"
+    assert compose(catalog, ANSWERS, "fr").subject == "Camille, et si tu nous rejoignais\u00a0?"
     assert compose(catalog, ANSWERS, "en").subject == "Camille, why not join us?"
 
 
@@ -127,7 +127,7 @@ def test_first_name_is_inserted_verbatim_and_never_evaluated(catalog: Catalog, n
     message = compose(catalog, {**ANSWERS, "friend_first_name": name}, "fr")
 
     assert paragraphs(message.body)[0] == greeting(catalog, name)
-    assert message.subject == f"{name}, et si tu nous rejoignais ?"
+    assert message.subject == f"{name}, et si tu nous rejoignais\u00a0?"
     assert "49" not in message.body
 
 
@@ -163,7 +163,7 @@ def test_html_mail_escapes_the_message_and_the_text_mail_does_not(session: Sessi
     assert "&lt;b&gt;Zoé&lt;/b&gt;" in sent.html_body
     assert "<b>Zoé" not in sent.html_body
     assert sent.text_body.startswith("Salut <b>Zoé</b>, ")
-    assert sent.subject == "<b>Zoé</b>, et si tu nous rejoignais ?"
+    assert sent.subject == "<b>Zoé</b>, et si tu nous rejoignais\u00a0?"
 
 
 def test_html_mail_puts_each_paragraph_in_its_own_p(session: Session):
@@ -232,7 +232,7 @@ def test_no_answers_give_the_introduction_and_the_conclusion(catalog: Catalog):
     message = compose(catalog, {}, "fr")
 
     assert paragraphs(message.body) == [greeting(catalog, ""), localize(catalog.text("conclusion"), "fr")]
-    assert message.subject == ", et si tu nous rejoignais ?"
+    assert message.subject == ", et si tu nous rejoignais\u00a0?"
 
 
 # -- locales ---------------------------------------------------------------------------------

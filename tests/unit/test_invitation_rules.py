@@ -33,7 +33,7 @@ def invitation(session: Session, *, sender: str = LOU, friend: str = CAMILLE, at
     row = Invitation(
         inviter_id=inviter.id if inviter else None, sender_first_name="Lou", sender_last_name="Martin",
         sender_email=sender, friend_first_name="Camille", friend_email=friend, answers={},
-        subject="Camille, et si tu nous rejoignais ?", body="Salut Camille.", locale="fr", created_at=at,
+        subject="Camille, et si tu nous rejoignais\u00a0?", body="Salut Camille.", locale="fr", created_at=at,
     )
     session.add(row)
     session.flush()
@@ -265,7 +265,7 @@ def answers(**changes: Any) -> dict[str, Any]:
         "friend_gender": "female", "friend_position": "teacher", "friend_project": "start_family",
         "friend_interests": ["ecology", "education"], "self_reasons": ["local_action", "act_not_complain"],
         "self_first_name": "Lou", "self_last_name": "Martin", "self_email": " LOU@example.org",
-        "message_subject": "Camille, et si tu nous rejoignais ?", "message_body": "Salut Camille,\r\nviens !",
+        "message_subject": "Camille, et si tu nous rejoignais\u00a0?", "message_body": "Salut Camille,\r\nviens !",
     }
     data.update(changes)
     return data

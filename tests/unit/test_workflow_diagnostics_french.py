@@ -80,7 +80,7 @@ def test_a_diagnostic_keeps_its_english_message_and_renders_its_template_in_a_la
                                "sla, title)")
     assert diagnostic.template == "unknown key %(name)r in %(what)s (allowed: %(allowed)s)"
     assert diagnostic.text(lambda template: french.get(template, template)).startswith(
-        "clé inconnue 'colour' dans l'état 'a' (autorisées\u00a0: allow_back, automatic")
+        "clé inconnue 'colour' dans l’état 'a' (autorisées\u00a0: allow_back, automatic")
 
 
 def test_a_load_error_keeps_its_template():

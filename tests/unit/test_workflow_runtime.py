@@ -131,7 +131,7 @@ def test_transition_log_records_every_hop_with_time_spent(published: Core):
     ]
     assert [r.duration_ms for r in rows] == [5000, 7000, 0]  # the automatic state is left at once
     assert all(r.duration_ms >= 0 for r in rows)
-    assert all(r.workflow_id == "volunteer" and r.version == 3 for r in rows)
+    assert all(r.workflow_id == "volunteer" and r.version == 4 for r in rows)
     assert rows[0].changes == {**IDENTITY}
     assert rows[1].changes == AVAILABILITY
     assert rows[2].changes is None  # answers belong to the hop that left the form
