@@ -587,7 +587,8 @@ def test_upcoming_pages_through_the_list(session):
     ({"postal_code": "97200"}, "972"),  # no commune: the postal code's three digits overseas
     ({"postal_code": "13001"}, "13"),
     ({"postal_code": "01400", "city": ""}, "01"),
-    ({"postal_code": "20000"}, None),  # 20xxx is 2A or 2B: unknown without the commune
+    ({"postal_code": "20000"}, "2A"),  # without the commune: the department all of its code's communes share
+    ({"postal_code": "05110"}, None),  # communes of two departments share it: unknown without the commune
     ({"postal_code": "7500"}, None),
     ({"postal_code": "75OO2"}, None),
     ({"postal_code": "1000", "city_name": "Bruxelles", "country": "BE"}, None),
