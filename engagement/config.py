@@ -255,7 +255,7 @@ def _media_cache_dir(env: Mapping[str, str], instance_dir: Path | None) -> Path:
     return Path(tempfile.gettempdir()) / "engagement-media"  # $TMPDIR: /tmp, the container's only writable place
 
 
-def _production_setting(env: Mapping[str, str], app_env: str, name: str, why: str) -> str:
+def _production_setting(env: Mapping[str, str], name: str, app_env: str, why: str) -> str:
     """``name``'s value, stripped ("" when unset); production refuses to start without it, saying ``why``."""
     value = env.get(name, "").strip()
     if not value and app_env == "production":
@@ -266,7 +266,7 @@ def _production_setting(env: Mapping[str, str], app_env: str, name: str, why: st
 def _site_url(env: Mapping[str, str], app_env: str) -> str:
     """The public URL links in mail start with: SITE_URL, which `engagement serve` sets from its --host and
     --port when unset (never from a request's Host header); production refuses to start without it."""
-    value = _production_setting(env, app_env, "SITE_URL", "the public URL of the site, e.g. "
+    value = _production_setting(env, "SITE_URL", app_env, "the public URL of the site, e.g. "
                                 "https://agir.example.org: links in mail start with it")
     if not value:
         return DEFAULT_SITE_URL
@@ -280,7 +280,7 @@ def _mail_sender(env: Mapping[str, str], app_env: str) -> str:
     the "(via ...)" of mail sent on someone's behalf). Always one mailbox whose name shows as written;
     production requires it, at an address mail reaches (engagement.mail.addresses), since replies, bounces
     and the receiving servers' checks all go to its domain."""
-    value = _production_setting(env, app_env, "MAIL_SENDER", "the movement's sender, e.g. Le mouvement "
+    value = _production_setting(env, "MAIL_SENDER", app_env, "the movement's sender, e.g. Le mouvement "
                                 "<ne-pas-repondre@agir.example.org>: every mail is from it")
     if not value:
         return DEFAULT_MAIL_SENDER
