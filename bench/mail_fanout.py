@@ -3,7 +3,7 @@ Celery worker processes on the ``campaigns`` queue, MariaDB, and the real ``mail
 posting to the loopback fake Mailjet, until every message is there.
 
     python bench/mail_fanout.py [--recipients N] [--runs R] [--workers W] [--concurrency C]
-                                [--kill] [--quick] [--json out.json]
+                                [--kill] [--quick] [--db-prefix P] [--json out.json]
 
 Needs MariaDB and RabbitMQ: ``DATABASE_URL`` (a MySQL URL; a throwaway database is created next to
 it) and ``CELERY_BROKER_URL``; without them it defaults to the local services of the CI machine and
@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,7 @@ def pids_of(name: str) -> list[int]:
 
 
 def add_members(url: str, count: int) -> None:
-    """``count`` activated members of Paris (75), in bulk."""
+    """``count`` activated members of Paris (75), in bulk (the organizer is made with the app)."""
     from sqlalchemy import create_engine, insert
 
     from engagement.accounts.models import User
@@ -78,10 +80,6 @@ def add_members(url: str, count: int) -> None:
                  "role": "member", "is_active": True, "activated_at": now, "created_at": now,
                  "address": address, "department": "75", "interests": [], "has_newsletter": False}
                 for n in range(start, min(count, start + 5000))])
-        conn.execute(insert(User), [{"email": "organisatrice@example.org", "first_name": "Claire",
-                                     "last_name": "Dupont", "role": "organizer", "is_active": True,
-                                     "activated_at": now, "created_at": now, "interests": [],
-                                     "has_newsletter": False}])
     engine.dispose()
 
 
@@ -106,47 +104,43 @@ def kill(workers: list[subprocess.Popen[bytes]], sig: int) -> None:
             worker.wait(timeout=10)
 
 
-def organizer_request(env: dict[str, str], recipients: int) -> tuple[float, int]:
-    """The organizer's send request through the real app (test client, CSRF on); (seconds, campaign id)."""
-    from sqlalchemy import func, select
-
+def organizer_request(env: dict[str, str], recipients: int) -> Callable[[], tuple[float, int]]:
+    """The organizer's send request through the real app (test client, CSRF on): the app, the organizer's
+    log-in, the draft and its confirmation page are made now (before the clock and the CPU readings); the
+    function returned posts the confirmation, which queues the campaign: (seconds, campaign id). The
+    recipients are counted by the expansion, checked at the end of the run."""
     from engagement.config import load_settings
     from engagement.mail.models import Campaign
     from tests.conftest import FormClient
-    from tests.functional.invitation_steps import PASSWORD
+    from tests.functional.campaign_steps import compose, draft_id
+    from tests.functional.invitation_steps import log_in, make_user
     from web.app import create_app
 
-    settings = load_settings(env)
-    app = create_app(settings)
+    app = create_app(load_settings(env))
     core = app.extensions["engagement"]
-    from engagement.accounts.passwords import hash_password
-    from engagement.accounts.service import find_by_email
-    from engagement.db import transaction
-
-    with transaction(core.sessions) as session:
-        organizer = find_by_email(session, "organisatrice@example.org")
-        assert organizer is not None
-        organizer.password_hash = hash_password(PASSWORD)
+    make_user(app, "organisatrice@example.org", role="organizer", first_name="Claire", last_name="Dupont")
     client = FormClient(app.test_client())
-    client.get("/login")
-    assert client.post("/login", {"email": "organisatrice@example.org", "password": PASSWORD}).status_code == 303
-    client.get("/organizer/campaigns/new")
-    form = {"audience": "department", "department": "75", "subject": "Samedi, tous au marché",
-            "body": "Bonjour,\n\nRendez-vous samedi à 10 h.\n\nÀ samedi !", "sender_name": "Claire Dupont",
-            "action": "send"}
-    started = time.perf_counter()
-    response = client.post("/organizer/campaigns/new", form)
-    elapsed = time.perf_counter() - started
-    assert response.status_code == 303, response.status_code
-    with core.sessions() as session:
-        campaign_id = session.scalar(select(func.max(Campaign.id)))
-        assert session.get(Campaign, campaign_id).recipients == recipients
-    core.engine.dispose()
-    return elapsed, int(campaign_id)
+    log_in(client, "organisatrice@example.org")
+    number = draft_id(compose(client, audience="department:75", subject="Samedi, tous au marché",
+                              body="Bonjour,\n\nRendez-vous samedi à 10 h.\n\nÀ samedi !", sender_name="Claire Dupont"))
+    client.get(f"/organizer/campaigns/{number}/confirm")
+    form = {"audience": client.hidden("audience"), "confirm": "y", "send_at": ""}
+
+    def send() -> tuple[float, int]:
+        started = time.perf_counter()
+        response = client.post(f"/organizer/campaigns/{number}/confirm", form)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 303, response.status_code
+        with core.sessions() as session:
+            assert session.get(Campaign, number).status == "queued"
+        core.engine.dispose()
+        return elapsed, number
+
+    return send
 
 
-def direct_request(env: dict[str, str], recipients: int) -> tuple[float, int]:
-    """What the request does, without the web layer: the campaign and its outbox row, committed."""
+def direct_request(env: dict[str, str], recipients: int) -> Callable[[], tuple[float, int]]:
+    """What the command line does, without the web layer: the campaign (counted) and its outbox row."""
     from engagement.campaigns import service
     from engagement.config import load_settings
     from engagement.core import bootstrap
@@ -154,25 +148,29 @@ def direct_request(env: dict[str, str], recipients: int) -> tuple[float, int]:
     from workers.dispatch import CeleryRelay
 
     core = bootstrap(load_settings(env), CeleryRelay)
-    started = time.perf_counter()
-    with transaction(core.sessions) as session:
-        campaign = service.create(session, audience="department:75", subject="Samedi", body="Rendez-vous samedi.",
-                                  author=None)
-    elapsed = time.perf_counter() - started
-    assert campaign.recipients == recipients
-    core.engine.dispose()
-    return elapsed, campaign.id
+
+    def send() -> tuple[float, int]:
+        started = time.perf_counter()
+        with transaction(core.sessions) as session:
+            campaign = service.create(session, audience="department:75", subject="Samedi",
+                                      body="Rendez-vous samedi.", author=None)
+        elapsed = time.perf_counter() - started
+        assert campaign.recipients == recipients  # the command line counts (its output says how many)
+        core.engine.dispose()
+        return elapsed, campaign.id
+
+    return send
 
 
 def run(recipients: int, workers: int, concurrency: int, do_kill: bool, work: Path,
-        direct: bool = False) -> dict[str, Any]:
+        direct: bool = False, prefix: str = "engagement_bench") -> dict[str, Any]:
     from sqlalchemy import create_engine, func, select
     from sqlalchemy.orm import Session
 
     from engagement.mail.mailjet import custom_id
     from engagement.mail.models import Campaign, MailMessage
 
-    database = Database(os.environ.get("DATABASE_URL") or LOCAL_MYSQL)
+    database = Database(os.environ.get("DATABASE_URL") or LOCAL_MYSQL, prefix=prefix)
     broker = os.environ["CELERY_BROKER_URL"]
     log = Path(os.environ.get("FANOUT_LOG") or work / "workers.log")
     cleanup: list[Any] = []  # whatever happens, no worker outlives the run (it would eat the next run's tasks)
@@ -189,14 +187,15 @@ def run(recipients: int, workers: int, concurrency: int, do_kill: bool, work: Pa
                            env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
             pool = start_workers(env, workers, concurrency, log)
             cleanup.append(functools.partial(kill, pool, signal.SIGKILL))
+            send = (direct_request if direct else organizer_request)(env, recipients)
             time.sleep(4)  # the workers connect and fork their pool before the clock starts
             watched = {"mariadbd": pids_of("mariadbd"), "rabbitmq": pids_of("beam.smp")}
             before = {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
             worker_pids = [c for w in pool for c in children(w.pid)] + [w.pid for w in pool]
             before["workers"] = sum(cpu_seconds(p) for p in worker_pids)
             before["bench (fake Mailjet, app)"] = cpu_seconds(os.getpid())
-            started = time.perf_counter()
-            request_s, campaign_id = (direct_request if direct else organizer_request)(env, recipients)
+            started, queued_at = time.perf_counter(), datetime.now(UTC)
+            request_s, campaign_id = send()
             killed_at = None
             deadline = started + 600
             while len(fake.messages) < recipients and time.perf_counter() < deadline:
@@ -218,21 +217,26 @@ def run(recipients: int, workers: int, concurrency: int, do_kill: bool, work: Pa
             engine = create_engine(database.url)
             with Session(engine) as session:
                 campaign = session.get(Campaign, campaign_id)
-                expansion_s = ((campaign.expanded_at - campaign.created_at).total_seconds()
+                expansion_s = ((campaign.expanded_at - queued_at).total_seconds()  # the draft was written before
                                if campaign.expanded_at else None)
+                counted = campaign.recipients if campaign.counted_at is not None else None
                 ids = list(session.scalars(select(MailMessage.id).where(MailMessage.campaign_id == campaign_id)))
                 sent = session.scalar(select(func.count()).select_from(MailMessage).where(
                     MailMessage.campaign_id == campaign_id, MailMessage.status == "sent"))
             engine.dispose()
             received = fake.custom_ids()
             kill(pool, signal.SIGTERM)
-            exact = sorted(received) == sorted(custom_id(i) for i in ids) and len(ids) == recipients
-            return {"recipients": recipients, "request_ms": round(request_s * 1000, 1),
+            exact = (sorted(received) == sorted(custom_id(i) for i in ids) and len(ids) == recipients
+                     and counted == recipients)
+            cpu = {name: round(after[name] - before[name], 2) for name in after}
+            return {"recipients": recipients, "request_ms": round(request_s * 1000, 1), "counted": counted,
+                    "cpu_ms_per_message": round(sum(cpu.values()) * 1000 / recipients, 3),
+                    "worker_cpu_ms_per_message": round(cpu["workers"] * 1000 / recipients, 3),
                     "end_to_end_s": round(arrived, 2), "messages_per_s": round(recipients / arrived),
                     "expansion_s": round(expansion_s, 2) if expansion_s is not None else None,
                     "received": len(received), "distinct": len(set(received)), "sent_rows": sent,
                     "exactly_once": exact, "calls": fake.calls, "killed_at": killed_at,
-                    "cpu_s": {name: round(after[name] - before[name], 1) for name in after}}
+                    "cpu_s": cpu}
     finally:
         for undo in cleanup:
             undo()
@@ -247,6 +251,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=3, help="pool processes a worker")
     parser.add_argument("--kill", action="store_true", help="SIGKILL the workers half-way, then restart them")
     parser.add_argument("--direct", action="store_true", help="queue through the service, not the web page")
+    parser.add_argument("--db-prefix", default="engagement_bench", help="the throwaway database's name prefix")
     parser.add_argument("--json")
     parser.add_argument("--quick", action="store_true", help="2,000 recipients, one run (a smoke test)")
     args = parser.parse_args()
@@ -257,14 +262,17 @@ def main() -> None:
     runs = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
-            runs.append(run(args.recipients, args.workers, args.concurrency, args.kill, Path(tmp), args.direct))
+            runs.append(run(args.recipients, args.workers, args.concurrency, args.kill, Path(tmp), args.direct,
+                            args.db_prefix))
         print(runs[-1], flush=True)
     median = {key: statistics.median(r[key] for r in runs)
-              for key in ("request_ms", "end_to_end_s", "messages_per_s")}
+              for key in ("request_ms", "end_to_end_s", "messages_per_s", "cpu_ms_per_message",
+                          "worker_cpu_ms_per_message")}
     result = {"recipients": args.recipients, "workers": args.workers, "concurrency": args.concurrency,
               "kill": args.kill, "runs": runs, "median": median}
     print(f"{args.recipients} recipients, median of {args.runs}: request {median['request_ms']} ms, "
-          f"end to end {median['end_to_end_s']} s ({median['messages_per_s']} msg/s); "
+          f"end to end {median['end_to_end_s']} s ({median['messages_per_s']} msg/s); CPU "
+          f"{median['cpu_ms_per_message']} ms a message (workers {median['worker_cpu_ms_per_message']} ms); "
           f"exactly once in every run: {all(r['exactly_once'] for r in runs)}")
     emit(result, sys.argv)
 

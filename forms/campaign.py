@@ -126,7 +126,7 @@ def _time_parsed(_form: Any, field: Field) -> None:
 class ConfirmForm(TextForm):
     """The deliberate act: tick the box naming the audience and its size, then send now or at a time."""
 
-    count = HiddenField()  # the number of recipients shown: a different number now refuses, and says so
+    audience = HiddenField()  # the audience shown (its spec): a draft whose audience changed since refuses, and says so
     confirm = BooleanField()
     schedule = BooleanField()  # the "schedule" button (send_at then required); else "send now"
     send_at = DateTimeLocalField(_l("Send it later (optional)"), format=INPUT_FORMATS,

@@ -98,6 +98,14 @@ def count(session: Session, audience: Audience) -> int:
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
+def count_upto(session: Session, audience: Audience, limit: int) -> int:
+    """How many people the audience holds, counting no further than ``limit`` (a cost bounded by ``limit``,
+    whatever the audience's size)."""
+    query, key = _query(audience)
+    bounded = query.with_only_columns(key).limit(limit).subquery()
+    return int(session.scalar(select(func.count()).select_from(bounded)) or 0)
+
+
 def page(session: Session, audience: Audience, after: int, limit: int) -> list[Recipient]:
     """Up to ``limit`` recipients whose key follows ``after``, in key order (a keyset page)."""
     query, key = _query(audience)

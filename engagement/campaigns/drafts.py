@@ -1,6 +1,11 @@
 """A campaign from draft to queue: written and edited as a draft, previewed as one real recipient
 receives it, tested on its author, then queued (or scheduled) by one deliberate confirmation.
 
+No page or post of that path counts the whole audience (it grows with it): the organizer is told its
+exact size up to ``EXACT_UP_TO`` people (a count that stops there), beyond that the size its stored
+list gives (or the last campaign to it), and the confirmation queues without counting; the expansion
+counts the recipients and the campaign's page shows them.
+
 Nothing of a draft can leave: the expansion only takes campaigns ``queued`` or ``sending``. The
 confirmation moves a draft on with a conditional UPDATE (``WHERE status = 'draft'``), so a second
 post of it (a double click, the back button) finds nothing to move and queues nothing more. A
@@ -19,16 +24,38 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import outbox
 from engagement.accounts.models import User
-from engagement.campaigns import audiences, service
+from engagement.campaigns import audiences, lists, service
 from engagement.campaigns.service import CampaignError
 from engagement.db import transaction
 from engagement.mail import service as mail
 from engagement.mail import suppression
 from engagement.mail.models import Campaign, MailMessage
 
+EXACT_UP_TO = 1000  # audiences counted exactly before sending; larger ones are estimated (never counted whole)
 SAMPLES = 50  # recipients looked at for the preview's one (the first not on the suppression list)
 LATEST = timedelta(days=366)  # how far ahead a campaign may be scheduled
 TEST_PREFIX = "[Test] "
+
+
+@dataclass(frozen=True)
+class Size:
+    """How many people an audience holds, as the organizer is told before confirming: ``exact`` (counted, at
+    most EXACT_UP_TO), ``about`` (its stored list's count, or the last campaign's to it) or ``over`` (more than
+    ``count``: a large audience with no estimate yet)."""
+
+    count: int
+    kind: str
+
+
+def size(session: Session, target: audiences.Audience) -> Size:
+    """The audience's size at a cost bounded by EXACT_UP_TO, whatever the audience (see Size)."""
+    counted = audiences.count_upto(session, target, EXACT_UP_TO + 1)
+    if counted <= EXACT_UP_TO:
+        return Size(counted, "exact")
+    known = lists.estimate(session, target.spec) or session.scalar(
+        select(Campaign.recipients).where(Campaign.audience == target.spec, Campaign.expanded_at.is_not(None),
+                                          Campaign.status != "cancelled").order_by(Campaign.id.desc()).limit(1))
+    return Size(known, "about") if known and known > EXACT_UP_TO else Size(EXACT_UP_TO, "over")
 
 
 @dataclass(frozen=True)
@@ -36,7 +63,7 @@ class Preview:
     """A draft as one real recipient of its audience receives it, and how many people that audience holds."""
 
     audience: audiences.Audience
-    count: int
+    size: Size
     sender: str  # as a mail program shows it: "Name (via Platform) <address>"
     subject: str
     text: str
@@ -67,7 +94,7 @@ def preview(session: Session, campaign: Campaign) -> Preview:
     member = audiences.accounts(session, target, [sample.key]).get(sample.key) if sample else None
     link = mail.unsubscribe_link(sample.email, member) if sample else mail.absolute("/unsubscribe/…")
     name, address = parseaddr(mail.sender(campaign.sender_name))
-    return Preview(audience=target, count=audiences.count(session, target),
+    return Preview(audience=target, size=size(session, target),
                    sender=f"{name} <{address}>" if name else address,
                    subject=mail.campaign_subject(campaign.subject, values),
                    text=mail.campaign_text(campaign.body, values, link),
@@ -106,39 +133,37 @@ def schedule_error(send_at: datetime | None, now: datetime) -> str | None:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """What a confirmation did: ``queued``, ``scheduled``, ``changed`` (the audience no longer holds the
-    number confirmed: nothing done), or ``already`` (not a draft any more: nothing done)."""
+    """What a confirmation did: ``queued``, ``scheduled``, ``changed`` (the draft's audience is no longer the
+    one confirmed), ``empty`` (nobody in it) or ``already`` (not a draft any more): nothing done but the first two."""
 
     outcome: str
-    count: int
 
 
-def confirm(session: Session, campaign: Campaign, *, count: int, now: datetime,
+def confirm(session: Session, campaign: Campaign, *, audience: str, now: datetime,
             send_at: datetime | None = None) -> Confirmation:
-    """Queue the draft (or schedule it for ``send_at``) if its audience holds exactly ``count`` people."""
+    """Queue the draft (or schedule it for ``send_at``) if its audience is still ``audience``, the one its
+    organizer confirmed; nothing here counts it (the expansion does). AudienceError when it names nothing now."""
     target = audiences.parse(session, campaign.audience)
-    current = audiences.count(session, target)
     if campaign.status != "draft":
-        return Confirmation("already", campaign.recipients)
-    if current != count:
-        return Confirmation("changed", current)
+        return Confirmation("already")
+    if campaign.audience != audience:
+        return Confirmation("changed")
+    if not audiences.page(session, target, 0, 1):  # one row at most: is there anyone at all?
+        return Confirmation("empty")
     status = "scheduled" if send_at is not None else "queued"
     moved = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == "draft").values(
-        status=status, recipients=current, scheduled_at=send_at))
+        status=status, recipients=0, counted_at=None, scheduled_at=send_at))
     if not getattr(moved, "rowcount", 0):  # another post confirmed it first
-        return Confirmation("already", current)
+        return Confirmation("already")
     if status == "queued":
         outbox.enqueue(session, service.EXPAND_TOPIC, {"campaign": campaign.id})
-    return Confirmation(status, current)
+    return Confirmation(status)
 
 
 def start(session: Session, campaign_id: int) -> bool:
-    """Queue a scheduled campaign (once: only while it is still scheduled); its audience counted now."""
-    campaign = session.get(Campaign, campaign_id)
-    target = audiences.parse_stored(session, campaign.audience) if campaign is not None else None
-    count = audiences.count(session, target) if target is not None else 0
+    """Queue a scheduled campaign (once: only while it is still scheduled); its expansion counts the audience."""
     moved = session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "scheduled")
-                            .values(status="queued", recipients=count))
+                            .values(status="queued", recipients=0, counted_at=None))
     if not getattr(moved, "rowcount", 0):
         return False
     outbox.enqueue(session, service.EXPAND_TOPIC, {"campaign": campaign_id})

@@ -1,11 +1,13 @@
 """Queue a campaign at once; expand its audience and send it in the background, resumably.
 
-``create`` writes the campaign and one outbox row in the organizer's transaction, and nothing
-else: the request answers in milliseconds whatever the audience's size. On the ``campaigns``
-queue, ``expand`` streams the audience by keyset pages; each page is one transaction writing the
-page's message rows, the outbox rows that send them (500 a row) and the campaign's cursor, so a
-worker killed at any point resumes where the last commit left it and writes no recipient twice
-(a unique key, campaign and recipient, guards it too). ``send`` hands a slice to the mail ledger,
+``create`` (the command line) writes the campaign, counted, and one outbox row in the caller's
+transaction; the organizer's confirmation (``drafts.confirm``) writes the same without counting, so that
+it answers in milliseconds whatever the audience's size. On the ``campaigns`` queue, ``expand`` counts
+the audience once (``recipients``, ``counted_at``: what the campaign's page shows), then streams it by
+keyset pages; each page is one transaction writing the page's message rows, the outbox rows that send
+them (500 a row) and the campaign's cursor, so a worker killed at any point resumes where the last
+commit left it and writes no recipient twice (a unique key, campaign and recipient, guards it too);
+once every page is written, ``recipients`` is the number of rows written. ``send`` hands a slice to the mail ledger,
 which sends each message once.
 """
 
@@ -79,6 +81,7 @@ def create(session: Session, *, audience: str, subject: str, body: str, author: 
                         sender_name=(sender_name or "").strip()[:100] or None,
                         author_id=author.id if author is not None else None, status="queued",
                         recipients=audiences.count(session, target), created_at=now or utcnow())
+    campaign.counted_at = campaign.created_at
     session.add(campaign)
     session.flush()
     outbox.enqueue(session, EXPAND_TOPIC, {"campaign": campaign.id})
@@ -102,10 +105,14 @@ def _expand_page(factory: sessionmaker[Session], campaign_id: int) -> bool:
         if campaign is None or campaign.status not in ("queued", "sending") or campaign.expanded_at is not None:
             return False
         target = audiences.parse_stored(session, campaign.audience)
-        recipients = audiences.page(session, target, campaign.cursor, PAGE) if target is not None else []
         now = utcnow()
+        if campaign.counted_at is None:  # once, under the lock: a retried or second expander finds it counted
+            campaign.recipients = audiences.count(session, target) if target is not None else 0
+            campaign.counted_at = now
+        recipients = audiences.page(session, target, campaign.cursor, PAGE) if target is not None else []
         if not recipients:
             campaign.expanded_at, campaign.status = now, "sending"
+            campaign.recipients = campaign.expanded  # exactly who was written (members come and go meanwhile)
             return False
         stop = suppression.blocked(session, [r.email for r in recipients], "campaign")
         sender = mail.sender(campaign.sender_name)
@@ -183,7 +190,8 @@ def progress(session: Session, campaign: Campaign) -> dict[str, Any]:
     ).group_by(MailMessage.provider_event)).all())
     final = sum(by_status.get(status, 0) for status in FINAL)
     total = max(campaign.recipients, campaign.expanded) if campaign.expanded_at is None else campaign.expanded
-    return {"campaign": campaign.id, "status": campaign.status, "recipients": total,
+    counted = campaign.counted_at is not None or campaign.expanded_at is not None
+    return {"campaign": campaign.id, "status": campaign.status, "recipients": total, "counted": counted,
             "written": campaign.expanded, "final": final,
             "percent": 100 if campaign.finished_at is not None else (final * 100 // total if total else 0),
             "statuses": {status: by_status.get(status, 0) for status in ("queued", "sending", *FINAL)},

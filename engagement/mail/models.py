@@ -36,7 +36,10 @@ class Campaign(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="queued",
                                         comment="draft, scheduled, queued, sending, done or cancelled")
-    recipients: Mapped[int] = mapped_column(default=0, comment="audience size when it was queued")
+    recipients: Mapped[int] = mapped_column(
+        default=0, comment="audience size: counted by the expansion (counted_at), the rows written once expanded")
+    counted_at: Mapped[datetime | None] = mapped_column(
+        comment="when the expansion counted the audience; None: not counted yet (the request never counts)")
     expanded: Mapped[int] = mapped_column(default=0, server_default="0", comment="recipient rows written so far")
     cursor: Mapped[int] = mapped_column(default=0, server_default="0",
                                         comment="audience key of the last recipient written (resume point)")

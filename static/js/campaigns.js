@@ -13,7 +13,7 @@
     var bar = box.querySelector("progress");
     if (bar) { bar.value = progress.percent; bar.textContent = progress.percent + " %"; }
     show("[data-final]", progress.final);
-    show("[data-total]", progress.recipients);
+    show("[data-total]", progress.counted ? progress.recipients : box.getAttribute("data-counting"));
     show("[data-percent]", progress.percent);
     Object.keys(progress.statuses).forEach(function (s) { show('[data-status-count="' + s + '"]', progress.statuses[s]); });
     Object.keys(progress.events).forEach(function (e) { show('[data-event-count="' + e + '"]', progress.events[e]); });

@@ -144,14 +144,23 @@ def test_the_confirmation_states_the_exact_count_and_only_its_post_queues_once(o
     assert page.status_code == 200 and 'data-count="2"' in html
     assert "Send to 2 people" in html and "Yes, send this message to the 2 people in “Department: Paris (75)”." in html
     assert queued(factory) == (0, 0, 0)  # a GET never queues
-    unticked = organizer.post(f"/organizer/campaigns/{number}/confirm", {"count": "2", "send_at": ""})
+    unticked = organizer.post(f"/organizer/campaigns/{number}/confirm", {"audience": "department:75", "send_at": ""})
     assert unticked.status_code == 422 and field_error(organizer.last_html, "confirm")
-    organizer.get(f"/organizer/campaigns/{number}/confirm")
-    stale = organizer.post(f"/organizer/campaigns/{number}/confirm", {"count": "3", "confirm": "y", "send_at": ""})
-    assert stale.status_code == 409 and "it now holds 2 people" in organizer.last_html
+    organizer.get(f"/organizer/campaigns/{number}/confirm")  # another tab changes the audience, then this one posts
+    organizer.post(f"/organizer/campaigns/{number}/edit", {"audience": "department:94", "subject": "Nouvelles",
+                                                          "body": "Bonjour", "sender_name": ""},
+                   f"/organizer/campaigns/{number}/edit")
+    stale = organizer.post(f"/organizer/campaigns/{number}/confirm", {"audience": "department:75", "confirm": "y",
+                                                                       "send_at": ""},
+                           f"/organizer/campaigns/{number}/confirm")
+    assert stale.status_code == 409 and "was changed since this page was shown" in organizer.last_html
+    assert "1 person" in text(organizer.last_html) and "Department: Val-de-Marne (94)" in text(organizer.last_html)
     assert queued(factory) == (0, 0, 0)
+    organizer.post(f"/organizer/campaigns/{number}/edit", {"audience": "department:75", "subject": "Nouvelles",
+                                                          "body": "Bonjour", "sender_name": ""},
+                   f"/organizer/campaigns/{number}/edit")
     organizer.get(f"/organizer/campaigns/{number}/confirm")
-    form_page, data = organizer.last_html, {"count": "2", "confirm": "y", "send_at": ""}
+    form_page, data = organizer.last_html, {"audience": "department:75", "confirm": "y", "send_at": ""}
     first = organizer.post(f"/organizer/campaigns/{number}/confirm", data)
     assert campaign_id(first) == number
     again = organizer.post(f"/organizer/campaigns/{number}/confirm", data, form_page)  # a double click
@@ -185,12 +194,12 @@ def test_a_scheduled_campaign_waits_and_is_cancelled_before_it_starts(app, organ
     number = draft_id(compose(organizer, audience="department", department="75"))
     organizer.get(f"/organizer/campaigns/{number}/confirm")
     past = organizer.post(f"/organizer/campaigns/{number}/confirm", {
-        "count": "2", "confirm": "y", "schedule": "y", "send_at": paris(utcnow() - timedelta(hours=1))})
+        "audience": "department:75", "confirm": "y", "schedule": "y", "send_at": paris(utcnow() - timedelta(hours=1))})
     assert past.status_code == 422 and field_error(organizer.last_html, "send_at")
     when = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
     organizer.get(f"/organizer/campaigns/{number}/confirm")
     response = organizer.post(f"/organizer/campaigns/{number}/confirm", {
-        "count": "2", "confirm": "y", "schedule": "y", "send_at": paris(when)})
+        "audience": "department:75", "confirm": "y", "schedule": "y", "send_at": paris(when)})
     assert campaign_id(response) == number
     with factory() as session:
         row = session.get(Campaign, number)
@@ -256,7 +265,7 @@ def test_an_organizer_reaches_only_the_audiences_of_their_scopes(app, organizer,
                 f"/organizer/campaigns/{national}/edit", f"/organizer/campaigns/{national}"):
         assert host.get(url).status_code == 403, url
     host.get("/organizer/campaigns/new")
-    assert host.post(f"/organizer/campaigns/{national}/confirm", {"count": "4", "confirm": "y"}).status_code == 403
+    assert host.post(f"/organizer/campaigns/{national}/confirm", {"audience": "all", "confirm": "y"}).status_code == 403
     assert host.post(f"/organizer/campaigns/{national}/test", {}).status_code == 403
     host.get("/organizer/campaigns")
     assert f'data-campaign="{national}"' not in host.last_html

@@ -1,21 +1,23 @@
 """Writing a campaign without a way to send it by accident: compose (a draft, nothing queued), preview
 it as one real recipient receives it, send oneself a test, then confirm, on a page that names the
-audience and its exact size, by ticking a box and pressing "Send to N people" (or schedule it).
+audience and its size, by ticking a box and pressing "Send to N people" (or schedule it).
 
 Only that confirmation queues anything, and only once (``engagement.campaigns.drafts.confirm``);
-a GET never does. Every page and post checks that the organizer may write to the audience.
+a GET never does. Every page and post checks that the organizer may write to the audience. The size
+shown is exact up to ``drafts.EXACT_UP_TO`` people and estimated beyond (``drafts.size``: nothing counts
+a large audience whole), and the confirmation's post counts nothing: the campaign's page shows the
+recipients once the expansion has counted them.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -144,7 +146,7 @@ def campaign_preview(campaign_id: int) -> Any:
         record("campaign_preview", f"campaign:{draft.id}", access.members_by_email(db(), [preview.recipient]),
                people=1)
     return render_template("organizer/campaigns_preview.html", campaign=draft, preview=preview,
-                           test_form=TestForm(), label=audience_label, local=local), 200, NO_STORE
+                           test_form=TestForm(), label=audience_label, local=local, sized=size_text), 200, NO_STORE
 
 
 @bp.post("/campaigns/<int:campaign_id>/test")
@@ -178,19 +180,24 @@ def campaign_test(campaign_id: int) -> Any:
 @role_required("organizer")
 @scoped("campaign")
 def campaign_confirm(campaign_id: int) -> Any:
-    """The page that names the audience and its exact size; only its deliberate post queues the campaign."""
+    """The page that names the audience and its size; only its deliberate post queues the campaign (without
+    counting the audience: the expansion does)."""
     if (draft := _draft(campaign_id)) is None:
         return _to_campaign(campaign_id)
+    if request.method == "POST":  # the audience confirmed comes from the page only: none posted is a change
+        return _confirmed(draft, ConfirmForm())
     if (preview := _previewed(draft)) is None:
-        flash(str(_l("This audience cannot be written to any more: choose another.")))
-        return redirect(url_for("organizer.campaign_edit", campaign_id=campaign_id), code=303)
-    form = ConfirmForm(data={"count": str(preview.count)})
-    if not form.is_submitted():
-        return _confirm_page(draft, preview, form, 200)
-    return _confirmed(draft, preview, form)
+        return _audience_gone(campaign_id)
+    return _confirm_page(draft, preview, ConfirmForm(data={"audience": draft.audience}), 200)
 
 
-def _confirmed(draft: Campaign, preview: drafts.Preview, form: ConfirmForm) -> Any:
+def _audience_gone(campaign_id: int) -> Any:
+    flash(str(_l("This audience cannot be written to any more: choose another.")))
+    return redirect(url_for("organizer.campaign_edit", campaign_id=campaign_id), code=303)
+
+
+def _confirmed(draft: Campaign, form: ConfirmForm) -> Any:
+    """The post: checked, rate limited, then the draft queued (or scheduled) without counting its audience."""
     valid, later = form.validate(), form.schedule.data
     if valid and later and form.send_at.data is None:
         form.send_at.errors = [str(_l("Enter the date and time it should leave."))]
@@ -198,49 +205,68 @@ def _confirmed(draft: Campaign, preview: drafts.Preview, form: ConfirmForm) -> A
         form.send_at.errors = [str(SCHEDULE_PROBLEMS[problem])]
     if not form.confirm.data:
         form.confirm.errors = [str(_l("Tick the box to confirm the number of recipients."))]
-    if not valid or form.errors or preview.count == 0:
-        return _confirm_page(draft, preview, form, 422)
+    if not valid or form.errors:
+        return _page_again(draft, form, 422)
     if (wait := spend(SEND_LIMIT, "campaign.send", per_client=False)) is not None:
         flash(ngettext("You have queued many campaigns in the last hour: wait %(num)d minute before sending "
                        "another. Nothing you wrote is lost.",
                        "You have queued many campaigns in the last hour: wait %(num)d minutes before sending "
                        "another. Nothing you wrote is lost.", _minutes(wait)))
-        return _confirm_page(draft, preview, form, 429)
-    with transaction(sessions()) as dbs:
-        row = dbs.get(Campaign, draft.id, with_for_update=True)
-        done = drafts.confirm(dbs, row, count=_int(form.count.data), now=utcnow(),
-                              send_at=form.moment() if later else None) if row is not None else None
-    return _after(draft, preview, form, done)
+        return _page_again(draft, form, 429)
+    try:
+        with transaction(sessions()) as dbs:
+            row = dbs.get(Campaign, draft.id, with_for_update=True)
+            done = drafts.confirm(dbs, row, audience=form.audience.data or "", now=utcnow(),
+                                  send_at=form.moment() if later else None) if row is not None else None
+    except audiences.AudienceError:
+        return _audience_gone(draft.id)
+    return _after(draft, form, done)
+
+
+def _page_again(draft: Campaign, form: ConfirmForm, status: int) -> Any:
+    """The confirmation page once more (a refused post), with the draft's audience as it is now."""
+    if (preview := _previewed(draft)) is None:
+        return _audience_gone(draft.id)
+    if form.audience.data != draft.audience:  # a box ticked for another audience is not ticked for this one
+        form.audience.data, form.confirm.data = draft.audience, False
+    return _confirm_page(draft, preview, form, status)
 
 
 SCHEDULE_PROBLEMS = {"past": _l("Choose a time in the future."),
                      "far": _l("Choose a time within a year.")}
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value and value.strip().isdigit() else -1
-
-
-def _after(draft: Campaign, preview: drafts.Preview, form: ConfirmForm, done: drafts.Confirmation | None) -> Any:
+def _after(draft: Campaign, form: ConfirmForm, done: drafts.Confirmation | None) -> Any:
     if done is None or done.outcome == "already":
         flash(str(_l("This campaign was already confirmed: it was not queued again.")))
-    elif done.outcome == "changed":
-        fresh = replace(preview, count=done.count)
-        form.count.data, form.confirm.data = str(done.count), False
-        flash(ngettext("The audience changed: it now holds %(num)d person. Check the number and confirm again.",
-                       "The audience changed: it now holds %(num)d people. Check the number and confirm again.",
-                       done.count))
-        return _confirm_page(draft, fresh, form, 409)
+    elif done.outcome in ("changed", "empty"):
+        with sessions()() as fresh:  # the draft as another tab left it, not as this request first read it
+            row = fresh.get(Campaign, draft.id)
+            if row is None or row.status != "draft":
+                return _to_campaign(draft.id)
+            fresh.expunge(row)
+        if done.outcome == "changed":
+            flash(str(_l("The audience of this campaign was changed since this page was shown: check it and "
+                         "confirm again.")))
+        return _page_again(row, form, 409 if done.outcome == "changed" else 422)
     elif done.outcome == "scheduled":
-        flash(ngettext("Campaign scheduled for %(when)s, to %(num)d recipient (counted again when it leaves).",
-                       "Campaign scheduled for %(when)s, to %(num)d recipients (counted again when it leaves).",
-                       done.count, when=local(form.moment())))
+        flash(str(_l("Campaign scheduled for %(when)s: its recipients are counted when it leaves."))
+              % {"when": local(form.moment())})
     else:
-        flash(ngettext("Campaign queued for %(num)d recipient.", "Campaign queued for %(num)d recipients.",
-                       done.count))
+        flash(str(_l("Campaign queued: its recipients are being counted, this page shows them as they are "
+                     "written.")))
     return _to_campaign(draft.id)
+
+
+def size_text(size: drafts.Size) -> str:
+    """An audience's size for people: "30 people", "about 45,000 people", "more than 1,000 people"."""
+    if size.kind == "exact":
+        return ngettext("%(num)d person", "%(num)d people", size.count)
+    if size.kind == "about":
+        return str(_l("about %(count)s people")) % {"count": format_number(size.count)}
+    return str(_l("more than %(count)s people")) % {"count": format_number(size.count)}
 
 
 def _confirm_page(draft: Campaign, preview: drafts.Preview, form: ConfirmForm, status: int) -> Any:
     return render_template("organizer/campaigns_confirm.html", campaign=draft, preview=preview, form=form,
-                           label=audience_label), status, NO_STORE
+                           label=audience_label, sized=size_text), status, NO_STORE
