@@ -83,8 +83,17 @@ geo-data: $(STAMP)
 bench: $(DEV_STAMP) $(MO) bench-deps
 	$(BIN)/python bench/run_all.py
 
-# The load generator of the benchmarks (Debian's wrk), installed when run as root.
-bench-deps:
+# The load generator of the benchmarks (Debian's wrk), installed when run as root; and the peer of
+# bench/wizard_peers.py (Django + django-formtools) in a virtualenv of its own, build/venv-peers, so that the
+# app's .venv stays free of Django.
+PEERS_VENV := build/venv-peers
+$(PEERS_VENV)/.installed: bench/peers/formtools/requirements.txt
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r bench/peers/formtools/requirements.txt
+	touch $@
+
+bench-deps: $(PEERS_VENV)/.installed
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; \
 	  else echo "wrk missing: sudo apt-get install wrk (the load benchmarks need it)"; exit 1; fi; }

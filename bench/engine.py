@@ -29,11 +29,11 @@ initial: ping
 states:
   ping:
     title: Ping
-    fields: [{name: ping_note, type: text}]
+    fields: [{name: ping_note, type: text, label: Note}]
   pong:
     title: Pong
-    fields: [{name: pong_note, type: text}]
-  done: {final: true}
+    fields: [{name: pong_note, type: text, label: Note}]
+  done: {final: true, title: Fin}
 transitions:
   - {trigger: next, source: ping, dest: pong}
   - {trigger: next, source: pong, dest: ping}

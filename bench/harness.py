@@ -66,12 +66,12 @@ def create_tables(database_url: str) -> None:
 class Database:
     """A throwaway MariaDB database beside DATABASE_URL's."""
 
-    def __init__(self, base_url: str, keep: bool = False) -> None:
+    def __init__(self, base_url: str, keep: bool = False, prefix: str = "engagement_bench") -> None:
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
         self.base = make_url(base_url)
-        self.name = f"engagement_bench_{uuid.uuid4().hex[:8]}"
+        self.name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         self.keep = keep  # left in place at the end, to look into a result (dropped by hand)
         admin = create_engine(self.base)
         with admin.begin() as conn:

@@ -57,10 +57,14 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], log: Path, workers: int = 2,
-             ready_path: str = "/", options: tuple[str, ...] = ()) -> Iterator[Server]:
-    """``app`` under gunicorn (sync workers) on a free loopback port; stopped on exit, whatever happens."""
+             ready_path: str = "/", options: tuple[str, ...] = (), python: str | Path = sys.executable,
+             ) -> Iterator[Server]:
+    """``app`` under gunicorn (sync workers) on a free loopback port; stopped on exit, whatever happens.
+
+    ``python`` is the interpreter whose gunicorn serves it (a peer's own virtualenv, bench/wizard_peers.py).
+    """
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
+    command = [str(python), "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "30", *options, app]
     with log.open("w") as out:
         process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)

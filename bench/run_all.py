@@ -18,7 +18,7 @@ from typing import Any
 from harness import emit, machine
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("engine", "wizard_load", "check_large", "cities", "mail_ledger", "audience_lists")
+BENCHMARKS = ("engine", "wizard_load", "wizard_peers", "check_large", "cities", "mail_ledger", "audience_lists")
 
 
 def run(name: str, quick: bool, work: Path) -> dict[str, Any]:
@@ -52,6 +52,7 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         f"errors {wiz['errors_total']}",
         f"wizard/hello  {wizard['ratio']:.1%}  target >= 25%: {verdict(wizard['ratio_met'])};  "
         f"wizard p99 < 50 ms: {verdict(wizard['p99_met'])}",
+        *peer_lines(results["wizard_peers"], verdict),
         f"workflows check (200 states, CLI)  {check['cli_s'] * 1000:.0f} ms  target < 1 s: "
         f"{verdict(check['target_met'])};  check_text in process {check['check_text_ms']:.0f} ms",
         f"/api/cities in process  median {cities['timing']['api_ms']['median']:.3f} ms, "
@@ -61,6 +62,25 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         f"mail ledger to the fake Mailjet  {results['mail_ledger']['median']['ledger_messages_per_s']:.0f} msg/s "
         f"(client alone {results['mail_ledger']['median']['client_alone_messages_per_s']:.0f} msg/s)",
         *audience_lines(results["audience_lists"], verdict),
+    ]
+
+
+def peer_lines(peers: dict[str, Any], verdict: Any) -> list[str]:
+    ratios, ours, peer = peers["ratios"], peers["summary"]["ours"], peers["summary"]["peer"]
+
+    def spread(name: str, scale: float = 1.0, unit: str = "", digits: int = 2) -> str:
+        r = ratios[name]
+        return f"{r['median'] * scale:.{digits}f}{unit} ({r['min'] * scale:.{digits}f}-{r['max'] * scale:.{digits}f})"
+
+    def app(figures: dict[str, Any]) -> str:
+        return (f"{figures['requests_per_s']['median']:.0f} req/s, p99 {figures['p99_ms']['median']:.2f} ms, "
+                f"{figures['server_cpu_ms_per_request']['median']:.2f} ms server CPU")
+
+    return [
+        f"django-formtools step (peer)  {app(peer)};  ours beside it {app(ours)}",
+        f"ours/peer server CPU a step  {spread('cpu_ours_over_peer')}  target <= 1: "
+        f"{verdict(ratios['cpu_ours_over_peer']['median'] <= 1)};  throughput ours/peer "
+        f"{spread('throughput_ours_over_peer')};  ours/hello {spread('throughput_ours_over_hello', 100, ' %', 1)}",
     ]
 
 

@@ -1,9 +1,10 @@
 """The wizard under load, next to Flask's hello world, both under gunicorn (2 sync workers).
 
 Every wizard request is a real step: a POST with the session cookie, the CSRF token and the
-step token, three fields that validate (text, integer, choice), a self-loop transition with its
-log row, a commit and a 303. Each wrk thread drives one connection and one visitor of its own,
-prepared here with requests; a 303 to anywhere but the step page (``?stale=1``) counts as an error.
+step token, the first step's four fields that validate (two texts, an integer, a choice), a
+self-loop transition with its log row, a commit and a 303. Each wrk thread drives one connection and
+one visitor of its own, prepared here with requests; a 303 to anywhere but the step page
+(``?stale=1``) counts as an error.
 
     python bench/wizard_load.py [--quick] [--workers N (default 2)] [--services] [--json out.json]
 
@@ -34,10 +35,12 @@ from loadgen import Server, gunicorn, run_wrk
 
 WORKFLOW_ID = "bench_loop"
 PATH = f"/w/{WORKFLOW_ID}"
+# Three steps of four required fields, each with a self-loop (``save``) and a way on; the peer's
+# django-formtools wizard (bench/peers/formtools/peer/forms.py) has the same fields and rules.
 WORKFLOW = """\
 id: bench_loop
 version: 1
-title: {fr: Banc d'essai, en: Bench}
+title: {fr: Banc d’essai, en: Bench}
 access: public
 initial: entry
 states:
@@ -46,17 +49,34 @@ states:
     fields:
       - {name: full_name, type: text, label: Nom, required: true, min_length: 2, max_length: 80}
       - {name: quantity, type: integer, label: Quantité, required: true, min: 0, max: 100000000}
-      - name: colour
-        type: choice
-        label: Couleur
-        required: true
-        choices: {red: Rouge, green: Vert, blue: Bleu}
+      - {name: colour, type: choice, label: Couleur, required: true, choices: {red: Rouge, green: Vert, blue: Bleu}}
+      - {name: city, type: text, label: Ville, required: true, min_length: 2, max_length: 80}
+  details:
+    title: {fr: Détails, en: Details}
+    fields:
+      - {name: team, type: text, label: Équipe, required: true, min_length: 2, max_length: 80}
+      - {name: members, type: integer, label: Membres, required: true, min: 0, max: 100000000}
+      - {name: size, type: choice, label: Taille, required: true,
+         choices: {small: Petite, medium: Moyenne, large: Grande}}
+      - {name: street, type: text, label: Rue, required: true, min_length: 2, max_length: 80}
+  extra:
+    title: {fr: Compléments, en: Extras}
+    fields:
+      - {name: nickname, type: text, label: Surnom, required: true, min_length: 2, max_length: 80}
+      - {name: budget, type: integer, label: Budget, required: true, min: 0, max: 100000000}
+      - {name: shape, type: choice, label: Forme, required: true,
+         choices: {circle: Cercle, square: Carré, star: Étoile}}
+      - {name: region, type: text, label: Région, required: true, min_length: 2, max_length: 80}
   done: {final: true, title: Fin}
 transitions:
   - {trigger: save, source: entry, dest: entry}
-  - {trigger: finish, source: entry, dest: done}
+  - {trigger: next, source: entry, dest: details}
+  - {trigger: save, source: details, dest: details}
+  - {trigger: next, source: details, dest: extra}
+  - {trigger: save, source: extra, dest: extra}
+  - {trigger: finish, source: extra, dest: done}
 """
-ANSWERS = {"trigger": "save", "full_name": "Camille Bench", "colour": "green"}
+ANSWERS = {"trigger": "save", "full_name": "Camille Bench", "colour": "green", "city": "Clermont-Ferrand"}
 LUA = Path(__file__).with_name("wizard_post.lua")
 TARGETS = {"embedded": (0.25, 50.0), "services": (0.20, 80.0)}  # (share of hello world, p99 ms): #2, #7
 
@@ -92,11 +112,17 @@ def write_visitors(path: Path, visitors: list[dict[str, Any]]) -> None:
 
 def wizard_run(server: Server, work: Path, index: int, connections: int, seconds: int) -> dict[str, Any]:
     visitors = [prepare_visitor(server.base) for _ in range(connections)]
-    data = work / f"visitors_{index}.lua"
+    return scripted_run(server, work, f"wizard_{index}", visitors, LUA, PATH, seconds)
+
+
+def scripted_run(server: Server, work: Path, name: str, visitors: list[dict[str, Any]], lua: Path, path: str,
+                 seconds: int) -> dict[str, Any]:
+    """wrk POSTing ``path`` with ``lua`` (a template: @VISITORS@, @PATH@), one thread and connection a visitor."""
+    data = work / f"visitors_{name}.lua"
     write_visitors(data, visitors)
-    script = work / f"wizard_{index}.lua"
-    script.write_text(LUA.read_text().replace("@VISITORS@", str(data)).replace("@PATH@", PATH))
-    result = run_wrk(server, server.base + PATH, threads=connections, connections=connections,
+    script = work / f"{name}.lua"
+    script.write_text(lua.read_text().replace("@VISITORS@", str(data)).replace("@PATH@", path))
+    result = run_wrk(server, server.base + path, threads=len(visitors), connections=len(visitors),
                      seconds=seconds, script=script)
     out = result.as_dict()
     out["errors"] = result.extra.get("errors", -1) + result.socket_errors
