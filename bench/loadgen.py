@@ -42,6 +42,30 @@ class Server:
         return total
 
 
+#: Processes of the services the app talks to (``{"mysqld": pid}``), whose CPU each wrk run also measures:
+#: what a request costs the machine beyond the app's own workers (`bench/wizard_peers.py --services`).
+SERVICE_PIDS: dict[str, int] = {}
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process, all its threads (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def find_services(*names: str) -> dict[str, int]:
+    """The pids of the named services running here (the first of each name), via ``pidof``."""
+    found = {}
+    for name in names:
+        done = subprocess.run(["pidof", "-s", name], capture_output=True, text=True, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            found[name] = int(done.stdout.split()[0])
+    return found
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -106,6 +130,7 @@ class WrkResult:
     server_cpu_ms_per_request: float
     wrk_cpu_ms_per_request: float
     extra: dict[str, int] = field(default_factory=dict)
+    service_cpu_ms_per_request: dict[str, float] = field(default_factory=dict)  # SERVICE_PIDS' CPU, by name
     output: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -120,13 +145,18 @@ def run_wrk(server: Server, url: str, *, threads: int, connections: int, seconds
         command += ["-H", header]
     if script is not None:
         command += ["-s", str(script)]
+    services = {name: process_cpu_seconds(pid) for name, pid in SERVICE_PIDS.items()}
     cpu_server = server.worker_cpu_seconds()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu = server.worker_cpu_seconds() - cpu_server
+    services = {name: process_cpu_seconds(SERVICE_PIDS[name]) - cpu for name, cpu in services.items()}
     wrk_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return parse(done.stdout, server_cpu, wrk_cpu)
+    result = parse(done.stdout, server_cpu, wrk_cpu)
+    result.service_cpu_ms_per_request = {name: round(cpu * 1000 / max(result.requests, 1), 3)
+                                         for name, cpu in services.items()}
+    return result
 
 
 def parse(output: str, server_cpu: float, wrk_cpu: float) -> WrkResult:

@@ -50,11 +50,11 @@ def main() -> None:
 
             app = create_app(load_settings(env))
             client = app.test_client()
-            page = client.get(PATH).get_data(as_text=True)
+            page = client.get(PATH, follow_redirects=True).get_data(as_text=True)
             first = {"csrf_token": _hidden(page, "csrf_token"), "step": _hidden(page, "step"), **ANSWERS,
                      "quantity": "1"}
             assert client.post(PATH, data=first).status_code == 303
-            page = client.get(PATH).get_data(as_text=True)
+            page = client.get(PATH, follow_redirects=True).get_data(as_text=True)
             step, prefix = int(_hidden(page, "step")), urlencode({"csrf_token": _hidden(page, "csrf_token"),
                                                                    **ANSWERS})
 

@@ -13,7 +13,10 @@ taken within a round, then their median and spread (min-max) over the rounds.
   fields), which validates, stores the data in the session and redirects (302) to the second step.
 
 Embedded: SQLite in WAL mode for both, sessions in the database; ``--services``: MariaDB through
-PyMySQL (one throwaway database) and sessions in Redis (``REDIS_URL``) for both, at 32 connections.
+PyMySQL (one throwaway database) and sessions in Redis (``REDIS_URL``) for both, at 32 connections;
+the CPU of the MariaDB and Redis servers (``pidof``; ``/proc/<pid>/stat`` around each wrk run) is
+divided by the run's requests and printed beside the workers', with their sum (the machine's CPU a
+request; whatever else those servers serve meanwhile is counted too).
 
     python bench/wizard_peers.py [--quick] [--services] [--workers N] [--json out.json]
 """
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import loadgen
 import requests
 from harness import LOCAL_MYSQL, ROOT, Database, emit
 from loadgen import Server, gunicorn
@@ -112,6 +116,8 @@ def main(argv: list[str]) -> dict[str, Any]:
     connections = 32 if services else 16
     workers = int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 2
     database = Database(os.environ.get("DATABASE_URL") or LOCAL_MYSQL) if services else None
+    if services:  # the CPU of MariaDB and Redis a request too, beside the workers' (one process each, local)
+        loadgen.SERVICE_PIDS.update(_services())
     try:
         with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
             root = Path(tmp)
@@ -144,6 +150,15 @@ def _rounds(root: Path, ours_env: dict[str, str], peer_env: dict[str, str], work
             per_round.append(one_round(servers, root, index, connections, seconds))
             print(f"round {index + 1}/{rounds}: {_line(per_round[-1])}; load average {_load()}", file=sys.stderr)
     return per_round
+
+
+def _services() -> dict[str, int]:
+    """MariaDB's server (``mariadbd``, or ``mysqld`` before 10.5) and Redis's, by pid, each once."""
+    found = loadgen.find_services("mariadbd", "mysqld", "redis-server")
+    pids: dict[int, str] = {}
+    for name, pid in found.items():
+        pids.setdefault(pid, "redis" if name == "redis-server" else "mariadb")
+    return {name: pid for pid, name in pids.items()}
 
 
 def _forget_sessions(ours_env: dict[str, str], peer_env: dict[str, str]) -> None:
@@ -179,11 +194,23 @@ def aggregate(per_round: list[dict[str, Any]], mode: str) -> dict[str, Any]:
     figures = {"requests_per_s": ("requests_per_s",), "p50_ms": ("latency_ms", "p50"),
                "p90_ms": ("latency_ms", "p90"), "p99_ms": ("latency_ms", "p99"),
                "server_cpu_ms_per_request": ("server_cpu_ms_per_request",)}
+    services = list(per_round[0]["ours"].get("service_cpu_ms_per_request", {}))
+    figures |= {f"{name}_cpu_ms_per_request": ("service_cpu_ms_per_request", name) for name in services}
+    if services:  # measured: the whole machine's CPU a request (workers + MariaDB + Redis)
+        for r in per_round:
+            for app in APPS:
+                r[app]["total_cpu_ms_per_request"] = round(
+                    r[app]["server_cpu_ms_per_request"] + sum(r[app]["service_cpu_ms_per_request"].values()), 3)
+        figures["total_cpu_ms_per_request"] = ("total_cpu_ms_per_request",)
     apps = {app: {name: spread([_dig(r[app], keys) for r in per_round]) for name, keys in figures.items()}
             | {"errors_total": sum(r[app]["errors"] for r in per_round)} for app in APPS}
     ratios = {
         "cpu_ours_over_peer": spread([_cpu(r["ours"]) / _cpu(r["peer"]) for r in per_round]),
         "throughput_ours_over_peer": spread([_rps(r["ours"]) / _rps(r["peer"]) for r in per_round]),
+        **({"total_cpu_ours_over_peer": spread([r["ours"]["total_cpu_ms_per_request"]
+                                                / max(r["peer"]["total_cpu_ms_per_request"], 1e-9)
+                                                for r in per_round])}
+           if "total_cpu_ms_per_request" in figures else {}),
         "throughput_ours_over_hello": spread([_rps(r["ours"]) / _rps(r["hello"]) for r in per_round]),
         "throughput_peer_over_hello": spread([_rps(r["peer"]) / _rps(r["hello"]) for r in per_round]),
     }
@@ -219,7 +246,13 @@ def _load() -> str:
 
 def _line(one: dict[str, Any]) -> str:
     return "; ".join(f"{app} {one[app]['requests_per_s']:.0f} req/s p99 {one[app]['latency_ms']['p99']} ms "
-                     f"{one[app]['server_cpu_ms_per_request']:.2f} ms CPU errors {one[app]['errors']}" for app in APPS)
+                     f"{one[app]['server_cpu_ms_per_request']:.2f} ms CPU{_services_line(one[app])} "
+                     f"errors {one[app]['errors']}" for app in APPS)
+
+
+def _services_line(run: dict[str, Any]) -> str:
+    services = run.get("service_cpu_ms_per_request") or {}
+    return "".join(f" + {name} {cpu:.2f}" for name, cpu in services.items())
 
 
 def report(result: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from engagement.media import service as media
 from engagement.outbox import InProcessRelay, Relay, relay_after_commit
 from engagement.privacy import notices
 from engagement.search import service as search
+from engagement.workflow import persistence
 from engagement.workflow.registry import REGISTRY
 
 RelayFactory = Callable[[sessionmaker[Session]], Relay]
@@ -69,6 +70,7 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     else:
         search.configure(None)
     search.track(sessions)  # committees, events and pages changed are indexed after commit
+    persistence.track(sessions)  # a changed instance: one versioned UPDATE, outside the unit of work
     generations = for_settings(settings)
     track_generations(sessions, generations)  # cached pages showing a changed event are renewed after commit
     return Core(settings, engine, sessions, relay, generations)

@@ -98,18 +98,88 @@ def settle_deletions(engine: Engine, patience: float = 5.0) -> bool:
         time.sleep(0.2)
 
 
+_CLEAN = "engagement_clean"  # on the connection's record: its last transaction ended, none began since
+
+
+def _checked_out(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    record.info[_CLEAN] = False  # whatever is done with it now (raw DBAPI statements too) is rolled back
+
+
+def _track_transactions(dialect: Any) -> None:
+    """Mark the connection clean once the driver's COMMIT or ROLLBACK returned, dirty when SQLAlchemy
+    begins a transaction (its autobegin included): the dialect's own methods, wrapped on this engine's
+    dialect. Connection events (``begin``, ``commit``) would do the same but, once any is listened to,
+    every statement of the engine goes through SQLAlchemy's event dispatch (90 calls more a step)."""
+    begin, commit, rollback = dialect.do_begin, dialect.do_commit, dialect.do_rollback
+
+    def mark(connection: Any, clean: bool) -> None:  # a pooled connection's record (none once detached)
+        record = getattr(connection, "_connection_record", None)
+        if record is not None:
+            record.info[_CLEAN] = clean
+
+    def do_begin(connection: Any) -> None:
+        mark(connection, False)
+        begin(connection)
+
+    def do_commit(connection: Any) -> None:
+        commit(connection)
+        mark(connection, True)
+
+    def do_rollback(connection: Any) -> None:
+        rollback(connection)
+        mark(connection, True)
+
+    dialect.do_begin, dialect.do_commit, dialect.do_rollback = do_begin, do_commit, do_rollback
+
+
+def _reset_on_return(dbapi_connection: Any, record: Any, state: Any) -> None:
+    """The pool's reset at check-in, without the ROLLBACK round trip after a COMMIT (SQLAlchemy's
+    "custom reset scheme": ``pool_reset_on_return=None`` and this ``reset`` listener).
+
+    Rolled back unless the transaction is known to be over: SQLAlchemy closed it on the way back
+    (``transaction_was_reset``); SQLite's driver says none is open (``in_transaction``, the library's
+    own state); or SQLAlchemy's COMMIT or ROLLBACK was the last thing it did on the connection since
+    it was handed out, and PyMySQL's last status from the server does not say a transaction is open (a
+    write through the driver after the commit). The server's status alone is not enough: PyMySQL keeps
+    none from a result set, so a read left open would keep its REPEATABLE READ snapshot (issue #7).
+    What stays unseen: a read through the raw driver cursor after SQLAlchemy's commit on the same
+    check-out, which nothing in the application does (its raw reads check out their own connection).
+    """
+    if state.transaction_was_reset:
+        return
+    in_transaction = getattr(dbapi_connection, "in_transaction", None)  # sqlite3
+    if in_transaction is False:
+        return
+    status = getattr(dbapi_connection, "server_status", None)  # PyMySQL: flags of the last OK packet
+    server_says_open = isinstance(status, int) and bool(status & _SERVER_STATUS_IN_TRANS)
+    if in_transaction is None and not server_says_open and record is not None and record.info.get(_CLEAN):
+        return
+    dbapi_connection.rollback()
+
+
+_SERVER_STATUS_IN_TRANS = 1  # MySQL's protocol: SERVER_STATUS_IN_TRANS
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the per-dialect settings the platform relies on."""
     kwargs.setdefault("hide_parameters", True)  # SQL errors end up in logs: never with members' data
+    custom_reset = "pool_reset_on_return" not in kwargs
+    if custom_reset:
+        kwargs["pool_reset_on_return"] = None  # _reset_on_return does it
+    if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_recycle", 3600)
+    engine = create_engine(url, **kwargs)
+    if custom_reset:
+        if not url.startswith("sqlite"):  # SQLite's driver knows whether a transaction is open
+            event.listen(engine, "checkout", _checked_out)
+            _track_transactions(engine.dialect)
+        event.listen(engine, "reset", _reset_on_return)
     if url.startswith("sqlite"):
-        engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_no_driver_transactions)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_recycle", 3600)
-    return create_engine(url, **kwargs)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -58,14 +58,15 @@ def csp(**directives: str) -> Callable[[F], F]:
 
 def init_app(app: Flask, *, production: bool) -> None:
     """Add the headers to every response Flask builds (the shield's 403 is plain text, served before)."""
+    fixed = [*FIXED.items(), *([("Strict-Transport-Security", HSTS)] if production else [])]
 
     @app.after_request
     def secure(response: Response) -> Response:
         view = app.view_functions.get(request.endpoint or "")
         overrides = getattr(view, _OVERRIDES, None)
-        response.headers.setdefault("Content-Security-Policy", policy(overrides) if overrides else DEFAULT_POLICY)
-        for name, value in FIXED.items():
-            response.headers.setdefault(name, value)
-        if production:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        present = {name.lower() for name, _value in response.headers}  # one pass, not one per header set
+        response.headers.extend([
+            (name, value) for name, value in (
+                ("Content-Security-Policy", policy(overrides) if overrides else DEFAULT_POLICY), *fixed)
+            if name.lower() not in present])
         return response

@@ -60,8 +60,7 @@ class DatabaseSessionInterface(KnownSessions):
         super().__init__(app, key_prefix="session:", cleanup_n_requests=1000, **kwargs)
 
     def _retrieve_session_data(self, store_id: str) -> dict[str, Any] | None:
-        with self.sessions.kw["bind"].connect() as connection:
-            payload = models.load(connection, store_id)
+        payload = models.load_outside_transaction(self.sessions.kw["bind"], store_id)
         return None if payload is None else self.serializer.decode(payload)
 
     def _holds(self, store_id: str) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, String, bindparam, delete, func, literal, or_, select
+from sqlalchemy import Connection, Engine, LargeBinary, String, bindparam, delete, func, literal, or_, select
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -30,6 +32,35 @@ _HOLDS = select(literal(1)).where(HttpSession.store_id == bindparam("store_id"),
 def load(connection: Connection | Session, store_id: str, now: datetime | None = None) -> bytes | None:
     """The payload of a live session (read on every request: a plain, cached Core query)."""
     return connection.execute(_LOAD, {"store_id": store_id, "now": now or utcnow()}).scalar()
+
+
+def load_outside_transaction(engine: Engine, store_id: str, now: datetime | None = None) -> bytes | None:
+    """`load` in one statement on the driver's connection: no BEGIN and no ROLLBACK around it on SQLite, and
+    none of SQLAlchemy's per-statement work (every request reads its session: the wizard's step is one
+    transaction, its own, not two)."""
+    sql, order, expires = _driver_load(engine.dialect)
+    values = {"store_id": store_id, "now": expires(now or utcnow())}
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, tuple(values[name] for name in order) if order is not None else values)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool, which resets it (a rollback: nothing to undo on SQLite)
+    return None if row is None else bytes(row[0])
+
+
+@cache
+def _driver_load(dialect: Any) -> tuple[str, tuple[str, ...] | None, Callable[[datetime], Any]]:
+    """`_LOAD` compiled for ``dialect``: its SQL, the order of its parameters (None: by name) and how the
+    column's type writes a time (SQLite stores text in SQLAlchemy's own format)."""
+    compiled = _LOAD.compile(dialect=dialect)
+    bind = HttpSession.__table__.c.expires_at.type.dialect_impl(dialect).bind_processor(dialect)
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return str(compiled), order, bind or (lambda value: value)
 
 
 def holds(connection: Connection | Session, store_id: str, now: datetime | None = None) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engagement.workflow import persistence
 from engagement.workflow.actions import FiringContext, Throttle, expression_context, jsonable
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import holds
@@ -113,14 +114,14 @@ def _route(flow: CompiledWorkflow, subject: Subject) -> None:
 def _apply(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, subject: Subject,
            actor: Any, now: datetime, *, changes: dict[str, Any] | None, remember: str | None) -> None:
     """Write the firing's outcome: the instance's new state and one log row per hop."""
-    entered = instance.entered_at
+    entered, rows = instance.entered_at, []
     for index, (source, dest, trigger) in enumerate(subject.hops):
-        session.add(WorkflowTransition(
-            instance_id=instance.id, workflow_id=instance.workflow_id, version=instance.version,
-            source=source, dest=dest, trigger=trigger, actor_id=getattr(actor, "id", None), at=now,
-            duration_ms=max(0, int((now - entered).total_seconds() * 1000)),
-            changes=changes if index == 0 else None,
-        ))
+        rows.append({
+            "instance_id": instance.id, "workflow_id": instance.workflow_id, "version": instance.version,
+            "source": source, "dest": dest, "trigger": trigger, "actor_id": getattr(actor, "id", None), "at": now,
+            "duration_ms": max(0, int((now - entered).total_seconds() * 1000)),
+            "changes": changes if index == 0 else None,
+        })
         entered = now
     if remember is not None and remember != subject.state and not flow.spec.states[remember].automatic:
         # Back returns to the previous page: a step that saved onto itself is not a new page.
@@ -133,6 +134,10 @@ def _apply(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance,
         instance.is_completed, instance.completed_at = True, now
     if instance.actor_id is None and actor is not None:
         instance.actor_id = actor.id
+    # The instance's versioned UPDATE, then the log's INSERT: the order the unit of work used (on MariaDB the
+    # row lock is taken first, so a concurrent step waits and then finds itself stale instead of deadlocking).
+    persistence.save(session, instance)
+    persistence.log(session, rows)
 
 
 def back(session: Session, flow: CompiledWorkflow, instance: WorkflowInstance, *, step: int,

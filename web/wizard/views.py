@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from engagement.db import transaction, utcnow
-from engagement.workflow import definitions, navigation, runtime
+from engagement.workflow import definitions, navigation, persistence, runtime
 from engagement.workflow.errors import WorkflowError
 from engagement.workflow.expressions import ExpressionError, render
 from engagement.workflow.machine import CompiledWorkflow
@@ -53,11 +53,12 @@ _locale = current_locale
 
 
 def _actor() -> Any:
-    return current_user if current_user.is_authenticated else None
+    user = current_user._get_current_object()  # the user itself: the engine reads it without the proxy
+    return user if user.is_authenticated else None
 
 
-def _active_or_404(workflow_id: str) -> CompiledWorkflow:
-    flow = definitions.active(db(), workflow_id)
+def _active_or_404(workflow_id: str, dbs: Session | None = None) -> CompiledWorkflow:
+    flow = definitions.active(dbs or db(), workflow_id)
     if flow is None:
         abort(404)
     access = flow.spec.access
@@ -95,7 +96,7 @@ def _owned(instance: WorkflowInstance | None, workflow_id: str) -> WorkflowInsta
 def _current(dbs: Session, workflow_id: str) -> WorkflowInstance | None:
     """The visitor's instance: the one this browser holds, else (logged in) their latest unfinished one."""
     instance_id = _pointer(workflow_id)
-    found = _owned(dbs.get(WorkflowInstance, instance_id), workflow_id) if instance_id else None
+    found = _owned(persistence.load(dbs, instance_id), workflow_id) if instance_id else None
     if found is None and current_user.is_authenticated:
         found = runtime.find_resumable(dbs, workflow_id, current_user.id)
     return found
@@ -105,16 +106,19 @@ def _choices(name: str, locale: str) -> list[tuple[str, str]]:
     return [(key, localize(text, locale)) for key, text in REGISTRY.choices[name](db(), locale)]
 
 
+_ASK = object()  # _form's actor and locale: looked up unless the caller has them already
+
+
 def _form(flow: CompiledWorkflow, instance: WorkflowInstance, formdata: Any = None,
-          state: str | None = None) -> StepForm:
+          state: str | None = None, actor: Any = _ASK, locale: str | None = None) -> StepForm:
     """The form of ``state`` (the current step by default): posted, or prefilled from the answers (and draft)."""
-    actor, now, state = _actor(), utcnow(), state or instance.state
+    actor, now, state = _actor() if actor is _ASK else actor, utcnow(), state or instance.state
 
     def context(pending: dict[str, Any]) -> dict[str, Any]:
         return runtime.condition_context(flow, instance, pending, actor, now, state=state)
 
     draft = navigation.draft_of(instance, state) if formdata is None else None
-    return build(flow, state, _locale(), _choices, context, initial=instance.data, step=instance.lock_version,
+    return build(flow, state, locale or _locale(), _choices, context, initial=instance.data, step=instance.lock_version,
                  formdata=MultiDict(draft) if draft else formdata, cities=city_options, checks=_check)
 
 
@@ -266,11 +270,11 @@ def submit_step(workflow_id: str, state: str) -> Any:
 
 
 def _submission(workflow_id: str, state: str | None) -> Any:
-    _active_or_404(workflow_id)
     step = _step_token()
     trigger = request.form.get("trigger", "")
     try:
-        with transaction(sessions()) as dbs:
+        with transaction(sessions()) as dbs:  # the request's one database session (no reading one beside it)
+            _active_or_404(workflow_id, dbs)
             outcome = _submit(dbs, workflow_id, state, step, trigger)
     except StaleDataError:  # another request moved the instance first
         return _stale(workflow_id)
@@ -303,7 +307,8 @@ def _submit(dbs: Session, workflow_id: str, state: str | None, step: int, trigge
     state = state or instance.state
     if state not in flow.spec.states or not navigation.reached(instance, state):
         return _step_url(workflow_id, instance.state)
-    form = _form(flow, instance, formdata=request.form, state=state)
+    actor, locale = _actor(), _locale()  # once a request (each is a lookup through Flask's context locals)
+    form = _form(flow, instance, formdata=request.form, state=state, actor=actor, locale=locale)
     if trigger not in flow.spec.triggers_from(state):
         return _page(flow, instance, form, 400, notice=_("Please use one of the buttons of the form."),
                      state_name=state)
@@ -311,7 +316,7 @@ def _submit(dbs: Session, workflow_id: str, state: str | None, step: int, trigge
     if not unvalidated and not form.validate():
         # nothing wrong yet still to answer (a commune to choose among those of its postal code): 200
         return _page(flow, instance, form, 422 if form.errors else 200, state_name=state)
-    actor, now, locale = _actor(), utcnow(), _locale()
+    now = utcnow()
     try:
         before = navigation.revisit(dbs, flow, instance, state, actor=actor, now=now)
         if unvalidated:
