@@ -4,11 +4,11 @@ A cache keeps, with each copy, the generations of its tags when the copy was ren
 while they are unchanged (the page cache, web/pagecache.py; docs/security.md). Tags: ``events`` (every list
 of events), ``event:<slug>`` (one event's pages), ``committees`` (every list of committees),
 ``committee:<slug>`` (one committee's page), ``page:<slug>`` (a content page) and ``home`` (what the home
-page shows besides events: the workflows an organizer put there). `track` bumps them after the commit of
-any transaction that inserts, changes or deletes such a row (a registration changes its event's
-``seats_taken``), in every process that commits (web, workers, command line) -- after, never before: a
-reader could otherwise render the old state between the bump and the commit and keep it under the new
-generation.
+page shows besides events: the workflows an organizer put there, in their published versions). `track` bumps
+them after the commit of any transaction that inserts, changes or deletes such a row (a registration changes
+its event's ``seats_taken``), in every process that commits (web, workers, command line) -- after, never
+before: a reader could otherwise render the old state between the bump and the commit and keep it under the
+new generation.
 
 Where the counters live decides who sees a bump at once: Redis (``REDIS_URL``) for every pod; else a small
 memory-mapped file in the instance folder, shared by the processes of one machine (`make run`, gunicorn's
@@ -195,6 +195,7 @@ def _tags_of(obj: Any, *, new_or_deleted: bool) -> set[str]:
     from engagement.events.models import Event
     from engagement.pages.models import ContentPage
     from engagement.switches import HOME_PREFIX, SiteSwitch
+    from engagement.workflow.models import WorkflowDefinition
 
     if isinstance(obj, Event):
         return {event_tag(obj.slug)} | ({LISTS} if new_or_deleted or not _seats_only(obj) else set())
@@ -204,6 +205,8 @@ def _tags_of(obj: Any, *, new_or_deleted: bool) -> set[str]:
         return {page_tag(obj.slug)}
     if isinstance(obj, SiteSwitch) and obj.name.startswith(HOME_PREFIX):
         return {HOME}
+    if isinstance(obj, WorkflowDefinition):
+        return {HOME}  # a version published or withdrawn: the home page's cards name workflows
     return set()
 
 

@@ -20,7 +20,7 @@ from engagement.pages import legal
 from engagement.pages.service import linked as pages_linked
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
-from web import formdata, headers, notices, pagecache, public, shield
+from web import formdata, headers, notices, pagecache, public, shield, templating
 from web.extensions import babel, csrf, limiter, login_manager
 from web.media import mount as mount_media
 from web.public import LANG_COOKIE, choose_locale
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.filters["linked"] = pages_linked  # a page's own paths as links (engagement.pages.service)
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
     notices.init_app(app)  # privacy_notice_for(kind): the notice of a member form (templates/_privacy_notice.html)
+    templating.init_app(app)  # a page's strings looked up in one catalogue fetched once (web/templating.py)
     app.teardown_appcontext(_close_db)
     headers.init_app(app, production=settings.is_production)
     public.mark_responses(app)

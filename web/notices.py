@@ -1,13 +1,15 @@
 """The privacy notice of a form (engagement.privacy.notices) in the reader's language, for
-templates/_privacy_notice.html. Pages of the site's own forms ask for theirs with ``privacy_notice_for(kind)``."""
+templates/_privacy_notice.html. Pages of the site's own forms show theirs with ``privacy_notice_html(kind)``: the
+same for every reader of a language, rendered once per process."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import gettext
 from flask_login import current_user
+from markupsafe import Markup
 
 from engagement.config import Settings
 from engagement.privacy import notices
@@ -49,9 +51,26 @@ def for_step(spec: WorkflowSpec, state: StateSpec) -> Shown | None:
 
 
 def for_form(kind: str) -> Shown | None:
-    """The notice of one of the site's own member forms (``profile``, ``committee``, ``follow``...)."""
-    return shown(notices.for_form(_settings(), kind))
+    """The notice of one of the site's own member forms (``profile``, ``committee``, ``follow``...): the same for
+    every reader of a language, made once per process (from the deployment's settings, fixed at start-up)."""
+    made: dict[tuple[str, str], Shown | None] = current_app.extensions.setdefault("privacy_notices", {})
+    key = (kind, current_locale())
+    if key not in made:
+        made[key] = shown(notices.for_form(_settings(), kind))
+    return made[key]
+
+
+def html_for_form(kind: str) -> Markup:
+    """templates/_privacy_notice.html for ``for_form(kind)``, rendered once per language (and script root) in this
+    process: its links and texts come from the settings and the catalogue, fixed at start-up."""
+    made: dict[tuple[str, str, str], Markup] = current_app.extensions.setdefault("privacy_notices_html", {})
+    key = (kind, current_locale(), request.script_root)
+    if key not in made:
+        page = current_app.jinja_env.get_template("_privacy_notice.html").render(privacy_notice=for_form(kind))
+        made[key] = Markup(page)  # noqa: S704  # nosec B704 - our template, autoescaped
+    return made[key]
 
 
 def init_app(app: Flask) -> None:
     app.add_template_global(for_form, "privacy_notice_for")
+    app.add_template_global(html_for_form, "privacy_notice_html")

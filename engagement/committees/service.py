@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
@@ -139,10 +139,29 @@ def recently_decided(session: Session, *where: ColumnElement[bool], limit: int =
     return list(session.scalars(query.order_by(Committee.decided_at.desc(), Committee.id.desc()).limit(limit)))
 
 
-def followed_by(session: Session, user_id: int) -> list[tuple[Committee, str]]:
+class Followed(NamedTuple):
+    """A committee on its member's page: its address, its name, and their role (host or follower)."""
+
+    slug: str
+    name: str
+    role: str
+
+
+_FOLLOWED = (select(Committee.slug, Committee.name, CommitteeMembership.role)
+             .join(CommitteeMembership, CommitteeMembership.committee_id == Committee.id)
+             .where(CommitteeMembership.user_id == bindparam("user_id"), Committee.status == "approved")
+             .order_by(Committee.name, Committee.id))
+
+
+def followed_by(session: Session, user_id: int) -> list[Followed]:
     """The approved committees a member follows or hosts, with their role, by name."""
-    rows = session.execute(select(Committee, CommitteeMembership.role)
-                           .join(CommitteeMembership, CommitteeMembership.committee_id == Committee.id)
-                           .where(CommitteeMembership.user_id == user_id, Committee.status == "approved")
-                           .order_by(Committee.name, Committee.id))
-    return [(committee, str(role)) for committee, role in rows]
+    return [Followed(slug, name, str(role)) for slug, name, role in session.execute(_FOLLOWED, {"user_id": user_id})]
+
+
+_FIRST_FOLLOWED = _FOLLOWED.add_columns(func.count().over()).limit(bindparam("limit"))  # and how many in all
+
+
+def first_followed(session: Session, user_id: int, limit: int) -> tuple[list[Followed], int]:
+    """The first ``limit`` of `followed_by`, and how many there are in all, in one query."""
+    rows = session.execute(_FIRST_FOLLOWED, {"user_id": user_id, "limit": limit}).all()
+    return [Followed(slug, name, str(role)) for slug, name, role, _count in rows], int(rows[0][3]) if rows else 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engagement.committees.models import Committee
@@ -107,8 +108,29 @@ def update(session: Session, event: Event, data: EventInput, now: datetime, loca
     return event
 
 
+_BY_SLUG = select(Event).where(Event.slug == bindparam("slug"))  # built once: an event's pages ask it each time
+_WITH_COMMITTEE = (select(Event, Committee.slug, Committee.name)
+                   .outerjoin(Committee, Committee.id == Event.committee_id).where(Event.slug == bindparam("slug")))
+
+
+class CommitteeLink(NamedTuple):
+    """The committee an event's page names and links to."""
+
+    slug: str
+    name: str
+
+
 def by_slug(session: Session, slug: str) -> Event | None:
-    return session.scalar(select(Event).where(Event.slug == slug))
+    return session.scalar(_BY_SLUG, {"slug": slug})
+
+
+def with_committee(session: Session, slug: str) -> tuple[Event, CommitteeLink | None] | None:
+    """The event ``slug`` and its committee's slug and name (None without one), in one query."""
+    row = session.execute(_WITH_COMMITTEE, {"slug": slug}).first()
+    if row is None:
+        return None
+    event, committee_slug, committee_name = row
+    return event, CommitteeLink(committee_slug, committee_name) if committee_slug is not None else None
 
 
 def is_open(event: Event, now: datetime) -> bool:
@@ -167,7 +189,12 @@ def participants(session: Session, event: Event, statuses: tuple[str, ...] = ACT
 
 def when(event: Event, locale: str) -> str:
     """The event's start in its own time zone, in words ("samedi 5 décembre 2026 à 10:00")."""
-    local = event.begins_at.astimezone(ZoneInfo(event.timezone))
+    return _when(event.begins_at, event.timezone, locale)
+
+
+@lru_cache(maxsize=4096)  # a pure function of its arguments; lists show the same events to everyone
+def _when(begins_at: datetime, timezone: str, locale: str) -> str:
+    local = begins_at.astimezone(ZoneInfo(timezone))
     return format_datetime(local, "EEEE d MMMM y 'à' HH:mm" if locale == "fr" else "EEEE d MMMM y, HH:mm",
                            locale=locale)
 

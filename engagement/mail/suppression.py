@@ -6,13 +6,15 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engagement.mail.models import REASONS, MailMessage, MailSuppression
 from engagement.privacy.hashing import keyed
 
 BLOCKS_ALL = ("bounced", "complained")  # a transactional mail (a password reset) still goes to an unsubscribed one
+_REASONS = select(MailSuppression.reason).where(or_(MailSuppression.email_hash == bindparam("plain"),
+                                                    MailSuppression.email_hash == bindparam("keyed")))
 
 
 def digest(email: str) -> str:
@@ -65,8 +67,7 @@ def resubscribe(session: Session, email: str) -> bool:
 
 def reasons(session: Session, email: str) -> set[str]:
     """Why ``email`` is on the list (by its plain or keyed hash): empty when nothing stops mail to it."""
-    hashes = [digest(email), keyed(email)]
-    return set(session.scalars(select(MailSuppression.reason).where(MailSuppression.email_hash.in_(hashes))))
+    return set(session.scalars(_REASONS, {"plain": digest(email), "keyed": keyed(email)}))
 
 
 def forgotten(session: Session, email: str) -> bool:

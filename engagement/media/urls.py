@@ -49,6 +49,17 @@ def is_signed(key: str, params: Mapping[str, str], signature: str | None) -> boo
 def variant_url(key: str, preset: str, fm: str | None = None) -> str:
     """The path (no host) of ``key``'s ``preset`` variant; ``fm`` (jpg, webp, png) fixes the format,
     else the endpoint picks WebP for browsers that take it and JPEG for the others."""
+    return _variant_url(signing.key(), key, preset, fm)
+
+
+def srcset(key: str, family: str) -> str:
+    """``"<url> 400w, <url> 800w"``: the family's variants, each with its width."""
+    return _srcset(signing.key(), key, family)
+
+
+# Pages sign the same few images at every request: each URL is computed once per process (and secret).
+@lru_cache(maxsize=8192)
+def _variant_url(_secret: str, key: str, preset: str, fm: str | None) -> str:
     params = PRESETS[preset].params()
     if fm is not None:
         params["fm"] = fm
@@ -56,9 +67,9 @@ def variant_url(key: str, preset: str, fm: str | None = None) -> str:
     return f"/media/{key}?{urlencode(ordered)}&s={sign(key, params)}"
 
 
-def srcset(key: str, family: str) -> str:
-    """``"<url> 400w, <url> 800w"``: the family's variants, each with its width."""
-    return ", ".join(f"{variant_url(key, name)} {PRESETS[name].width}w" for name in FAMILIES[family])
+@lru_cache(maxsize=4096)
+def _srcset(secret: str, key: str, family: str) -> str:
+    return ", ".join(f"{_variant_url(secret, key, name, None)} {PRESETS[name].width}w" for name in FAMILIES[family])
 
 
 def intrinsic_size(media: Sized, preset: str) -> tuple[int, int]:

@@ -1,16 +1,22 @@
 """A member's event page on a phone (390x844): one click takes the seat, the page says so, and the place is
-given up after a confirmation; a full event's waitlist in one click, with the position; /account lists both.
+given up after a confirmation; a full event's waitlist in one click, with the position; /account lists both, and
+its latest invitations with a link to all of them.
 Screenshots at 390x844 and 1280x900 land in tests/acceptance/artifacts/."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
+from sqlalchemy import select
 
+from engagement.accounts.models import User
 from engagement.config import Settings
+from engagement.db import make_engine, make_session_factory, transaction, utcnow
+from engagement.invitations.models import Invitation
 from tests.acceptance.conftest import TIMEOUT_MS
 from tests.acceptance.steps import heading
 from tests.acceptance.test_event_browser import create_event, stored
@@ -110,3 +116,38 @@ def test_a_full_event_s_waitlist_in_one_click_then_the_account_lists_it(phone: P
     shoot(page, artifacts, "member-account")
     page.get_by_test_id("my-waitlists").get_by_role("link", name="Atelier prise de parole").click()
     expect(heading(page)).to_have_text("Atelier prise de parole")
+
+
+def _invitations(settings: Settings, email: str, count: int) -> None:
+    """``count`` invitations sent by ``email``'s account, one a day, the latest today."""
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            user = session.scalar(select(User).where(User.email == email))
+            assert user is not None
+            for number in range(count):
+                session.add(Invitation(inviter_id=user.id, sender_first_name="Dominique", sender_last_name="Durand",
+                                       sender_email=email, friend_first_name=f"Ami{number + 1}",
+                                       friend_email=f"ami{number + 1}@example.org", answers={}, subject="Viens",
+                                       body="…", locale="fr", created_at=utcnow() - timedelta(days=number)))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.browser
+def test_the_account_page_lists_the_latest_invitations_and_links_to_all_of_them(phone: Page, settings: Settings,
+                                                                                  artifacts: Path) -> None:
+    page = phone
+    create_member(settings, "Dominique", "Durand", "dominique@example.org")
+    _invitations(settings, "dominique@example.org", 12)
+    log_in(page, "/account")
+    invitations = page.get_by_test_id("my-invitations")
+    expect(invitations.locator("li")).to_have_count(10)
+    expect(invitations).to_contain_text("Ami1")
+    expect(invitations).not_to_contain_text("Ami12")
+    page.get_by_role("link", name="Voir toutes mes invitations (12)").click()
+    expect(heading(page)).to_have_text("Mes invitations")
+    expect(page.get_by_test_id("my-invitations").locator("li")).to_have_count(12)
+    shoot(page, artifacts, "member-invitations-all")
+    page.get_by_role("link", name="Retour à mon compte").click()
+    expect(heading(page)).to_have_text("Mon compte")

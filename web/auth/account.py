@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import Response, current_app, redirect, render_template, session, url_for
-from flask_babel import format_date
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
+from markupsafe import Markup
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
 from engagement.accounts import profile
 from engagement.accounts.models import User
 from engagement.accounts.signup import topics
-from engagement.committees.service import followed_by
+from engagement.committees.service import first_followed, followed_by
 from engagement.db import settle_deletions, transaction, utcnow
 from engagement.events import mine as events_mine
 from engagement.events import service as events_service
 from engagement.geo.countries import country_choices
-from engagement.invitations.service import inviter_figures, sent_by
+from engagement.invitations.service import sent_by
 from engagement.privacy import consents, erasure, export
 from engagement.workflow.spec import localize
 from forms import address
@@ -36,6 +42,9 @@ from web.extensions import limiter
 from web.locale import current_locale
 
 NO_STORE = {"Cache-Control": "no-store"}
+SHOWN = 10  # the lines of each list on the account page; all of them on the list's own page ("See all")
+SLUG = "slug-placeholder"  # the slug in a list's link built once (``_href``)
+PLAIN_SLUG = re.compile(r"[a-z0-9-]+")  # what engagement.slugs makes: url_for keeps it as it is
 ERASED_KEY = "erased"  # the session key carrying an erasure's counts to its confirmation page
 
 
@@ -47,23 +56,94 @@ class DeleteForm(TextForm):
 @bp.get("/account")
 @login_required
 def account() -> Any:
-    return _account_page(DeleteForm(), 200)
+    return _account_page(None, 200)  # no form built: its box comes from `delete_box`, its token from csrf_token()
 
 
-def _account_page(form: DeleteForm, status: int) -> Any:
+def delete_box() -> Markup:
+    """The delete form's box and label as an unposted `DeleteForm` renders them, kept per language (building the
+    form at each GET cost more than the rest of that section)."""
+    kept: dict[str, Markup] = current_app.extensions.setdefault("account_delete_box", {})
     locale = current_locale()
-    country = (current_user.address or {}).get("country")
-    invited, joined = inviter_figures(db(), current_user.id)
-    places = events_mine.upcoming(db(), current_user.id, current_user.email, utcnow())
+    if locale not in kept:
+        form = DeleteForm(formdata=None)
+        kept[locale] = Markup(f"{form.confirm(value='y')} {form.confirm.label()}")  # noqa: S704  # nosec B704
+    return kept[locale]
+
+
+def _account_page(form: DeleteForm | None, status: int) -> Any:
+    locale, user = current_locale(), current_user._get_current_object()  # the row, not its proxy, on every read
+    country = (user.address or {}).get("country")
+    places, places_total = events_mine.first_upcoming(db(), user.id, user.email, utcnow(), SHOWN)
+    committees, committees_total = first_followed(db(), user.id, SHOWN)
+    invitations, invited, joined = sent_by(db(), user.id, SHOWN)
     return render_template(
-        "auth/account.html", user=current_user, form=form, invited=invited, joined=joined,
-        registered=[p for p in places if p.status == "registered"], when=lambda e: events_service.when(e, locale),
-        waitlisted=[p for p in places if p.status == "waitlisted"], invitations=sent_by(db(), current_user.id),
-        committees=followed_by(db(), current_user.id), day=lambda moment: format_date(moment, "long"),
-        interests=profile.interest_labels(db(), current_user, locale),
+        "auth/account.html", user=user, form=form, **_lines(locale), **_places(places), places_total=places_total,
+        committees=committees, committees_total=committees_total, invitations=invitations, invited=invited,
+        joined=joined, invitations_total=invited, interests=profile.interest_labels(db(), user, locale),
         country=dict(country_choices(locale)).get(country, country) if country else None,
-        consents=consent_items(current_user),
+        consents=consent_items(user), delete_box=delete_box,
     ), status, NO_STORE
+
+
+def _lines(locale: str) -> dict[str, Any]:
+    """What the lines of the member's lists need: their dates in ``locale``, their links."""
+    return {"when": lambda e: events_service.when(e, locale), "day": _day(locale),
+            "event_href": _href("events.detail"), "committee_href": _href("committees.detail")}
+
+
+def _places(places: list[events_mine.Upcoming]) -> dict[str, Any]:
+    return {"registered": [p for p in places if p.status == "registered"],
+            "waitlisted": [p for p in places if p.status == "waitlisted"]}
+
+
+def _whole(which: str, user: User) -> dict[str, Any]:
+    """One of the member's lists, whole (the invitations: the latest ``SENT_SHOWN``, with the figures)."""
+    if which == "places":
+        return _places(events_mine.upcoming(db(), user.id, user.email, utcnow()))
+    if which == "committees":
+        return {"committees": followed_by(db(), user.id)}
+    invitations, invited, joined = sent_by(db(), user.id)
+    return {"invitations": invitations, "invited": invited, "joined": joined}
+
+
+# A long list's own page (the account page shows its first `SHOWN` lines and links here): the template, its title.
+LISTS = {"places": ("auth/_my_places.html", _l("My events")),
+         "committees": ("auth/_my_committees.html", _l("Committees I follow")),
+         "invitations": ("auth/_my_invitations.html", _l("My invitations"))}
+
+
+@bp.get("/account/places", defaults={"which": "places"}, endpoint="my_places")
+@bp.get("/account/committees", defaults={"which": "committees"}, endpoint="my_committees")
+@bp.get("/account/invitations", defaults={"which": "invitations"}, endpoint="my_invitations")
+@login_required
+def my_list(which: str) -> Any:
+    """All of one of the account page's lists (the invitations: the latest ``invitations.service.SENT_SHOWN``)."""
+    template, title = LISTS[which]
+    return render_template("auth/my_list.html", part=template, title=title, **_lines(current_locale()),
+                           **_whole(which, current_user._get_current_object())), 200, NO_STORE
+
+
+def _href(endpoint: str) -> Callable[[str], str]:
+    """``url_for(endpoint, slug=...)`` for the slugs of a list: the route built once a page, not once a line."""
+    prefix = url_for(endpoint, slug=SLUG)
+    return lambda slug: prefix.replace(SLUG, slug, 1) if PLAIN_SLUG.fullmatch(slug) else url_for(endpoint, slug=slug)
+
+
+def _day(locale: str) -> Callable[[datetime], str]:
+    """"7 décembre 2026": the day of a moment in the request's time zone, as Flask-Babel's ``to_user_timezone`` and
+    ``format_date(moment, "long")`` say it; the zone looked up once a page, each day formatted once per process."""
+    zone = get_timezone()
+
+    def day(moment: datetime) -> str:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return _long_date(zone.normalize(moment.astimezone(zone)).date(), locale)
+    return day
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, locale: str) -> str:
+    return format_date(day, "long", locale=locale)
 
 
 def _topics(locale: str) -> list[tuple[str, str]]:

@@ -49,7 +49,7 @@ class Item:
 def items(user: Any) -> list[Item]:
     """The member's consents, the newsletter first, named by its own words (its state is what campaigns read:
     the account's choice and the suppression list)."""
-    rows = consents.current(db(), user.id)
+    rows = consents.standings(db(), user.id)
     found = [Item(r.kind, r.text, r.given, r.at, r.method.startswith("form:")) for r in rows
              if r.kind != consents.NEWSLETTER]
     newsletter = next((r for r in rows if r.kind == consents.NEWSLETTER), None)

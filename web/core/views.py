@@ -9,22 +9,23 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from engagement import homepage
 from engagement.accounts.models import User
 from engagement.committees.service import approved
 from engagement.db import utcnow
-from engagement.events.models import Event
 from engagement.events.service import upcoming, when
-from engagement.workflow.definitions import active
+from engagement.workflow.definitions import spec_of
 from engagement.workflow.models import WorkflowDefinition
 from web.app import LOCALES, current_core
 from web.core import images
-from web.db import db
 from web.events import finder
 from web.extensions import csrf
+from web.fragments import fragments
 from web.locale import current_locale
 from web.public import LANG_COOKIE, public
 from web.resilience import cannot_link, plain_error, probe_all, session_unavailable, unavailable
@@ -33,30 +34,55 @@ from web.safety import safe_next
 bp = Blueprint("core", __name__)
 HOME_EVENTS = 8  # the next ones, as cards with their cover
 HOME_COMMITTEES = 4
+HOME_TAGS = ("events", "home", "committees")
 LANG_COOKIE_SECONDS = 365 * 86400
 images.register(bp)
 log = logging.getLogger(__name__)
 
 
 @bp.get("/")
-@public(tags=("events", "home", "committees"))
+@public(tags=HOME_TAGS)
 def home() -> str:
-    rows = db().scalars(select(WorkflowDefinition).where(WorkflowDefinition.is_active.is_(True))
-                        .order_by(WorkflowDefinition.workflow_id))
-    placed = homepage.shown(db(), [row.workflow_id for row in rows])  # only where an organizer put them
-    flows = [flow.spec for workflow_id in sorted(placed) if (flow := active(db(), workflow_id))
-             and homepage.can_show(flow.spec)]
     locale = current_locale()
-    return render_template("core/home.html", flows=flows, events=upcoming(db(), utcnow(), limit=HOME_EVENTS),
-                           committees=approved(db(), limit=HOME_COMMITTEES), when=lambda e: when(e, locale),
-                           near=_near_you(), distance=lambda km: finder.distance(km, locale))
+    flows, lists = fragments().get(("home", locale, request.script_root), HOME_TAGS,
+                                   lambda session: _home_lists(session, locale))
+    return render_template("core/home.html", flows=flows, lists=lists, near=_near_you(locale))
 
 
-def _near_you() -> tuple[str, int, list[tuple[Event, float]]] | None:
-    """A signed-in member's events near their address (their page is private: `web.public`); None otherwise."""
+def _home_lists(session: Session, locale: str) -> tuple[Markup, Markup]:
+    """The home page's parts that are everyone's: the workflows an organizer put there, the next events and
+    some committees (rendered once for every visitor, `web.fragments`)."""
+    rows = session.scalars(select(WorkflowDefinition).where(WorkflowDefinition.is_active.is_(True))
+                           .order_by(WorkflowDefinition.workflow_id)).all()
+    placed = homepage.shown(session, [row.workflow_id for row in rows])  # only where an organizer put them
+    # The versions this session reads (not `definitions.active`'s copy of a second ago): kept under the stamp.
+    flows = [spec for row in rows if row.workflow_id in placed and homepage.can_show(spec := spec_of(row))]
+    return (_part("core/_home_flows.html", flows=flows),
+            _part("core/_home_lists.html", events=upcoming(session, utcnow(), limit=HOME_EVENTS),
+                  committees=approved(session, limit=HOME_COMMITTEES), when=lambda e: when(e, locale)))
+
+
+def _part(template: str, **context: Any) -> Markup:
+    """A part of a page, to be placed as it is in the page's template."""
+    # An autoescaped template's output, as the page's own would be.
+    return Markup(render_template(template, **context))  # noqa: S704  # nosec B704
+
+
+def _near_you(locale: str) -> Markup | None:
+    """A signed-in member's events near their address (their page is private: `web.public`), the same for every
+    member measured from the same points (`web.fragments`); None for a visitor or an address that places nobody."""
     if not current_user.is_authenticated or not isinstance(user := current_user._get_current_object(), User):
         return None
-    return finder.for_member(db(), user, utcnow())
+    postal_code, origins = finder.member_origins(user)
+    if not origins:
+        return None
+
+    def build(session: Session) -> Markup:
+        near = finder.near_origins(session, postal_code, origins, utcnow())
+        return _part("core/_home_near.html", near=near, when=lambda e: when(e, locale),
+                     distance=lambda km: finder.distance(km, locale))
+
+    return fragments().get(("home-near", locale, request.script_root, postal_code, origins), HOME_TAGS, build)
 
 
 @bp.get("/healthz")

@@ -18,7 +18,7 @@ from engagement.events import nearby, periods, service
 from engagement.events.models import CATEGORIES, Event
 from engagement.events.service import Narrowing
 from engagement.geo import departments
-from engagement.geo.communes import POSTAL_CODE, directory
+from engagement.geo.communes import POSTAL_CODE, Location, directory
 from engagement.geo.distances import point_of
 
 # Every argument the list reads: the page cache keys on these and drops any other (web/pagecache.py).
@@ -116,12 +116,22 @@ def find(session: Session, search: Asked, now: datetime, committee_id: int | Non
 def for_member(session: Session, user: User, now: datetime) -> tuple[str, int, list[tuple[Event, float]]] | None:
     """The home page's "near you": the member's postal code, the radius and the nearest events within it; None
     when their address does not place them."""
+    postal_code, origins = member_origins(user)
+    return near_origins(session, postal_code, origins, now) if origins else None
+
+
+def member_origins(user: User) -> tuple[str, tuple[Location, ...]]:
+    """The member's postal code, and the points "near you" is measured from (none: their address places them
+    nowhere). Members with the same ones see the same events."""
     address = user.address or {}
     postal_code = str(address.get("postal_code") or "").strip()
     origin = point_of(address) if address.get("country", "FR") == "FR" else None
-    origins = nearby.origins_of(postal_code) or ((origin,) if origin else ())
-    if not origins:
-        return None
+    return postal_code, nearby.origins_of(postal_code) or ((origin,) if origin else ())
+
+
+def near_origins(session: Session, postal_code: str, origins: tuple[Location, ...],
+                 now: datetime) -> tuple[str, int, list[tuple[Event, float]]]:
+    """`for_member` from the member's `member_origins`."""
     found = nearby.within(session, origins, now, km=nearby.DEFAULT_KM, limit=HOME_NEAR)
     return postal_code, nearby.DEFAULT_KM, found.events
 

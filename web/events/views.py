@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engagement.committees.models import Committee
 from engagement.committees.service import by_slug as committee_by_slug
 from engagement.db import transaction, utcnow
 from engagement.events import ics, mine, periods, registration, service
@@ -62,9 +61,11 @@ def calendar(slug: str) -> Any:
 @bp.get("/events/<slug>")
 @public(tags=("event:{slug}",))
 def detail(slug: str) -> Any:
-    event = event_or_404(slug)
+    found = service.with_committee(db(), slug)
+    if found is None:
+        abort(404)
+    event, committee = found
     locale, now = current_locale(), utcnow()
-    committee = db().get(Committee, event.committee_id) if event.committee_id is not None else None
     mine_ = mine.at_event(db(), event, current_user.id, current_user.email) if current_user.is_authenticated \
         else None  # a member's page is private (web.public): never the anonymous copy
     return render_template("events/detail.html", event=event, when=service.when(event, locale),
