@@ -51,9 +51,9 @@ def fit_subject(subject: str) -> str:
     return cut.rstrip(" \u00a0\u202f,;:.-–—") + "…"
 
 
-def encoded_size(body: Any) -> int:
-    """Bytes of ``body`` as the client sends it (requests' JSON: ASCII with escapes)."""
-    return len(json.dumps(body, allow_nan=False))
+def encoded(body: Any) -> str:
+    """``body`` as it is sent (requests' JSON: ASCII with escapes); its length is its size in bytes."""
+    return json.dumps(body, allow_nan=False)
 
 
 def problem(body: dict[str, Any], size: int) -> str | None:

@@ -4,8 +4,12 @@ outcomes, retries, and the ledger that never sends an accepted message twice."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import Iterator
 from datetime import timedelta
+from email.utils import parseaddr
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from engagement.config import Settings, load_settings
 from engagement.core import bootstrap
 from engagement.db import transaction, utcnow
+from engagement.mail import mailjet
 from engagement.mail import service as mail
 from engagement.mail.delivery import RetryLater, deliver
-from engagement.mail.mailjet import MailjetTransport, custom_id
+from engagement.mail.mailjet import MailjetTransport, custom_id, payload
 from engagement.mail.models import MailMessage
 from engagement.outbox import OutboxMessage
 from tests.fakes.mailjet import FakeMailjet
@@ -79,6 +84,31 @@ def test_the_payload_carries_names_copies_reply_to_headers_and_attachments(facto
     assert sent["Headers"]["List-Unsubscribe"] == "<https://example.org/optout/abc>"
     [attachment] = sent["Attachments"]
     assert base64.b64decode(attachment["Base64Content"]) == b"BEGIN" and attachment["Filename"] == "e.ics"
+
+
+def test_a_call_carries_the_json_the_client_would_write_and_a_key_naming_it(factory, fake, transport, monkeypatch):
+    ids = queue(factory, 3, sender_name="Zoé Martin")
+    sent: list[dict[str, Any]] = []
+    request = transport.send_client.session.request
+    monkeypatch.setattr(transport.send_client.session, "request", lambda **kw: sent.append(kw) or request(**kw))
+    deliver(factory, transport, ids, "mailjet")
+    [call] = sent
+    # What the client and requests would have written from the payloads: serialized once, byte for byte.
+    assert call["data"] == json.dumps({"Messages": [payload(m) for m in rows(factory, ids)]}).encode("ascii")
+    assert call["headers"]["Idempotency-Key"] == hashlib.sha256(call["data"]).hexdigest()
+    assert call["headers"]["Content-Type"] == "application/json" and call["json"] is None
+
+
+@pytest.mark.parametrize("value", [
+    "camille@example.org", "Camille.Dupont+news@Example.ORG", "o'neil@example.fr", "a.b-c_d@sub.example.co.uk",
+    "x{|}~`^?=/*&%$#!@example.org", "a..b@example.org", ".a@example.org", "a.@example.org", "a@example..org",
+    "a@-example.org", "a@example.org.", "@example.org", "a@example", "a b@example.org", '"a b"@example.org',
+    "Camille <camille@example.org>", "Camille Dupont (via Engagement) <ne-pas-repondre@engagement.local>",
+    "zoé@example.org", "a@exämple.org", "a@[127.0.0.1]", "a(comment)@example.org", "a@example.org\n",
+])
+def test_an_address_reads_as_parseaddr_reads_it(value):
+    name, email = parseaddr(value)
+    assert mailjet._address(value) == ({"Email": email, "Name": name} if name else {"Email": email})
 
 
 def test_a_partly_refused_call_sends_the_others_and_never_retries_the_refused(factory, fake, transport):
