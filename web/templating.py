@@ -42,7 +42,8 @@ def bound(translations: Any) -> dict[str, Any]:
             text = Markup(text)  # noqa: S704  # nosec B704 - as Jinja's i18n: our catalogue, no visitor's text
         return text % variables  # type: ignore[no-any-return]
 
-    return {"gettext": gettext, "ngettext": ngettext}
+    # ``_`` too: Jinja's i18n installs it as an alias that resolves ``gettext`` again at each call (a second call)
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
 class SiteParts(NamedTuple):

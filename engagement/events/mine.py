@@ -34,9 +34,11 @@ def _theirs(user_id: Any, email: Any) -> ColumnElement[bool]:
 
 
 # The member pages' statements, built once (building one costs more than running it on SQLite): the member,
-# the event and the time are bound at each call.
+# the event and the time are bound at each call. An active place is one of ``ACTIVE``'s statuses, said with OR:
+# ``in_`` makes an expanding parameter, whose SQL is rendered again at each execution.
+_ACTIVE = or_(*(EventRegistration.status == status for status in ACTIVE))
 _AT_EVENT = select(EventRegistration).where(
-    EventRegistration.event_id == bindparam("event_id"), EventRegistration.status.in_(ACTIVE),
+    EventRegistration.event_id == bindparam("event_id"), _ACTIVE,
     _theirs(bindparam("user_id"), bindparam("email"))).order_by(EventRegistration.id).limit(1)
 _WAITING = aliased(EventRegistration, name="waiting")
 _RANK = (select(func.count(_WAITING.id) + 1)  # 1 + those ahead on the waitlist, counted in the places' own query
@@ -48,7 +50,7 @@ _UPCOMING = (select(Event.slug, Event.name, Event.begins_at, Event.timezone, Eve
                     case((and_(EventRegistration.status == "waitlisted", EventRegistration.waitlisted_at.is_not(None)),
                           _RANK), else_=None))
              .join(Event, Event.id == EventRegistration.event_id)
-             .where(EventRegistration.status.in_(ACTIVE), _theirs(bindparam("user_id"), bindparam("email")),
+             .where(_ACTIVE, _theirs(bindparam("user_id"), bindparam("email")),
                     Event.status == "scheduled", Event.ends_at > bindparam("now"))
              .order_by(Event.begins_at, Event.id).limit(200))
 _FIRST_UPCOMING = _UPCOMING.add_columns(func.count().over()).limit(bindparam("limit"))  # and how many in all
@@ -103,7 +105,8 @@ def upcoming(session: Session, user_id: int, email: str, now: datetime) -> list[
 
 def first_upcoming(session: Session, user_id: int, email: str, now: datetime, limit: int) -> tuple[list[Upcoming], int]:
     """The soonest ``limit`` of `upcoming`, and how many there are in all: one query, whatever their number."""
-    rows = session.execute(_FIRST_UPCOMING, {"now": now, "limit": limit, **_member(user_id, email)}).all()
+    # On the connection: plain rows, without the ORM's setup of each statement (a read: nothing to flush first)
+    rows = session.connection().execute(_FIRST_UPCOMING, {"now": now, "limit": limit, **_member(user_id, email)}).all()
     return [Upcoming(*row[:6]) for row in rows], int(rows[0][6]) if rows else 0
 
 

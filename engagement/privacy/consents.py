@@ -167,7 +167,8 @@ def standings(session: Session, user_id: int) -> list[Standing]:
     """``current``, reading only the columns shown (a statement built once): the latest of each kind, in the order
     they were first given."""
     latest: dict[str, Standing] = {}
-    for row in session.execute(_STANDINGS, {"user_id": user_id}):
+    # On the connection: plain rows, without the ORM's setup of each statement (a read: nothing to flush first)
+    for row in session.connection().execute(_STANDINGS, {"user_id": user_id}):
         latest[row.kind] = Standing(*row)
     return list(latest.values())
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired
 
@@ -43,11 +43,16 @@ def ask_to_log_in() -> Any:
     return redirect(url_for("auth.login", next=request.path))
 
 
+# Every signed-in request loads its member: a statement built once costs about half of ``Session.get``'s, which
+# builds its own at each call (the request's session is new: nothing in its identity map to look up first).
+_BY_ID = select(User).where(User.id == bindparam("id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The session's account, when it is still the one the session was opened for (``User.get_id``)."""
     number, _dot, stamp = user_id.partition(".")
-    user = db().get(User, int(number)) if number.isdigit() and stamp else None
+    user = db().scalar(_BY_ID, {"id": int(number)}) if number.isdigit() and stamp else None
     if user is None or not user.is_active or not hmac.compare_digest(user.get_id(), user_id):
         return None
     return user
