@@ -15,7 +15,7 @@
   and they did not come back. Staff accounts are never erased automatically: they are counted
   (``inactive_staff``) for an admin to review.
 
-Each category goes in batches by increasing id, each batch its own transaction, so that no lock is held long;
+Each category goes by increasing id, ``BATCH`` rows a transaction, so that no lock is held long;
 each selection leaves out what is done (the account is gone; ``scrubbed_at``, ``friend_hashed_at``,
 ``retention_warned_at`` set; a message emptied), so that a run stopped halfway and run again ends where one
 run would have.
@@ -72,7 +72,7 @@ def purge(sessions: sessionmaker[Session], policy: Retention, now: datetime, *, 
           locale: str = "fr") -> dict[str, int]:
     """Apply ``policy`` as of ``now``; how many rows of each category (CATEGORIES) were purged, or with
     ``dry_run`` would be (nothing is changed, nothing sent). ``locale``: the language of the warning mails."""
-    counts = {step.name: _count(sessions, step) if dry_run or step.apply is None else _in_batches(sessions, step)
+    counts = {step.name: _count(sessions, step) if dry_run or step.apply is None else _in_transactions(sessions, step)
               for step in steps(policy, now, locale)}
     if not dry_run and any(counts[name] for name in CATEGORIES if name != "inactive_staff"):
         settle_deletions(sessions.kw["bind"])
@@ -129,8 +129,8 @@ def _count(sessions: sessionmaker[Session], step: Step) -> int:
         return int(session.scalar(select(func.count()).select_from(step.model).where(*step.where)) or 0)
 
 
-def _in_batches(sessions: sessionmaker[Session], step: Step) -> int:
-    """Apply ``step`` to its rows, a committed batch at a time; how many rows."""
+def _in_transactions(sessions: sessionmaker[Session], step: Step) -> int:
+    """Apply ``step`` to its rows, ``BATCH`` (or ``ERASURE_BATCH``) rows a transaction; how many rows."""
     assert step.apply is not None
     done, after, size = 0, 0, ERASURE_BATCH if step.erases else BATCH
     while True:

@@ -22,7 +22,7 @@ from algoliasearch.search.config import SearchConfig
 from engagement.search.port import Query, Results
 from engagement.search.records import Record
 
-BATCH = 1000  # records per batch call (Algolia's advice: about 1,000 records or 10 MB)
+RECORDS_PER_CALL = 1000  # records per API call (Algolia's advice: about 1,000 records or 10 MB)
 SETTINGS = {
     "searchableAttributes": ["title", "city,postal_code", "summary"],
     "attributesForFaceting": ["filterOnly(kind)", "filterOnly(department)"],
@@ -73,30 +73,30 @@ class AlgoliaIndex:
     def save(self, records: list[Record]) -> None:
         if records:
             self.revive_hosts()
-            self.client().save_objects(self.index_name, records, batch_size=BATCH)
+            self.client().save_objects(self.index_name, records, batch_size=RECORDS_PER_CALL)
 
     def delete(self, object_ids: list[str]) -> None:
         if object_ids:
             self.revive_hosts()
-            self.client().delete_objects(self.index_name, object_ids, batch_size=BATCH)
+            self.client().delete_objects(self.index_name, object_ids, batch_size=RECORDS_PER_CALL)
 
     def configure(self) -> None:
         """Push the index settings (searchable attributes, filters, ranking)."""
         self.revive_hosts()
         self.client().set_settings(self.index_name, SETTINGS)
 
-    def rebuild(self, batches: Iterable[list[Record]]) -> int:
+    def rebuild(self, pages: Iterable[list[Record]]) -> int:
         """Fill a temporary copy and swap it in (``replace_all_objects``): searches never see a half index."""
         self.configure()
         count = 0
 
         def flatten() -> Iterator[Record]:
             nonlocal count
-            for batch in batches:
-                count += len(batch)
-                yield from batch
+            for page in pages:
+                count += len(page)
+                yield from page
 
-        self.client().replace_all_objects(self.index_name, flatten(), batch_size=BATCH)
+        self.client().replace_all_objects(self.index_name, flatten(), batch_size=RECORDS_PER_CALL)
         return count
 
     def search(self, query: Query) -> Results:

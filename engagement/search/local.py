@@ -93,18 +93,18 @@ class LocalIndex:
             with transaction(self.factory) as session:
                 session.execute(delete(SearchRecord).where(SearchRecord.object_id.in_(object_ids)))
 
-    def rebuild(self, batches: Iterable[list[Record]]) -> int:
-        """Upsert batch by batch (each its own short transaction), then drop what no batch held; into an
+    def rebuild(self, pages: Iterable[list[Record]]) -> int:
+        """Upsert page by page (each its own short transaction), then drop what no page held; into an
         empty SQLite index, one bulk load instead (``_load_empty``)."""
         with self.factory() as session:
             empty = session.scalar(select(SearchRecord.id).limit(1)) is None
             sqlite = session.get_bind().dialect.name == "sqlite"
         if empty and sqlite:
-            return self._load_empty(batches)
+            return self._load_empty(pages)
         seen: set[str] = set()
-        for batch in batches:
-            self.save(batch)
-            seen.update(record["objectID"] for record in batch)
+        for page in pages:
+            self.save(page)
+            seen.update(record["objectID"] for record in page)
         with self.factory() as session:
             stale = [row_id for row_id, object_id in session.execute(select(SearchRecord.id, SearchRecord.object_id))
                      if object_id not in seen]
@@ -113,16 +113,16 @@ class LocalIndex:
                 session.execute(delete(SearchRecord).where(SearchRecord.id.in_(stale[start:start + DELETE_CHUNK])))
         return len(seen)
 
-    def _load_empty(self, batches: Iterable[list[Record]]) -> int:
+    def _load_empty(self, pages: Iterable[list[Record]]) -> int:
         """Fill an empty index in one transaction: the rows without the FTS trigger (FTS5 indexing row
         by row is most of a reindex's time), then one FTS5 'rebuild' from them, the trigger restored
         in the same transaction (no other writer can come between: SQLite has one)."""
         count, now = 0, utcnow()
         with transaction(self.factory) as session:
             session.execute(text(f"DROP TRIGGER IF EXISTS {INSERT_TRIGGER}"))
-            for batch in batches:
-                session.execute(insert(SearchRecord), [_row(record, now) for record in batch])
-                count += len(batch)
+            for page in pages:
+                session.execute(insert(SearchRecord), [_row(record, now) for record in page])
+                count += len(page)
             session.execute(text(next(sql for sql in SQLITE_CREATE if INSERT_TRIGGER in sql)))
             session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
         return count

@@ -52,5 +52,5 @@ class SearchIndex(Protocol):
     def search(self, query: Query) -> Results:
         """One page of matches, best first."""
 
-    def rebuild(self, batches: Iterable[list[Record]]) -> int:
-        """Replace the whole content with ``batches``; returns how many records it now holds."""
+    def rebuild(self, pages: Iterable[list[Record]]) -> int:
+        """Replace the whole content with ``pages`` (of records); returns how many records it now holds."""

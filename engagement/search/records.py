@@ -117,13 +117,13 @@ def count(session: Session, now: datetime) -> int:
                for kind, (model, _build) in BUILDERS.items())
 
 
-def every(session: Session, now: datetime, batch: int) -> Iterator[list[Record]]:
-    """Every record, ``batch`` at a time (rows read by keyset pages, so memory stays flat)."""
+def every(session: Session, now: datetime, page_size: int) -> Iterator[list[Record]]:
+    """Every record, one keyset page of ``page_size`` rows at a time (so memory stays flat)."""
     for kind, (model, build) in BUILDERS.items():
         after = 0
         while True:  # plain rows, not ORM objects: the builders only read their columns (twice as fast)
             rows = list(session.execute(select(*model.__table__.c).where(_indexable(kind, now), model.id > after)
-                                        .order_by(model.id).limit(batch)))
+                                        .order_by(model.id).limit(page_size)))
             if not rows:
                 break
             after = rows[-1].id

@@ -111,18 +111,19 @@ def _changed(obj: Any, names: tuple[str, ...]) -> bool:
 
 def reindex(factory: sessionmaker[Session], batch: int = 1000, progress: Callable[[int], None] | None = None,
             now: datetime | None = None) -> dict[str, int]:
-    """Rebuild every engine from the database, ``batch`` records at a time; then replay the changes
-    committed meanwhile (their outbox rows), which the rebuild may have missed. Records per engine."""
+    """Rebuild every engine from the database, reading keyset pages of ``batch`` rows (the command's
+    ``--batch``); then replay the changes committed meanwhile (their outbox rows), which the rebuild may
+    have missed. Records per engine."""
     now, started = now or utcnow(), utcnow()
 
-    def batches() -> Iterator[list[records.Record]]:
+    def pages() -> Iterator[list[records.Record]]:
         with factory() as session:
-            for chunk in records.every(session, now, batch):
-                yield chunk
+            for page in records.every(session, now, batch):
+                yield page
                 if progress is not None:
-                    progress(len(chunk))
+                    progress(len(page))
 
-    written = {engine.name: engine.rebuild(batches()) for engine in engines(factory)}
+    written = {engine.name: engine.rebuild(pages()) for engine in engines(factory)}
     replay(factory, since=started)
     return written
 

@@ -1,4 +1,4 @@
-"""Finding a workflow's instances for the analysts: filters, keyset pages and batches for exports."""
+"""Finding a workflow's instances for the analysts: filters, keyset pages for the screen and for exports."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
 
 STATUSES = ("in_progress", "completed", "abandoned")
-EXPORT_BATCH = 1000
+EXPORT_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,9 @@ def page(session: Session, wanted: InstanceFilter, *, before: int | None = None,
     return rows[:size], (rows[size - 1].id if len(rows) > size else None)
 
 
-def batches(session: Session, wanted: InstanceFilter, size: int = EXPORT_BATCH) -> Iterator[list[WorkflowInstance]]:
-    """Every matching instance, oldest first, ``size`` at a time (keyset: each batch is one indexed query)."""
+def export_pages(session: Session, wanted: InstanceFilter,
+                 size: int = EXPORT_PAGE_SIZE) -> Iterator[list[WorkflowInstance]]:
+    """Every matching instance, oldest first, ``size`` at a time (keyset: each page is one indexed query)."""
     after = 0
     while True:
         rows = list(session.scalars(select(WorkflowInstance).where(*_conditions(wanted), WorkflowInstance.id > after)
@@ -76,7 +77,7 @@ def batches(session: Session, wanted: InstanceFilter, size: int = EXPORT_BATCH) 
         if not rows:
             return
         after = rows[-1].id
-        yield rows  # the session's identity map holds clean rows weakly: written batches are let go
+        yield rows  # the session's identity map holds clean rows weakly: written pages are let go
 
 
 def actors(session: Session, wanted: InstanceFilter) -> list[int]:

@@ -1,22 +1,25 @@
-"""The checker's half that reads one field: keys that apply to its type (``fieldtypes.TYPES``), values
-that fit the type, the ``messages`` rules it can produce. Each rejection is located at its key or value.
+"""The checker's part that reads one field: keys that apply to its type (``fieldtypes.TYPES``), values
+that fit the type (``DEFAULTS``: what a default holds, per value kind), the ``messages`` rules it can
+produce. Each rejection is located at its key or value.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from engagement.expressions import is_template
 from engagement.i18n import N_, Phrase
-from engagement.workflow.expressions import is_template
+from engagement.workflow.checker.names import known
 from engagement.workflow.fieldtypes import FIELD_KEYS, MESSAGE_RULES, TYPES, applies_to, autocomplete_problem, takes
 from engagement.workflow.loader import Path
 from engagement.workflow.patterns import compile_problem
 from engagement.workflow.spec import FIELD_TYPES, FieldSpec, Text
 
 if TYPE_CHECKING:
-    from engagement.workflow.checker import Checker
+    from engagement.workflow.checker.base import Checker
 
 COUNTS = ("min_length", "max_length", "min_selected", "max_selected", "min_age", "max_age")
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
@@ -215,7 +218,7 @@ class FieldChecker:
             self.error(path, N_("a %(type)s field needs exactly one of choices or choices_from"), type=ftype)
             return None
         if has_from:
-            if body["choices_from"] not in self.checker.registry.choices:
+            if not known(body["choices_from"], self.checker.registry.choices):
                 self.error((*path, "choices_from"), N_("unknown choice set %(name)r"), name=body["choices_from"])
             return None
         inline = body["choices"]
@@ -228,22 +231,32 @@ class FieldChecker:
         return tuple((str(k), self.checker.text(v, (*path, "choices", k))) for k, v in inline.items())
 
 
+def _fits_text(value: Any, _keys: set[str] | None) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _is_key(value: Any, keys: set[str] | None) -> bool:
+    return isinstance(value, str) and (keys is None or value in keys)
+
+
+# What a ``default`` holds, per value kind (fieldtypes' ``FieldType.value``): a test of the value against the
+# field's choice keys (None: from a registered choice set, unknown here) and the words of what it must be.
+DefaultRule = tuple[Callable[[Any, set[str] | None], bool], str]
+DEFAULTS: dict[str, DefaultRule] = {
+    "boolean": (lambda value, _keys: isinstance(value, bool), N_("true or false")),
+    "integer": (lambda value, _keys: _number(value, integral=True), N_("a number")),
+    "decimal": (lambda value, _keys: _number(value, integral=False), N_("a number")),
+    "date": (lambda value, _keys: bool(_iso_date(value)), N_("an ISO date like 2025-01-31 (or a {{ template }})")),
+    "country": (lambda value, _keys: isinstance(value, str) and bool(COUNTRY_CODE.match(value)),
+                N_("an ISO country code like FR")),
+    "keys": (lambda value, keys: isinstance(value, list) and all(_is_key(v, keys) for v in value),
+             N_("a list of its choice keys")),
+    "key": (_is_key, N_("one of its choice keys")),
+}
+TEXT_DEFAULT: DefaultRule = (_fits_text, N_("text"))
+
+
 def _default_problem(value: Any, kind: str, keys: set[str] | None) -> Phrase | None:
     """What a default of ``kind`` must be, when ``value`` is not that (None when it fits)."""
-    if kind == "boolean":
-        fits, wanted = isinstance(value, bool), N_("true or false")
-    elif kind in ("integer", "decimal"):
-        fits, wanted = _number(value, integral=kind == "integer"), N_("a number")
-    elif kind == "date":
-        fits, wanted = bool(_iso_date(value)), N_("an ISO date like 2025-01-31 (or a {{ template }})")
-    elif kind == "country":
-        fits = isinstance(value, str) and bool(COUNTRY_CODE.match(value))
-        wanted = N_("an ISO country code like FR")
-    elif kind == "keys":
-        fits = isinstance(value, list) and all(isinstance(v, str) and (keys is None or v in keys) for v in value)
-        wanted = N_("a list of its choice keys")
-    elif kind == "key":
-        fits, wanted = isinstance(value, str) and (keys is None or value in keys), N_("one of its choice keys")
-    else:
-        fits, wanted = isinstance(value, str | int | float) and not isinstance(value, bool), N_("text")
-    return None if fits else Phrase(wanted)
+    fits, wanted = DEFAULTS.get(kind, TEXT_DEFAULT)
+    return None if fits(value, keys) else Phrase(wanted)
