@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 
 from engagement.accounts.models import User
 from engagement.campaigns import drafts
+from engagement.campaigns.models import Campaign
 from engagement.db import transaction, utcnow
 from engagement.mail import service as mail
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from engagement.outbox import InProcessRelay, OutboxMessage
 from tests.functional.campaign_steps import (
     PARIS,
@@ -234,7 +235,7 @@ def test_a_scheduled_campaign_goes_out_when_due(app, organizer, people, factory)
 def test_the_command_starts_the_due_campaigns(app, organizer, people, factory, monkeypatch):
     from click.testing import CliRunner
 
-    from web import cli
+    from web.cli import campaigns, main
 
     number = draft_id(compose(organizer, audience="department", department="94"))
     campaign_id(confirm(organizer, number, schedule="y", send_at=paris(utcnow() + timedelta(minutes=5))))
@@ -243,8 +244,8 @@ def test_the_command_starts_the_due_campaigns(app, organizer, people, factory, m
         row = session.get(Campaign, number)
         row.scheduled_at = utcnow() - timedelta(minutes=1)
         session.commit()
-    monkeypatch.setattr(cli, "_core", lambda: app.extensions["engagement"])
-    result = CliRunner().invoke(cli.main, ["campaign", "start-due"])
+    monkeypatch.setattr(campaigns, "_core", lambda: app.extensions["engagement"])
+    result = CliRunner().invoke(main, ["campaign", "start-due"])
     assert result.exit_code == 0 and "1 scheduled campaign(s) started" in result.output
     finished(factory, number)
     assert messages(factory, number) == {"cleo@example.net": "sent"}

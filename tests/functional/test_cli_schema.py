@@ -2,7 +2,7 @@
 
 `engagement demo load` on a fresh instance folder, before `engagement db upgrade`, ended in a 77-line SQLAlchemy
 traceback ("no such table: workflow_definitions"). Every command that opens the core now compares the
-database's Alembic revision with the revision files' head first (web/cli.py ``_require_schema``); `db upgrade`
+database's Alembic revision with the revision files' head first (web/cli/__init__.py ``_require_schema``); `db upgrade`
 itself, and the commands that never touch the database, are not held back.
 """
 

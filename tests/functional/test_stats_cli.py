@@ -91,7 +91,7 @@ def test_stored_figures_are_read_without_building_the_core(cli, survey, monkeypa
     def no_core() -> None:
         raise AssertionError("the core was built to read stored figures")
 
-    monkeypatch.setattr("web.cli._core", no_core)
+    monkeypatch.setattr("web.cli.workflows._core", no_core)
     assert stats(cli)["started"] == 10
     with pytest.raises(AssertionError, match="core was built"):
         stats(cli, "--fresh")

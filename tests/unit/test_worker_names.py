@@ -80,13 +80,13 @@ def test_a_name_given_explicitly_is_refused_while_a_worker_of_this_host_holds_it
 
 def _worker_args(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Any, list[str]]:
     """Run ``engagement worker ARGS`` up to the program it would become; returns the result and its argv."""
-    from web import cli
+    from web.cli import main, serve
 
     started: list[str] = []
     monkeypatch.setenv("ENGAGEMENT_ENV", "test")
     monkeypatch.setenv("SECRET_KEY", "test-secret-key")
-    monkeypatch.setattr(cli.os, "execv", lambda _program, argv: started.extend(argv))
-    result = CliRunner().invoke(cli.main, ["worker", *args])
+    monkeypatch.setattr(serve.os, "execv", lambda _program, argv: started.extend(argv))
+    result = CliRunner().invoke(main, ["worker", *args])
     return result, started
 
 
