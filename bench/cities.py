@@ -76,7 +76,7 @@ def time_requests(client: Any, urls: list[str]) -> list[float]:
 
 def lookup_us(codes: list[str], repeat: int) -> float:
     """Median over ``repeat`` passes of the time of one ``city_options`` call (the view's lookup), in µs."""
-    from web.api.views import city_options
+    from engagement.geo.postal import city_options
 
     passes = []
     for _ in range(repeat):

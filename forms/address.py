@@ -2,12 +2,12 @@
 the commune chosen among those carrying the postal code (INSEE code), elsewhere a free city name.
 
 The commune directory is passed in (``CityLookup``); without one, a French address takes a free
-city name too. What is recorded (``parts``) holds only the parts of the chosen country.
+city name too. What is recorded (``parts``) holds only the parts of the chosen country. The rule itself
+is the core's (``engagement.geo.postal``); this field shows it: the list of communes, the part in error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask_babel import gettext
@@ -16,21 +16,11 @@ from wtforms import Form, FormField, HiddenField, SelectField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
-from engagement import text
-from engagement.geo.countries import country_choices, country_of_postal_code
+from engagement.geo import postal
+from engagement.geo.countries import country_choices
+from engagement.geo.postal import FRANCE, MAX_CITY_NAME, MAX_FOREIGN_POSTAL_CODE, MAX_STREET, CityLookup
 from forms import cleaning
 from forms.messages import DEFAULT_MESSAGES
-from forms.patterns import FRENCH_POSTAL_CODE
-
-CityLookup = Callable[[str], Sequence[tuple[str, str]]]  # postal code -> [(INSEE code, name)]
-MAX_FOREIGN_POSTAL_CODE = 20
-MAX_STREET = 200  # characters: the longest French street names are under 100
-MAX_CITY_NAME = 100
-FRANCE = "FR"
-# The one control a broken rule is about, marked in error (the message itself is the fieldset's).
-RULE_PART = {"country": "country", "street": "street", "postal_code": "postal_code",
-             "unknown_postal_code": "postal_code", "city_choice": "city", "city_name": "city_name",
-             "long_street": "street", "long_city_name": "city_name", "monaco_postal_code": "country"}
 
 
 class AddressForm(Form):
@@ -101,11 +91,9 @@ class AddressField(FormField):
         return (self.form.country.data or FRANCE) == FRANCE
 
     def communes(self) -> list[tuple[str, str]]:
-        parts = self.form
-        postal_code = (parts.postal_code.data or "").strip()
-        if self.cities is None or not self.in_france or not FRENCH_POSTAL_CODE.match(postal_code):
+        if not self.in_france:
             return []
-        return list(self.cities(postal_code))
+        return postal.communes_of(self.form.postal_code.data or "", self.cities)
 
     @property
     def takes_focus(self) -> bool:
@@ -144,46 +132,31 @@ def is_empty(field: AddressField) -> bool:
 
 
 def check(field: AddressField) -> str | None:
-    """The rule an address breaks (a key of the messages), its parts stripped; None when it is valid, or
-    when it only asks for the commune of its postal code (``field.asking``)."""
-    unclean = _unclean_part(field)
-    rule = "characters" if unclean else _broken(field)
-    field.invalid_part = unclean or RULE_PART.get(rule or "")
+    """The rule an address breaks (a key of the messages, ``engagement.geo.postal.check``), its parts stripped;
+    None when it is valid, or when it only asks for the commune of its postal code (``field.asking``)."""
+    address = _address(field)
+    rule = postal.check(address, field.cities)
+    if rule != "characters":
+        for part in (field.form.street, field.form.postal_code, field.form.city_name):
+            part.data = (part.data or "").strip()
+    if rule == "monaco_postal_code":
+        rule = _offer_monaco(field)
+    elif rule == "city_choice" and not _list_shown(field):
+        field.asking, rule = True, None  # its list not shown yet (no JavaScript), it is shown: not an error
+    unclean = postal.refused_part(address) if rule == "characters" else None
+    field.invalid_part = unclean or postal.PART_OF_RULE.get(rule or "")
     return rule
 
 
-def _unclean_part(field: AddressField) -> str | None:
-    """The typed part holding a character the text rule refuses (``engagement.text``), if any."""
-    parts = field.form
-    for part in (parts.street, parts.postal_code, parts.city_name):
-        if isinstance(part.data, str) and text.first_refused(part.data) is not None:
-            return part.short_name
-    return None
+def _address(field: AddressField) -> dict[str, Any]:
+    """The parts as posted, for the core's rule."""
+    return {name: field.form[name].data for name in postal.PARTS}
 
 
-def _broken(field: AddressField) -> str | None:
-    parts = field.form
-    for part in (parts.street, parts.postal_code, parts.city_name):
-        part.data = (part.data or "").strip()
-    if parts.country.data not in {code for code, _name in parts.country.choices}:
-        return "country"
-    if not parts.street.data:
-        return "street"
-    if len(parts.street.data) > MAX_STREET:
-        return "long_street"
-    if len(parts.city_name.data) > MAX_CITY_NAME:
-        return "long_city_name"
-    if not field.in_france:
-        if len(parts.postal_code.data) > MAX_FOREIGN_POSTAL_CODE:
-            return "postal_code"
-        return None if parts.city_name.data else "city_name"
-    if not FRENCH_POSTAL_CODE.match(parts.postal_code.data):
-        return "postal_code"
-    if country_of_postal_code(parts.postal_code.data) == "MC":
-        return _offer_monaco(field)
-    if field.cities is None:
-        return None if parts.city_name.data else "city_name"
-    return _commune_rule(field)
+def _list_shown(field: AddressField) -> bool:
+    """Whether the person saw the communes of this postal code (the list was on the page sent back), or named
+    a commune of another postal code: then a missing or wrong commune is an error to fix."""
+    return field.listed_before == field.form.postal_code.data or bool(field.posted_city and not field.listed_before)
 
 
 def _offer_monaco(field: AddressField) -> str:
@@ -198,33 +171,11 @@ def _offer_monaco(field: AddressField) -> str:
     return "monaco_postal_code"
 
 
-def _commune_rule(field: AddressField) -> str | None:
-    """A commune of the postal code. Its list not shown yet (no JavaScript), it is shown: not an error."""
-    city, postal_code = (field.form.city.data or "").strip(), field.form.postal_code.data
-    if not field.options:
-        return "unknown_postal_code"
-    if city in dict(field.options):
-        return None
-    if field.listed_before == postal_code or (field.posted_city and not field.listed_before):
-        return "city_choice"  # the list was on the page, or a commune this postal code does not carry
-    field.asking = True
-    return None
-
-
 def parts(field: AddressField) -> dict[str, str]:
-    """The address as recorded, the parts of its country only. In France: street, postal_code, city (INSEE)
-    and city_name, the directory's name of that commune (never typed text); elsewhere the city_name typed
-    and no commune code."""
-    form = field.form
-    country = (form.country.data or FRANCE).strip()
-    street, postal_code = (form.street.data or "").strip(), (form.postal_code.data or "").strip()
-    if country == FRANCE and field.cities is not None:
-        code = (form.city.data or "").strip()
-        name = dict(field.options).get(code, "")
-        return {"street": street, "postal_code": postal_code, "city": code if name else "", "city_name": name,
-                "country": FRANCE}
-    return {"street": street, "postal_code": postal_code, "city": "",
-            "city_name": (form.city_name.data or "").strip(), "country": country}
+    """The address as recorded (``engagement.geo.postal.recorded``): in France street, postal_code, city
+    (INSEE) and city_name, the directory's name of that commune (never typed text); elsewhere the city_name
+    typed and no commune code."""
+    return postal.recorded(_address(field), field.cities)
 
 
 def refuse_invalid(field: AddressField) -> None:

@@ -1,5 +1,5 @@
 """Shared input patterns."""
 
-import re
+from engagement.geo.communes import POSTAL_CODE as FRENCH_POSTAL_CODE  # the core's, five ASCII digits
 
-FRENCH_POSTAL_CODE = re.compile(r"^[0-9]{5}$")  # ASCII only: \d also matches fullwidth and Arabic-Indic digits
+__all__ = ["FRENCH_POSTAL_CODE"]

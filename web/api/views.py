@@ -6,16 +6,12 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from engagement.geo.communes import POSTAL_CODE, directory
+from engagement.geo.communes import POSTAL_CODE
 from engagement.geo.countries import country_of_postal_code
+from engagement.geo.postal import communes_of
 from web.extensions import JSON_API_LIMIT, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def city_options(postal_code: str) -> list[tuple[str, str]]:
-    """(INSEE code, name) of the communes carrying a French postal code: the address field's lookup."""
-    return [(commune.code, commune.name) for commune in directory().cities(postal_code)]
 
 
 @bp.get("/cities")
@@ -26,7 +22,7 @@ def cities() -> Any:
     postal_code = request.args.get("postal_code", "").strip()
     if not POSTAL_CODE.match(postal_code):
         return jsonify(error="postal_code must be five digits", postal_code=postal_code, cities=[]), 400
-    found = [{"code": code, "name": name} for code, name in city_options(postal_code)]
+    found = [{"code": code, "name": name} for code, name in communes_of(postal_code)]
     elsewhere = country_of_postal_code(postal_code)
     response = jsonify(postal_code=postal_code, cities=found, **({"country": elsewhere} if elsewhere else {}))
     response.cache_control.public = True  # the same for everyone; changes with a data release

@@ -14,6 +14,7 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
 from engagement.db import utcnow
+from engagement.geo.postal import city_options
 from engagement.workflow import dryrun
 from engagement.workflow.actions import jsonable
 from engagement.workflow.checker import check_text
@@ -21,7 +22,6 @@ from engagement.workflow.machine import CompiledWorkflow, compile_spec
 from engagement.workflow.registry import REGISTRY
 from engagement.workflow.spec import WorkflowSpec, localize
 from forms.step import StepForm, build, initially_shown
-from web.api.views import city_options
 from web.auth.roles import role_required
 from web.db import db
 from web.locale import current_locale

@@ -12,7 +12,7 @@ from babel.numbers import format_decimal
 from flask_babel import gettext as _
 
 from engagement.db import utcnow
-from engagement.geo.communes import directory
+from engagement.geo import postal
 from engagement.geo.countries import country_choices
 from engagement.workflow import navigation, runtime
 from engagement.workflow.machine import CompiledWorkflow
@@ -88,11 +88,7 @@ def _address(parts: dict[str, Any], locale: str) -> str:
     """An address as recorded, read back with the parts of its country only: in France the directory's name
     of its commune (INSEE code), elsewhere the city typed and the country."""
     country = str(parts.get("country") or "FR")
-    if country == "FR":
-        city = directory().name_of(str(parts.get("city") or "")) or parts.get("city_name")
-    else:
-        city = parts.get("city_name")
-    town = " ".join(str(p) for p in (parts.get("postal_code"), city) if p)
+    town = " ".join(str(p) for p in (parts.get("postal_code"), postal.city_label(parts)) if p)
     lines = [str(parts.get("street") or ""), town]
     if country != "FR":
         lines.append(dict(country_choices(locale)).get(country, country))
