@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts import scopes
 from engagement.accounts.models import User
-from engagement.accounts.passwords import hash_password
+from engagement.accounts.passwords import for_storage
 from engagement.committees.models import Committee, CommitteeMembership
 
 # The password is public on purpose: demo accounts, loaded only outside production.
@@ -31,7 +31,7 @@ def load(session: Session, now: datetime) -> list[str]:
         if session.scalar(select(User.id).where(User.email == email)) is not None:
             continue
         user = User(email=email, first_name=first_name, last_name=last_name, role="organizer",
-                    password_hash=hash_password(PASSWORD), created_at=now, activated_at=now)
+                    password_hash=for_storage(PASSWORD), created_at=now, activated_at=now)
         session.add(user)
         session.flush()
         if scope:

@@ -1,14 +1,19 @@
-"""Password rules and hashing: argon2id, 8 to 128 characters, none of the 10,000 most common."""
+"""Password rules and hashing: argon2id, 8 to 128 characters, none of the 10,000 most common.
+
+The one owner of both: forms show `problem` to the person typing, and every password kept anywhere (an
+account's column, a sign-up workflow's answers) is kept as `for_storage` made it, never as typed.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH, MAX_LENGTH = 8, 128
 COMMON_COUNT = 10_000
+HASH_PREFIX = "$argon2"  # how every hash `for_storage` makes begins (argon2's PHC string)
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
@@ -35,11 +40,32 @@ def problem(password: str) -> str | None:
     return None
 
 
-def hash_password(password: str) -> str:
+def for_storage(password: str) -> str:
+    """The only form in which a password is kept: checked against the rules, then hashed (argon2id).
+
+    A password breaking a rule raises ValueError naming the rule (never the password)."""
     rule = problem(password)
     if rule is not None:
         raise ValueError(f"password refused: {rule}")
     return _hasher.hash(password)
+
+
+def is_hash(value: object) -> bool:
+    """Whether ``value`` is an argon2 hash (as `for_storage` makes), not a password as typed."""
+    if not isinstance(value, str) or not value.startswith(HASH_PREFIX):
+        return False
+    try:
+        extract_parameters(value)
+    except InvalidHashError:
+        return False
+    return True
+
+
+def stored(value: object) -> str:
+    """``value`` when it is a hash to store; else ValueError, without echoing it (it may be a password)."""
+    if not is_hash(value):
+        raise ValueError("a password must be hashed by passwords.for_storage before it is stored")
+    return str(value)
 
 
 def verify(password_hash: str | None, password: str) -> bool:

@@ -52,7 +52,7 @@ def reset_password(session: Session, token: str, new_password: str, now: datetim
     user = tokens.consume(session, token, "reset", now)
     if user is None or not user.is_active:
         return None
-    user.password_hash = passwords.hash_password(new_password)
+    user.password_hash = passwords.for_storage(new_password)
     if user.activated_at is None:
         user.activated_at = now
     seen(user, now)  # the page logs them in

@@ -31,7 +31,7 @@ def hash_password(password: str) -> str:
     rule = passwords.problem(password)
     if rule is not None:
         raise AccountError(PASSWORD_PROBLEMS[rule])
-    return passwords.hash_password(password)
+    return passwords.for_storage(password)
 
 
 def find_by_email(session: Session, email: str) -> User | None:
@@ -77,5 +77,5 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if user is None or not user.is_active:
         return None
     if user.password_hash and passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+        user.password_hash = passwords.for_storage(password)
     return user

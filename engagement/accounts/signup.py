@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engagement import outbox
-from engagement.accounts import tokens
+from engagement.accounts import passwords, tokens
 from engagement.accounts.models import User
 from engagement.accounts.service import AccountError, account_address, find_by_email, seen
 from engagement.db import utcnow
@@ -51,8 +51,9 @@ def create_member(context: ActionContext) -> None:
         owe(context.session, "account_exists", existing, context.locale)
         return
     address = data.get("address") or None
+    password_hash = passwords.stored(data["password"])  # the answers only ever hold its hash (forms.step)
     user = User(
-        email=email, password_hash=data["password"], first_name=data["first_name"], last_name=data["last_name"],
+        email=email, password_hash=password_hash, first_name=data["first_name"], last_name=data["last_name"],
         birth_date=date.fromisoformat(data["birth_date"]) if data.get("birth_date") else None,
         address=address, interests=list(data.get("interests") or []),
         has_newsletter=bool(data.get("newsletter")), created_at=context.now,

@@ -11,14 +11,17 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engagement.i18n import N_, Phrase
 from engagement.workflow.checker import check_files, check_text
-from engagement.workflow.loader import Diagnostic, load_text
+from engagement.workflow.loader import Diagnostic, LoadError, load_text
 from engagement.workflow.machine import CompiledWorkflow, compiled
 from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
 from engagement.workflow.registry import REGISTRY
 from engagement.workflow.spec import WorkflowSpec
 
 ACTIVE_TTL_SECONDS = 2.0  # how soon every process sees a newly published version
+VERSION_TAKEN = N_("version %(version)s of %(id)s is already published (the latest is %(latest)s): "
+                   "write version: %(next)s to publish this file")
 
 
 class DefinitionError(Exception):
@@ -64,6 +67,28 @@ def publish(session: Session, spec: WorkflowSpec, source: str, source_name: str)
     return Published(existing.id, spec.id, spec.version, changed)
 
 
+def version_problem(session: Session, spec: WorkflowSpec, text: str, name: str) -> Diagnostic | None:
+    """A new version must be above every version already published (active or not): the diagnostic, at the
+    file's ``version:``, when it is not; None when it is.
+
+    What the studio publishes is always new. Files loaded from disk (start-up, ``workflows load``) follow
+    `publish`'s rule instead: the same version may be loaded again, unchanged or while nothing runs on it."""
+    latest = latest_version(session, spec.id)
+    if latest is None or spec.version > latest:
+        return None
+    line, column = version_position(text)
+    return Diagnostic.of(name, line, column, Phrase(VERSION_TAKEN, {
+        "version": spec.version, "id": spec.id, "latest": latest, "next": latest + 1}))
+
+
+def version_position(text: str) -> tuple[int, int]:
+    """The (line, column) of a source's ``version:`` (1, 1 when the text does not load)."""
+    try:
+        return load_text(text).where(("version",))
+    except LoadError:
+        return 1, 1
+
+
 def load_files(session: Session, paths: Iterable[Path]) -> tuple[list[Published], list[Diagnostic]]:
     """Check then publish files; a bad file is refused and the version already active keeps serving."""
     checked, diagnostics = check_files(paths)
@@ -75,7 +100,7 @@ def load_files(session: Session, paths: Iterable[Path]) -> tuple[list[Published]
             with session.begin_nested():
                 published.append(publish(session, spec, text, path.name))
         except DefinitionError as exc:
-            line, column = load_text(text).where(("version",))
+            line, column = version_position(text)
             diagnostics.append(Diagnostic(str(path), line, column, str(exc).split(": ", 1)[-1]))
     return published, diagnostics
 

@@ -19,7 +19,7 @@ from engagement.db import transaction, utcnow
 from engagement.workflow import definitions, migration
 from engagement.workflow.checker import check_text
 from engagement.workflow.definitions import DefinitionError
-from engagement.workflow.loader import MAX_BYTES, Diagnostic, LoadError, load_text
+from engagement.workflow.loader import MAX_BYTES, Diagnostic
 from engagement.workflow.models import WorkflowDefinition
 from engagement.workflow.spec import WorkflowSpec
 from web.auth.roles import role_required
@@ -62,24 +62,6 @@ def posted() -> tuple[str, str, list[Diagnostic]]:
         return raw.decode("utf-8-sig").replace("\r\n", "\n"), name, []
     except UnicodeDecodeError:
         return typed, name, [Diagnostic(name, 1, 1, _("the file is not UTF-8 text"))]
-
-
-def version_problem(spec: WorkflowSpec, text: str, name: str, latest: int | None) -> Diagnostic | None:
-    """A new version must be above every version already published (``latest``, active or not)."""
-    if latest is None or spec.version > latest:
-        return None
-    line, column = _where(text, ("version",))
-    return Diagnostic(name, line, column, _(
-        "version %(version)s of %(id)s is already published (the latest is %(latest)s): "
-        "write version: %(next)s to publish this file", version=spec.version, id=spec.id, latest=latest,
-        next=latest + 1))
-
-
-def _where(text: str, path: tuple[str, ...]) -> tuple[int, int]:
-    try:
-        return load_text(text).where(path)
-    except LoadError:
-        return 1, 1
 
 
 def translated(diagnostic: Diagnostic) -> Diagnostic:
@@ -128,8 +110,8 @@ def check() -> Any:
         return editor_page(text, name, diagnostics, status=422)
     if request.form.get("action") == "publish":
         return _publish(text, name, spec)
-    problem = version_problem(spec, text, name, definitions.latest_version(db(), spec.id))
-    notes = [Diagnostic(problem.path, problem.line, problem.column, problem.message, "warning")] if problem else []
+    problem = definitions.version_problem(db(), spec, text, name)
+    notes = [dataclasses.replace(problem, severity="warning")] if problem else []
     return editor_page(text, name, [], spec, notes=notes)
 
 
@@ -149,7 +131,7 @@ def _confirmation(text: str, name: str, spec: WorkflowSpec, notice: str | None =
 
 
 def _publish(text: str, name: str, spec: WorkflowSpec) -> Any:
-    problem = version_problem(spec, text, name, definitions.latest_version(db(), spec.id))
+    problem = definitions.version_problem(db(), spec, text, name)
     if problem is not None:
         return editor_page(text, name, [problem], status=422)
     if request.form.get("confirm") != spec.checksum:  # confirmed for this very text, or shown what it does
@@ -157,7 +139,7 @@ def _publish(text: str, name: str, spec: WorkflowSpec) -> Any:
     try:
         with transaction(sessions()) as session:
             # Checked again inside the transaction: someone may have published meanwhile.
-            problem = version_problem(spec, text, name, definitions.latest_version(session, spec.id))
+            problem = definitions.version_problem(session, spec, text, name)
             if problem is not None:
                 raise Refused(problem)
             definitions.publish(session, spec, text, f"studio/{name}")
@@ -170,7 +152,7 @@ def _publish(text: str, name: str, spec: WorkflowSpec) -> Any:
         return _confirmation(text, name, spec, _("Some instances moved while publishing; nothing was changed. "
                                                  "Here are the figures again."))
     except DefinitionError as error:
-        line, column = _where(text, ("version",))
+        line, column = definitions.version_position(text)
         return editor_page(text, name, [Diagnostic(name, line, column, str(error))], status=422)
     flash(_("Version %(version)s of %(id)s is published: new visitors get it.", version=spec.version, id=spec.id))
     if done is not None:
