@@ -76,8 +76,8 @@ def measure(url: str, members: int, runs: int, work: Path) -> dict[str, Any]:
 
     import web.app
     from engagement.campaigns import lists
+    from engagement.campaigns.models import Campaign
     from engagement.config import load_settings
-    from engagement.mail.models import Campaign
     from tests.conftest import FormClient
     from tests.functional.campaign_steps import compose, draft_id
     from tests.functional.invitation_steps import log_in, make_user

@@ -55,7 +55,8 @@ def create_tables(database_url: str) -> None:
     """Every table of the metadata, as the test suite creates them (no Alembic run to time)."""
     from sqlalchemy import create_engine
 
-    from engagement.db import Base, import_models
+    from engagement.db import Base
+    from engagement.tables import import_models
 
     import_models()
     engine = create_engine(database_url)

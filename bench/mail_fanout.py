@@ -109,8 +109,8 @@ def organizer_request(env: dict[str, str], recipients: int) -> Callable[[], tupl
     log-in, the draft and its confirmation page are made now (before the clock and the CPU readings); the
     function returned posts the confirmation, which queues the campaign: (seconds, campaign id). The
     recipients are counted by the expansion, checked at the end of the run."""
+    from engagement.campaigns.models import Campaign
     from engagement.config import load_settings
-    from engagement.mail.models import Campaign
     from tests.conftest import FormClient
     from tests.functional.campaign_steps import compose, draft_id
     from tests.functional.invitation_steps import log_in, make_user
@@ -167,8 +167,9 @@ def run(recipients: int, workers: int, concurrency: int, do_kill: bool, work: Pa
     from sqlalchemy import create_engine, func, select
     from sqlalchemy.orm import Session
 
+    from engagement.campaigns.models import Campaign
     from engagement.mail.mailjet import custom_id
-    from engagement.mail.models import Campaign, MailMessage
+    from engagement.mail.models import MailMessage
 
     database = Database(os.environ.get("DATABASE_URL") or LOCAL_MYSQL, prefix=prefix)
     broker = os.environ["CELERY_BROKER_URL"]

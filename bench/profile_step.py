@@ -14,6 +14,7 @@ import cProfile
 import os
 import pstats
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -39,6 +40,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=1, help="timed runs without the profiler (their median)")
+    parser.add_argument("--dump", help="also write the profile to this file (pstats)")
     args = parser.parse_args()
     database = Database(os.environ.get("DATABASE_URL") or LOCAL_MYSQL) if args.services else None
     try:
@@ -68,18 +71,24 @@ def main() -> None:
 
             for _ in range(200):
                 post()
-            started, cpu = time.perf_counter(), time.process_time()
-            for _ in range(args.posts):
-                post()
-            mean_ms = (time.perf_counter() - started) / args.posts * 1000
-            cpu_ms = (time.process_time() - cpu) / args.posts * 1000
+            means, cpus = [], []
+            for _ in range(args.runs):
+                started, cpu = time.perf_counter(), time.process_time()
+                for _ in range(args.posts):
+                    post()
+                means.append((time.perf_counter() - started) / args.posts * 1000)
+                cpus.append((time.process_time() - cpu) / args.posts * 1000)
+            mean_ms, cpu_ms = statistics.median(means), statistics.median(cpus)
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(args.posts):
                 post()
             profiler.disable()
             print(f"{'MariaDB + Redis' if database else 'SQLite'}: {mean_ms:.3f} ms a POST in process, "
-                  f"{cpu_ms:.3f} ms of it on this process's CPU (no profiler, {args.posts} posts)")
+                  f"{cpu_ms:.3f} ms of it on this process's CPU (no profiler, {args.posts} posts, "
+                  f"median of {args.runs} runs: {', '.join(f'{c:.3f}' for c in cpus)})")
+            if args.dump:
+                profiler.dump_stats(args.dump)
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
             app.extensions["engagement"].engine.dispose()
     finally:

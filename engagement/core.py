@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engagement import signing
 from engagement.campaigns import lists
 from engagement.config import Settings
-from engagement.db import import_models, make_engine, make_session_factory
+from engagement.db import make_engine, make_session_factory
 from engagement.generations import Generations, for_settings
 from engagement.generations import track as track_generations
 from engagement.mail import service as mail
@@ -20,6 +20,7 @@ from engagement.media import service as media
 from engagement.outbox import InProcessRelay, Relay, relay_after_commit
 from engagement.privacy import notices
 from engagement.search import service as search
+from engagement.tables import import_models
 from engagement.workflow import persistence
 from engagement.workflow.registry import REGISTRY
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engagement import clock
 from engagement.accounts.models import User
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.events import service
@@ -45,7 +46,7 @@ COVER_SIZE = (1600, 900)
 
 
 def _at(now: datetime, days: int, hour: int, minute: int = 0) -> datetime:
-    local = (now.astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=days)).replace(
+    local = (now.astimezone(clock.PARIS) + timedelta(days=days)).replace(
         hour=hour, minute=minute, second=0, microsecond=0)
     return local.astimezone(ZoneInfo("UTC"))
 

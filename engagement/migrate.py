@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, inspect, pool
 from sqlalchemy.engine import Engine
 
 from engagement import PROJECT_ROOT
-from engagement.db import Base, import_models
+from engagement.db import Base
+from engagement.tables import import_models
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 #: Date-prefixed revision files sort by creation in a directory listing (STYLE.md, item 10).

@@ -12,18 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateTimeLocalField, Field, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
 from engagement.campaigns.service import MAX_BODY, MAX_SUBJECT, CampaignError
+from engagement.clock import PARIS
 from forms.messages import DEFAULT_MESSAGES
 from forms.text import TextForm
 
 MAX_SENDER = 100
-ZONE = ZoneInfo("Europe/Paris")
 INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]  # the first renders the value
 GROUPS = {
     "department": _l("The members living in a department"),
@@ -113,7 +112,7 @@ def _existing_time(_form: Any, field: Field) -> None:
     """A local time the clocks skip (02:30 the night they go forward) does not exist: say so."""
     if field.data is None:
         return
-    if field.data.replace(tzinfo=ZONE).astimezone(UTC).astimezone(ZONE).replace(tzinfo=None) != field.data:
+    if field.data.replace(tzinfo=PARIS).astimezone(UTC).astimezone(PARIS).replace(tzinfo=None) != field.data:
         raise ValidationError(str(_l("This time does not exist on that day (the clocks change).")))
 
 
@@ -135,7 +134,7 @@ class ConfirmForm(TextForm):
 
     def moment(self) -> datetime | None:
         """The send time asked for, as UTC; None: now."""
-        return self.send_at.data.replace(tzinfo=ZONE).astimezone(UTC) if self.send_at.data else None
+        return self.send_at.data.replace(tzinfo=PARIS).astimezone(UTC) if self.send_at.data else None
 
 
 class TestForm(TextForm):

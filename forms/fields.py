@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask_babel import gettext
@@ -33,10 +32,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from engagement import text
 from engagement.accounts import passwords
+from engagement.clock import PARIS
+from engagement.expressions import is_template
 from engagement.geo.countries import country_choices
 from engagement.mail import addresses
 from engagement.workflow import patterns
-from engagement.workflow.expressions import is_template
 from engagement.workflow.fieldtypes import TYPES
 from engagement.workflow.spec import FieldSpec, localize
 from forms import address, cleaning
@@ -44,7 +44,6 @@ from forms.address import AddressField
 from forms.messages import shown_label
 from forms.patterns import FRENCH_POSTAL_CODE
 
-PARIS = ZoneInfo("Europe/Paris")
 log = logging.getLogger(__name__)
 RADIO_MAX = 6  # up to this many choices render as radio buttons, more as a select
 TEXT_TYPES = frozenset({"text", "textarea", "email", "phone", "postal_code", "hidden"})  # the text rule's

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField
 
 from engagement.accounts import passwords
-from engagement.workflow.expressions import ExpressionError, is_template, parse_expression, referenced, render
+from engagement.expressions import ExpressionError, is_template, parse_expression, referenced, render
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.runtime import required, visible
 from engagement.workflow.spec import FieldSpec, StateSpec, localize
@@ -88,7 +88,7 @@ def _answer(spec: FieldSpec, field: Field) -> Any:
     rules checked it unstripped: stripping could make it another, shorter password); blank is no answer."""
     value = _value(field)
     if spec.type == "password" and value:
-        return passwords.hash_password(field.data)
+        return passwords.for_storage(field.data)
     return value
 
 

@@ -9,8 +9,9 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection
 
-from engagement.db import Base, UTCDateTime, import_models
+from engagement.db import Base, UTCDateTime
 from engagement.search.models import is_unmapped
+from engagement.tables import import_models
 
 config = context.config
 

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import PROJECT_ROOT
 from engagement.config import Settings, load_settings
-from engagement.db import Base, import_models, make_engine, make_session_factory
+from engagement.db import Base, make_engine, make_session_factory
 from engagement.invitations import content
 from engagement.outbox import InProcessRelay
+from engagement.tables import import_models
 from engagement.workflow import definitions
 
 SERVICE_URL = os.environ.get("DATABASE_URL", "")

@@ -21,12 +21,13 @@ from engagement.pages.service import linked as pages_linked
 from engagement.workflow import definitions
 from engagement.workflow.spec import localize
 from web import formdata, headers, notices, pagecache, public, shield, templating
+from web.db import current_core
 from web.extensions import babel, csrf, limiter, login_manager
+from web.locale import LOCALES
 from web.media import mount as mount_media
 from web.public import LANG_COOKIE, choose_locale
 from web.relays import hold_detached_work, relay_factory
 
-LOCALES = ("fr", "en")
 log = logging.getLogger(__name__)
 
 
@@ -34,12 +35,6 @@ def select_locale() -> str:
     """The visitor's choice (a cookie, not the session: pages stay cacheable), else the browser's."""
     return choose_locale(request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language"), LOCALES,
                          current_core().settings.default_locale)
-
-
-def current_core() -> Core:
-    from flask import current_app
-
-    return current_app.extensions["engagement"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -149,17 +144,12 @@ def _init_sessions(app: Flask, core: Core) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Modules whose views hang on another module's blueprint (imported for that).
     import web.admin.protection  # the under-attack switch, on the admin blueprint
-    import web.auth.account
+    import web.auth.account  # the member's account pages, on the auth blueprint
     import web.auth.reset  # password reset and activation resend, on the auth blueprint
     import web.events.confirmation  # the event registration's confirmation page (web/wizard/finals.py)
-    import web.events.places  # a member's place from the event's page, on the events blueprint
-    import web.organizer.audiences  # audience lists, on the organizer blueprint
-    import web.organizer.campaigns  # campaigns, on the organizer blueprint
-    import web.organizer.committees  # committee reviews, on the organizer blueprint
-    import web.organizer.compose  # writing, previewing and confirming a campaign
-    import web.organizer.events  # the organizer's events, on the organizer blueprint
-    import web.organizer.pages  # noqa: F401 - editing content pages, on the organizer blueprint
+    import web.events.places  # noqa: F401 - a member's place from the event's page, on the events blueprint
     from web.admin.views import bp as admin
     from web.analyst.views import bp as analyst
     from web.api.views import bp as api
@@ -171,7 +161,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.events.views import bp as events
     from web.explorer.views import bp as explorer
     from web.invitations.views import bp as invitations
-    from web.organizer.views import bp as organizer
+    from web.organizer import bp as organizer
     from web.pages.views import bp as pages
     from web.search.views import bp as search
     from web.studio import bp as studio

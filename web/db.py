@@ -1,9 +1,16 @@
-"""The request's database session (read side); writes use `engagement.db.transaction`."""
+"""The request's core and database session (read side); writes use `engagement.db.transaction`."""
 
 from __future__ import annotations
 
 from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
+
+from engagement.core import Core
+
+
+def current_core() -> Core:
+    """The application's core (settings, engine, sessions, relay), built once by the factory."""
+    return current_app.extensions["engagement"]
 
 
 def sessions() -> sessionmaker[Session]:

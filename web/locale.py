@@ -1,6 +1,8 @@
-"""The request's locale as a plain string, for the core's services."""
+"""The site's languages, and the request's locale as a plain string for the core's services."""
 
 from flask_babel import get_locale
+
+LOCALES = ("fr", "en")  # French first: the movement is French
 
 
 def current_locale() -> str:

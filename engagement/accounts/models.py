@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from engagement.db import Base, utcnow
 from engagement.geo.communes import department_of
 from engagement.signing import login_id
+from engagement.workflow.registry import REGISTRY
 
 ROLES = ("member", "organizer", "analyst", "admin")
 
@@ -112,3 +113,15 @@ class ScopeChange(Base):
     action: Mapped[str] = mapped_column(String(8), comment="grant or revoke")
     scope: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+ALERTED_ROLES = ("organizer", "admin")
+
+
+def alert_recipients(session: Session) -> list[str]:
+    """Who the workflow engine's alerts (instances stuck past their sla) go to: active organizers and admins."""
+    return list(session.scalars(select(User.email).where(User.role.in_(ALERTED_ROLES), User.is_active.is_(True))
+                                .order_by(User.id)))
+
+
+REGISTRY.alert_recipients = alert_recipients  # registered with the table: the engine knows no account

@@ -64,6 +64,12 @@ def parse(session: Session, spec: str) -> Audience:
     raise AudienceError(f"{spec!r} is not an audience: all, committee:SLUG, department:CODE or event:SLUG")
 
 
+def kind(spec: str) -> str:
+    """The kind of audience a stored ``spec`` names (``event``, ``committee``...), read without a query: what
+    sending needs to find a recipient's name and account by key."""
+    return spec.strip().partition(":")[0].lower()
+
+
 def parse_stored(session: Session, spec: str) -> Audience | None:
     """A queued campaign's audience, or None when it no longer names anything (a committee closed since)."""
     try:
@@ -113,11 +119,12 @@ def page(session: Session, audience: Audience, after: int, limit: int) -> list[R
     return [Recipient(int(k), str(email)) for k, email in rows]
 
 
-def values(session: Session, audience: Audience, keys: list[int]) -> dict[int, dict[str, str]]:
-    """Each recipient's merge fields (first and last name), by key: what their message says to them."""
+def values(session: Session, kind: str, keys: list[int]) -> dict[int, dict[str, str]]:
+    """Each recipient's merge fields (first and last name), by key (of an audience of ``kind``): what their
+    message says to them."""
     if not keys:
         return {}
-    if audience.kind == "event":
+    if kind == "event":
         rows = session.execute(select(EventRegistration.id, EventRegistration.first_name,
                                       EventRegistration.last_name).where(EventRegistration.id.in_(keys)))
     else:
@@ -125,12 +132,41 @@ def values(session: Session, audience: Audience, keys: list[int]) -> dict[int, d
     return {int(key): {"first_name": first or "", "last_name": last or ""} for key, first, last in rows}
 
 
-def accounts(session: Session, audience: Audience, keys: list[int]) -> dict[int, int]:
-    """The member account of each recipient key that has one (a guest registered for an event has none)."""
-    if audience.kind != "event":
+def accounts(session: Session, kind: str, keys: list[int]) -> dict[int, int]:
+    """The member account of each recipient key (of an audience of ``kind``) that has one (a guest registered
+    for an event has none)."""
+    if kind != "event":
         return {key: key for key in keys}
     if not keys:
         return {}
     rows = session.execute(select(EventRegistration.id, EventRegistration.user_id).where(
         EventRegistration.id.in_(keys), EventRegistration.user_id.is_not(None)))
     return {int(key): int(user_id) for key, user_id in rows if user_id is not None}
+
+
+class Offered(NamedTuple):
+    """The audiences an organizer may choose, by kind, with what names them: the departments' codes, the
+    committees' (slug, name) by name, the events newest first (at most ``MAX_EVENTS_OFFERED``)."""
+
+    everyone: bool
+    departments: list[str]
+    committees: list[tuple[str, str]]
+    events: list[Event]
+
+
+MAX_EVENTS_OFFERED = 500
+
+
+def offered(session: Session, specs: list[str]) -> Offered:
+    """``specs`` (``all``, ``department:75``, ``committee:SLUG``, ``event:SLUG``) with their names, in two queries."""
+    by_kind: dict[str, list[str]] = {"department": [], "committee": [], "event": []}
+    for spec in specs:
+        found, _, value = spec.partition(":")
+        by_kind.get(found, []).append(value)
+    committees = [(slug, name) for slug, name in session.execute(
+        select(Committee.slug, Committee.name).where(Committee.slug.in_(by_kind["committee"]))
+        .order_by(Committee.name))] if by_kind["committee"] else []
+    events = list(session.scalars(
+        select(Event).where(Event.slug.in_(by_kind["event"])).order_by(Event.begins_at.desc())
+        .limit(MAX_EVENTS_OFFERED))) if by_kind["event"] else []
+    return Offered("all" in specs, by_kind["department"], committees, events)

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import outbox
 from engagement.accounts.models import User
-from engagement.campaigns import audiences, lists, service
+from engagement.campaigns import audiences, lists, messages, service
+from engagement.campaigns.models import Campaign
 from engagement.campaigns.service import CampaignError
 from engagement.db import transaction
 from engagement.mail import service as mail
 from engagement.mail import suppression
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 
 EXACT_UP_TO = 1000  # audiences counted exactly before sending; larger ones are estimated (never counted whole)
 SAMPLES = 50  # recipients looked at for the preview's one (the first not on the suppression list)
@@ -90,14 +91,14 @@ def preview(session: Session, campaign: Campaign) -> Preview:
     """The draft merged for the first recipient of its audience (AudienceError when the audience is gone)."""
     target = audiences.parse(session, campaign.audience)
     sample = _sample(session, target)
-    values = audiences.values(session, target, [sample.key]).get(sample.key, {}) if sample else {}
-    member = audiences.accounts(session, target, [sample.key]).get(sample.key) if sample else None
+    values = audiences.values(session, target.kind, [sample.key]).get(sample.key, {}) if sample else {}
+    member = audiences.accounts(session, target.kind, [sample.key]).get(sample.key) if sample else None
     link = mail.unsubscribe_link(sample.email, member) if sample else mail.absolute("/unsubscribe/…")
     name, address = parseaddr(mail.sender(campaign.sender_name))
     return Preview(audience=target, size=size(session, target),
                    sender=f"{name} <{address}>" if name else address,
-                   subject=mail.campaign_subject(campaign.subject, values),
-                   text=mail.campaign_text(campaign.body, values, link),
+                   subject=messages.campaign_subject(campaign.subject, values),
+                   text=messages.campaign_text(campaign.body, values, link),
                    recipient=sample.email if sample else None)
 
 
@@ -113,9 +114,9 @@ def send_test(session: Session, campaign: Campaign, author: User, now: datetime)
     it cannot be composed (an address no mail reaches): nothing is sent or counted."""
     link = mail.unsubscribe_link(author.email, author.id)
     values = {"first_name": author.first_name, "last_name": author.last_name}
-    text = mail.campaign_text(campaign.body, values, link)
+    text = messages.campaign_text(campaign.body, values, link)
     message = mail.compose(session, to=[author.email], context={}, locale="fr",
-                           subject=TEST_PREFIX + mail.campaign_subject(campaign.subject, values),
+                           subject=TEST_PREFIX + messages.campaign_subject(campaign.subject, values),
                            body=text, sender_name=campaign.sender_name, unsubscribe=link, literal=True)
     if message is not None:
         campaign.tests, campaign.tested_at = campaign.tests + 1, now

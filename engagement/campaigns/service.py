@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import outbox
 from engagement import text as text_rule
+from engagement.accounts import scopes
 from engagement.accounts.models import User
-from engagement.campaigns import audiences
+from engagement.campaigns import audiences, messages
+from engagement.campaigns.models import Campaign
 from engagement.db import transaction, utcnow
 from engagement.mail import service as mail
 from engagement.mail import suppression
-from engagement.mail.models import FINAL, Campaign, MailMessage
+from engagement.mail.models import FINAL, MailMessage
 
 EXPAND_TOPIC = "campaign.expand"
 SEND_TOPIC = "campaign.send"
@@ -61,7 +63,7 @@ def checked(session: Session, audience: str, subject: str, body: str) -> tuple[a
     if not body or len(body) > MAX_BODY:
         raise CampaignError("body", f"a message of 1 to {MAX_BODY} characters")
     for field, text in (("subject_merge", subject), ("merge", body)):
-        if unknown := mail.unknown_fields(text):
+        if unknown := messages.unknown_fields(text):
             raise CampaignError(field, f"unknown merge fields: {', '.join(unknown)}")
     return target, subject, body
 
@@ -179,6 +181,30 @@ def cancel(session: Session, campaign: Campaign, now: datetime) -> int:
             MailMessage.campaign_id == campaign.id, MailMessage.status.in_(UNFINISHED)).limit(1)):
         campaign.finished_at = now
     return int(getattr(stopped, "rowcount", 0) or 0)
+
+
+def listed(session: Session, user: Any, *, before: int | None, limit: int) -> list[Campaign]:
+    """A page of the campaigns ``user`` may see, newest first, below the id ``before``: a national organizer's
+    all of them, another's those to the audiences within their scopes."""
+    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit)
+    if not scopes.is_national(session, user):
+        query = query.where(Campaign.audience.in_(scopes.audiences(session, user)))
+    if before:
+        query = query.where(Campaign.id < before)
+    return list(session.scalars(query))
+
+
+def shares(session: Session, campaigns: Sequence[Campaign]) -> dict[int, int]:
+    """Each campaign's share of final messages (a percentage), in one query for those still running."""
+    running = [c.id for c in campaigns if c.finished_at is None]
+    final = dict(session.execute(select(MailMessage.campaign_id, func.count()).where(
+        MailMessage.campaign_id.in_(running), MailMessage.status.in_(FINAL),
+    ).group_by(MailMessage.campaign_id)).all()) if running else {}
+    result: dict[int, int] = {}
+    for c in campaigns:
+        total = c.expanded if c.expanded_at is not None else max(c.recipients, c.expanded)
+        result[c.id] = 100 if c.finished_at is not None else (final.get(c.id, 0) * 100 // total if total else 0)
+    return result
 
 
 def progress(session: Session, campaign: Campaign) -> dict[str, Any]:

@@ -92,3 +92,8 @@ def names_someone() -> ColumnElement[bool]:
     """The places that still name a person: not pseudonymised (``<id>@erased.invalid``) by an erasure or by
     retention, which keep the place for the event's figures."""
     return EventRegistration.email.not_like(f"%@{ERASED_DOMAIN}")
+
+
+def is_open(event: Event, now: datetime) -> bool:
+    """Registration is open while the event is scheduled and not over."""
+    return event.status == "scheduled" and event.ends_at > now

@@ -5,9 +5,9 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-ZONE = ZoneInfo("Europe/Paris")  # the movement's days: a date in a filter is a day in Paris
+from engagement.clock import PARIS
+
 PRESETS = ("weekend", "week", "month")  # this weekend, the next 7 days, the rest of this month
 
 
@@ -37,8 +37,8 @@ def preset(name: str, today: date) -> tuple[date, date]:
 
 
 def today(now: datetime) -> date:
-    return now.astimezone(ZONE).date()
+    return now.astimezone(PARIS).date()
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), ZONE).astimezone(UTC)
+    return datetime.combine(day, time(), PARIS).astimezone(UTC)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from engagement import signing
 from engagement.db import transaction
 from engagement.events import ics
-from engagement.events.models import Event, EventRegistration
-from engagement.events.service import is_open, mail_context
+from engagement.events.models import Event, EventRegistration, is_open
+from engagement.events.wording import mail_context
 from engagement.mail import service as mail
 
 CANCEL_SALT = "event-registration-cancel"
@@ -171,7 +171,8 @@ def due_reminders(session: Session, now: datetime, limit: int = 500) -> list[Eve
 
 
 def remind(session: Session, now: datetime, limit: int = 500) -> int:
-    """Send the due reminders of one batch; each registrant gets one, ever (``reminded_at``)."""
+    """Send up to ``limit`` due reminders, in the caller's transaction; each registrant gets one, ever
+    (``reminded_at``)."""
     rows = due_reminders(session, now, limit)
     for row in rows:
         event = session.get(Event, row.event_id)
@@ -182,7 +183,7 @@ def remind(session: Session, now: datetime, limit: int = 500) -> int:
 
 
 def remind_all(factory: sessionmaker[Session], now: datetime, batch: int = 200) -> int:
-    """Every due reminder, one committed batch at a time (what the beat schedule runs every 5 minutes)."""
+    """Every due reminder, ``batch`` registrations a transaction (what the beat schedule runs every 5 minutes)."""
     total = 0
     while True:
         with transaction(factory) as session:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engagement.committees.models import Committee
-from engagement.events import ics
-from engagement.events.models import CATEGORIES, MAX_DURATION_DAYS, Event, EventRegistration, names_someone
+from engagement.events.models import CATEGORIES, MAX_DURATION_DAYS, Event, EventRegistration, is_open, names_someone
 from engagement.events.periods import Period
+from engagement.events.registration import lock, notify, promote
 from engagement.geo.communes import department_of
 from engagement.mail import service as mail
 from engagement.slugs import insert_with_slug
@@ -96,8 +94,6 @@ def create(session: Session, data: EventInput, organizer_id: int | None, now: da
 
 def update(session: Session, event: Event, data: EventInput, now: datetime, locale: str) -> Event:
     """Save an edit; a larger capacity lets the waitlist in, in order."""
-    from engagement.events.registration import lock, promote
-
     check(session, data)
     event = lock(session, event.id)
     _apply(event, data)
@@ -131,11 +127,6 @@ def with_committee(session: Session, slug: str) -> tuple[Event, CommitteeLink | 
         return None
     event, committee_slug, committee_name = row
     return event, CommitteeLink(committee_slug, committee_name) if committee_slug is not None else None
-
-
-def is_open(event: Event, now: datetime) -> bool:
-    """Registration is open while the event is scheduled and not over."""
-    return event.status == "scheduled" and event.ends_at > now
 
 
 @dataclass(frozen=True)
@@ -187,27 +178,8 @@ def participants(session: Session, event: Event, statuses: tuple[str, ...] = ACT
     return sorted(rows, key=lambda r: (r.status != "registered",))
 
 
-def when(event: Event, locale: str) -> str:
-    """The event's start in its own time zone, in words ("samedi 5 décembre 2026 à 10:00")."""
-    return _when(event.begins_at, event.timezone, locale)
-
-
-@lru_cache(maxsize=4096)  # a pure function of its arguments; lists show the same events to everyone
-def _when(begins_at: datetime, timezone: str, locale: str) -> str:
-    local = begins_at.astimezone(ZoneInfo(timezone))
-    return format_datetime(local, "EEEE d MMMM y 'à' HH:mm" if locale == "fr" else "EEEE d MMMM y, HH:mm",
-                           locale=locale)
-
-
-def mail_context(event: Event, registration: EventRegistration | None, locale: str, **extra: Any) -> dict[str, Any]:
-    return {"event": event, "registration": registration, "when": when(event, locale), "place": ics.place(event),
-            "link": mail.absolute(f"/events/{event.slug}"), "events_link": mail.absolute("/events"), **extra}
-
-
 def cancel(session: Session, event: Event, now: datetime) -> int:
     """Cancel an event: every registered and waitlisted person gets one mail (none on a second call)."""
-    from engagement.events.registration import lock, notify
-
     event = lock(session, event.id)
     if event.status == "cancelled" or event.ends_at <= now:  # a finished event is left as it was
         return 0

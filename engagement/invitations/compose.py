@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engagement.expressions import ExpressionError, render
 from engagement.invitations.content import Catalog
 from engagement.mail.headers import one_line
-from engagement.workflow.expressions import ExpressionError, render
 from engagement.workflow.spec import localize
 
 ARGUMENT_ORDER = (  # (content kind, answer holding the chosen key or keys)

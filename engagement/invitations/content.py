@@ -18,8 +18,8 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engagement.expressions import ExpressionError, parse_template, referenced
 from engagement.invitations.models import KINDS, InvitationContent
-from engagement.workflow.expressions import ExpressionError, parse_template, referenced
 from engagement.workflow.registry import REGISTRY
 from engagement.workflow.spec import Text
 

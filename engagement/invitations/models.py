@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engagement.db import Base, utcnow
+from engagement.workflow.models import WorkflowInstance
+from engagement.workflow.registry import REGISTRY, Referrals
 
 KINDS = ("text", "gender", "position", "project", "interest", "reason")
 TEXT_KEYS = ("subject", "introduction", "conclusion")
-
-
 
 INVITED_BY = "invited_by"  # the sign-up instance's answer naming the invitation followed (its join link)
 
@@ -73,3 +74,17 @@ class InvitationOptOut(Base):
 
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True, comment="sha256 of the lower-cased address")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def referral_counts(session: Session, where: Sequence[Any]) -> dict[str, int]:
+    """Invitations sent by the instances ``where`` selects and the sign-ups credited to them; a friend who
+    joined counts even once erased (``joined_at`` stays). What the workflow analytics show as referrals."""
+    sent, joined = session.execute(
+        select(func.count(Invitation.id), func.count(Invitation.joined_at))
+        .join(WorkflowInstance, WorkflowInstance.id == Invitation.instance_id).where(*where)).one()
+    return {"sent": int(sent), "joined": int(joined)}
+
+
+# The engine knows no invitation: it learns here which answer marks a sign-up that followed a join link, and how
+# to count what an instance's invitations became. Registered with the table, so wherever it is there, so is this.
+REGISTRY.referrals = Referrals(INVITED_BY, referral_counts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from email.headerregistry import Address
@@ -16,29 +15,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import PROJECT_ROOT, outbox, signing
+from engagement.expressions import render
 from engagement.mail import addresses, headers
 from engagement.mail.addresses import AddressError
-from engagement.mail.delivery import LEASE, Transport
+from engagement.mail.delivery import LEASE, Prepare, Transport
 from engagement.mail.delivery import deliver as through_ledger
 from engagement.mail.limits import fit_subject
 from engagement.mail.mailjet import TIMEOUT_SECONDS, Outcome
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from engagement.mail.suppression import digest
-from engagement.workflow.expressions import render
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "email"
 DELIVER_TOPIC = "mail.deliver"
 
 BACKENDS = ("outbox", "mailjet")  # outbox: kept stored (viewable at /dev/mailbox); mailjet: sent for real
-CAMPAIGN_FOOTER = ("\n\n-- \nVous recevez ce message parce que vous êtes inscrit(e) sur {platform}. Pour ne plus "
-                   "recevoir ces messages\u00a0: {link}\nYou receive this message because you joined {platform}. To "
-                   "stop receiving these messages: {link}\n")
-MERGE_FIELDS = ("first_name", "last_name")  # what a campaign's text may name: {{ first_name }}
-MERGE_FIELD = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _config: dict[str, Any] = {"backend": "outbox", "sender": "Engagement <ne-pas-repondre@engagement.local>",
                           "site_url": "http://127.0.0.1:5000", "lease": LEASE}
 _transport: dict[str, Transport] = {}
+_preparers: list[Prepare] = []  # what completes stored rows before they leave or are shown (a campaign's text)
 
 
 class StoredOnly:
@@ -198,6 +193,35 @@ def deliver_many(factory: sessionmaker[Session], mail_ids: Sequence[int]) -> dic
                           lease=_config["lease"], prepare=materialize)
 
 
+def prepares(func: Prepare) -> Prepare:
+    """Register what completes detached rows before they leave or are shown: a domain whose messages keep no
+    text of their own (the campaigns) fills it in; mail knows none of them."""
+    if func not in _preparers:
+        _preparers.append(func)
+    return func
+
+
+def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
+    """Complete detached rows as they will leave, by every registered preparer (nothing here is saved)."""
+    for prepare in _preparers:
+        prepare(session, messages)
+
+
+def sender_name(sender_value: str | None = None) -> str:
+    """The platform's name as the configured sender shows it (parsed once a sender, not once a recipient)."""
+    return _platform(sender_value or _config["sender"])
+
+
+@cache
+def _platform(sender_value: str) -> str:
+    return parseaddr(sender_value)[0] or "Engagement"
+
+
+def unsubscribe_headers(url: str | None) -> dict[str, str] | None:
+    """List-Unsubscribe (RFC 8058's one click) for a message carrying ``url``."""
+    return _unsubscribe_headers(url)
+
+
 def unsubscribe_link(email: str, member_id: int | None = None) -> str:
     """The one-click link that takes ``email`` off every campaign (it names a hash, not the address).
 
@@ -211,57 +235,6 @@ def unsubscribe_link(email: str, member_id: int | None = None) -> str:
 def read_unsubscribe(token: str) -> str | None:
     """The address hash an unsubscribe link names, or None when tampered with."""
     return signing.read_digest("unsubscribe", token)
-
-
-def merge(text: str, values: Mapping[str, str]) -> str:
-    """``text`` with each merge field (``{{ first_name }}``, ``{{ last_name }}``) replaced by the
-    recipient's value; anything else is left as written."""
-    return MERGE_FIELD.sub(lambda m: values.get(m.group(1), "") if m.group(1) in MERGE_FIELDS else m.group(0), text)
-
-
-def unknown_fields(text: str) -> list[str]:
-    """The merge fields ``text`` names that no recipient has (a typo the organizer must fix)."""
-    return sorted({name for name in MERGE_FIELD.findall(text) if name not in MERGE_FIELDS})
-
-
-def campaign_text(body: str, values: Mapping[str, str], link: str) -> str:
-    """A campaign's text as one recipient receives it: merged, then the footer with their own link."""
-    platform = parseaddr(_config["sender"])[0] or "Engagement"
-    return merge(body.rstrip(), values) + CAMPAIGN_FOOTER.format(platform=platform, link=link)
-
-
-def campaign_subject(subject: str, values: Mapping[str, str]) -> str:
-    """A campaign's subject as one recipient receives it: merged, on one line, within Mailjet's 255
-    characters (a long name filled in twice could pass them)."""
-    return fit_subject(headers.text(merge(subject, values)))
-
-
-def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
-    """Give campaign messages (rows that keep no text) their campaign's body merged with the recipient's
-    values, their own unsubscribe link, and List-Unsubscribe. The rows must be detached: nothing here
-    is saved."""
-    from engagement.campaigns import audiences  # the campaigns package builds on this module
-
-    ids = {m.campaign_id for m in messages if m.campaign_id is not None}
-    if not ids:
-        return
-    campaigns = {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
-    merged: dict[int, dict[int, dict[str, str]]] = {}
-    members: dict[int, dict[int, int]] = {}
-    for campaign_id, campaign in campaigns.items():
-        target = audiences.parse_stored(session, campaign.audience)
-        keys = [m.audience_key for m in messages if m.campaign_id == campaign_id and m.audience_key is not None]
-        merged[campaign_id] = audiences.values(session, target, keys) if target is not None else {}
-        members[campaign_id] = audiences.accounts(session, target, keys) if target is not None else {}
-    for message in messages:
-        if message.campaign_id is None or message.campaign_id not in campaigns or not message.to:
-            continue  # not a campaign's, or its recipient was erased (nothing is sent to it any more)
-        member = members[message.campaign_id].get(message.audience_key or 0)
-        campaign, link = campaigns[message.campaign_id], unsubscribe_link(message.to[0], member)
-        values = merged[message.campaign_id].get(message.audience_key or 0, {})
-        message.text_body = campaign_text(campaign.body, values, link)
-        message.subject = campaign_subject(campaign.subject, values)
-        message.headers = _unsubscribe_headers(link)
 
 
 def recent(session: Session, limit: int = 50) -> list[MailMessage]:

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from engagement.accounts.models import User
 from engagement.accounts.service import normalize_email
 from engagement.campaigns import lists
+from engagement.campaigns.models import Campaign
 from engagement.committees.models import CommitteeMembership
 from engagement.mail import service as mail
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from engagement.media import service as media
 from engagement.media.models import Media
 from engagement.outbox import OutboxMessage

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from engagement.expressions import Answers, evaluate, is_template, render
 from engagement.mail import service as mail
 from engagement.workflow.errors import WorkflowError
-from engagement.workflow.expressions import Answers, evaluate, is_template, render
 from engagement.workflow.registry import ActionContext, Registry
 from engagement.workflow.spec import ActionSpec, WorkflowSpec
 

@@ -25,12 +25,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engagement.invitations.models import INVITED_BY, Invitation
 from engagement.workflow import definitions, rollup
 from engagement.workflow.models import WorkflowDefinition, WorkflowInstance
+from engagement.workflow.registry import REGISTRY
 from engagement.workflow.spec import WorkflowSpec
 from engagement.workflow.stats import PERCENTILES, Filters, WorkflowStats, nearest_rank
 
@@ -138,11 +138,9 @@ def instance_conditions(workflow_id: str, filters: Filters) -> list[Any]:
         where.append(WorkflowInstance.started_at >= filters.since)
     if filters.until is not None:
         where.append(WorkflowInstance.started_at < filters.until)
-    invited = WorkflowInstance.data[INVITED_BY].as_integer()
-    if filters.source == "invitation":
-        where.append(invited.is_not(None))
-    elif filters.source == "direct":
-        where.append(invited.is_(None))
+    if filters.source is not None:
+        came = rollup.referred(WorkflowInstance)
+        where.append(came if filters.source == "invitation" else ~came)
     return where
 
 
@@ -293,9 +291,5 @@ def _by_source(cells: Sequence[Any], source: str | None) -> dict[str, int]:
 
 
 def _invitations(session: Session, where: list[Any]) -> dict[str, int]:
-    """Invitations these instances sent and the sign-ups credited to them (the invitation workflow); a friend
-    who joined counts even once erased (``joined_at`` stays)."""
-    sent, joined = session.execute(
-        select(func.count(Invitation.id), func.count(Invitation.joined_at))
-        .join(WorkflowInstance, WorkflowInstance.id == Invitation.instance_id).where(*where)).one()
-    return {"sent": int(sent), "joined": int(joined)}
+    """Referrals these instances sent and those followed, as the referring domain counts them."""
+    return REGISTRY.referrals.counts(session, where)

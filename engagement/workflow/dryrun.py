@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engagement.expressions import Answers, holds
 from engagement.workflow.actions import typed
-from engagement.workflow.expressions import Answers, holds
 from engagement.workflow.runtime import MAX_AUTOMATIC_HOPS
 from engagement.workflow.spec import ActionSpec, TransitionSpec, WorkflowSpec
 

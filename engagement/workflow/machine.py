@@ -14,9 +14,9 @@ from typing import Any
 from transitions import Machine, State
 from transitions.core import EventData
 
+from engagement.expressions import holds
 from engagement.workflow import actions
 from engagement.workflow.errors import WorkflowError
-from engagement.workflow.expressions import holds
 from engagement.workflow.registry import REGISTRY, Registry
 from engagement.workflow.spec import ActionSpec, WorkflowSpec
 

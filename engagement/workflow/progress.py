@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from engagement.workflow.expressions import ExpressionError, evaluate, parse_expression, referenced
+from engagement.expressions import ExpressionError, evaluate, parse_expression, referenced
 from engagement.workflow.spec import TransitionSpec, WorkflowSpec
 
 UNKNOWN = None

@@ -6,7 +6,7 @@ callables; an unknown name is a checker error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -68,6 +68,22 @@ class Submission:
 SubmitHook = Callable[[Submission], None]
 
 
+@dataclass(frozen=True)
+class Referrals:
+    """How analytics tell instances that came through a referral (an invitation's join link) from direct ones.
+
+    ``key``: the answer an instance started from a referral carries (the referral's id, an integer);
+    ``counts(session, where)``: the referrals the instances ``where`` selects sent, and how many were followed
+    (``{"sent": n, "joined": m}``).
+    """
+
+    key: str
+    counts: Callable[[Session, Sequence[Any]], dict[str, int]]
+
+
+NO_REFERRALS = Referrals("", lambda _session, _where: {"sent": 0, "joined": 0})
+
+
 @dataclass
 class Registry:
     """Name -> callable tables; domain packages register into the default one at import."""
@@ -78,6 +94,9 @@ class Registry:
     mail_templates: Callable[[], Set[str]] = frozenset
     submitted: list[SubmitHook] = field(default_factory=list)  # run on every step submitted with answers
     opt_ins: set[str] = field(default_factory=set)  # boolean fields by these names are consents: never pre-ticked
+    referrals: Referrals = NO_REFERRALS  # what the domain that refers people registers (the invitations)
+    # Who receives the engine's alerts (instances stuck past their sla): addresses, in a stable order.
+    alert_recipients: Callable[[Session], list[str]] = lambda _session: []
 
     def action(self, name: str, provides: tuple[str, ...] = ()) -> Callable[[ActionFunc], ActionFunc]:
         def register(func: ActionFunc) -> ActionFunc:

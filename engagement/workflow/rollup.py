@@ -30,8 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction
-from engagement.invitations.models import INVITED_BY
 from engagement.workflow.models import WorkflowInstance, WorkflowRollup, WorkflowRollupMark, WorkflowTransition
+from engagement.workflow.registry import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,12 @@ CHUNK_DAYS = 31  # days rebuilt per pass: a month of a busy workflow's log fits 
 MARK_ID = 1
 
 
-def source_of(invited: Any) -> str:
-    return "direct" if invited is None else "invitation"
+def referred(instances: Any) -> Any:
+    """Whether an instance came through a referral: it carries the answer the referring domain registered
+    (``REGISTRY.referrals``: the invitations' join link). With none registered, every instance is direct: a
+    condition never true, yet not a constant (a constant in GROUP BY is a column's position to SQLite)."""
+    key = REGISTRY.referrals.key
+    return instances.data[key].as_integer().is_not(None) if key else instances.id.is_(None)
 
 
 def encode(durations: Sequence[int] | np.ndarray) -> bytes | None:
@@ -175,7 +179,7 @@ def _rebuild(session: Session, workflow_id: str, first: date, last: date) -> Non
     I, T, R = WorkflowInstance, WorkflowTransition, WorkflowRollup  # noqa: E741
     since, until = _midnight(first), _midnight(last + timedelta(days=1))
     chosen = (I.workflow_id == workflow_id, I.started_at >= since, I.started_at < until)
-    day, invited = func.date(I.started_at), I.data[INVITED_BY].as_integer().is_not(None)
+    day, invited = func.date(I.started_at), referred(I)
     key = (day, I.version, invited)
     cells: dict[tuple[date, int, str, str], _Cell] = defaultdict(_Cell)
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engagement.expressions import holds
 from engagement.workflow import persistence
 from engagement.workflow.actions import FiringContext, Throttle, expression_context, jsonable
 from engagement.workflow.errors import WorkflowError
-from engagement.workflow.expressions import holds
 from engagement.workflow.machine import CompiledWorkflow, Subject
 from engagement.workflow.models import WorkflowInstance, WorkflowTransition
 from engagement.workflow.registry import REGISTRY, Submission

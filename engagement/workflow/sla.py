@@ -1,4 +1,5 @@
-"""Alerts for instances stuck past their state's ``sla``: one digest a run to every organizer and admin.
+"""Alerts for instances stuck past their state's ``sla``: one digest a run to each of ``REGISTRY.alert_recipients``
+(the accounts register their active organizers and admins).
 
 An alert is for one state entry (instance, ``entered_at``): a ``workflow_sla_alerts`` row records
 it, so a later run never reports it again; an instance that moves on and gets stuck again in
@@ -14,16 +15,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engagement.accounts.models import User
 from engagement.db import transaction
 from engagement.mail import service as mail
 from engagement.workflow import definitions
 from engagement.workflow.models import WorkflowDefinition, WorkflowInstance, WorkflowSlaAlert
+from engagement.workflow.registry import REGISTRY
 
 MAX_PER_RUN = 1000
 LISTED = 50  # instances named in the mail; the others are counted
 TEMPLATE = "workflow_sla_digest"
-ALERTED_ROLES = ("organizer", "admin")
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,7 @@ def alert(session: Session, now: datetime, locale: str = "fr") -> int:
                                      alerted_at=now))
     context = {"count": len(entries), "summary": _summary(entries), "lines": _lines(entries, now),
                "more": max(0, len(entries) - LISTED)}
-    recipients = session.scalars(select(User.email).where(User.role.in_(ALERTED_ROLES), User.is_active.is_(True))
-                                 .order_by(User.id))
-    for address in recipients:  # one message each: organizers do not see each other's addresses
+    for address in REGISTRY.alert_recipients(session):  # one message each: they do not see each other's addresses
         mail.compose(session, to=[address], template=TEMPLATE, context=context, locale=locale)
     session.flush()
     return len(entries)

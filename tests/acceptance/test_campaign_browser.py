@@ -14,9 +14,10 @@ from sqlalchemy import insert, select, update
 
 from engagement.accounts import scopes
 from engagement.accounts.models import User
+from engagement.campaigns.models import Campaign
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory, transaction, utcnow
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from tests.acceptance.steps import heading, press
 from tests.acceptance.test_invitation_browser import create_member, log_in
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.accounts.models import User
+from engagement.campaigns.models import Campaign
 from engagement.committees import service as committees
 from engagement.db import transaction, utcnow
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from tests.functional.helpers import text
 
 PARIS = {"street": "3 rue du Port", "postal_code": "75011", "city": "75111", "city_name": "Paris", "country": "FR"}

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from engagement.campaigns import drafts, lists, service
-from engagement.mail.models import Campaign, MailMessage
+from engagement.campaigns.models import Campaign
+from engagement.mail.models import MailMessage
 from engagement.outbox import OutboxMessage
 from tests.conftest import FormClient
 from tests.functional.campaign_steps import PARIS, compose, draft_id, members

@@ -27,9 +27,10 @@ from sqlalchemy import create_engine
 
 from engagement.config import load_settings
 from engagement.core import register_builtins
-from engagement.db import Base, import_models
+from engagement.db import Base
 from engagement.invitations import content
 from engagement.outbox import InProcessRelay
+from engagement.tables import import_models
 from engagement.workflow import definitions
 from engagement.workflow.checker import check_text
 from engagement.workflow.fieldtypes import COMMON_KEYS, TYPES, applies_to

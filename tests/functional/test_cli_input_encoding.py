@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engagement import PROJECT_ROOT
 from engagement.accounts.models import User
-from engagement.mail.models import Campaign
+from engagement.campaigns.models import Campaign
 from tests.functional.helpers import count
 
 NOT_UTF8 = {"encoded surrogate": b"Bonjour \xed\xa0\x80 samedi.\n", "0xff": b"Bonjour\xff samedi.\n",

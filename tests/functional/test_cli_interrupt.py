@@ -69,7 +69,8 @@ def _interrupted_send(env: dict[str, str], body: Path, signum: int) -> subproces
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_campaign_send_says_what_is_left_and_strands_nothing(
         env: dict[str, str], settings: Any, factory: sessionmaker[Session], tmp_path: Path, signum: int) -> None:
-    from engagement.mail.models import Campaign, MailMessage
+    from engagement.campaigns.models import Campaign
+    from engagement.mail.models import MailMessage
 
     _many_members(factory, MEMBERS)
     body = tmp_path / "body.txt"

@@ -16,6 +16,7 @@ from engagement.accounts.service import create_user
 from engagement.committees import service as committees
 from engagement.db import transaction, utcnow
 from engagement.events import service as events
+from engagement.events import wording
 from engagement.workflow.models import WorkflowInstance
 from tests.functional.helpers import count, input_value, instances, mails, state_of, text
 from tests.functional.invitation_steps import FRIEND, INTERESTS, PROJECT, REASONS, SELF, log_in, make_user
@@ -193,7 +194,7 @@ def test_activation_shows_the_nearest_committee_the_next_events_near_and_the_inv
     assert "Paris 14e Arrondissement" in page and re.search("à \\d+\u00a0km", page)  # Thiais to Paris 14e
     with transaction(app.extensions["engagement"].sessions) as session:
         soon = events.upcoming(session, utcnow())[0]
-        assert events.when(soon, "fr") in page  # "mardi 8 décembre 2026 à 19:30", Europe/Paris
+        assert wording.when(soon, "fr") in page  # "mardi 8 décembre 2026 à 19:30", Europe/Paris
     assert 'href="/invitation"' in member.last_html
 
 
@@ -234,7 +235,7 @@ def test_the_registration_confirmation_repeats_when_and_where_with_the_calendar_
     page = finish(client, "event_registration", VISITOR, start="/w/event_registration")
     assert confirmation_state(page) == "registered"
     with transaction(app.extensions["engagement"].sessions) as session:
-        when = events.when(events.by_slug(session, slug), "fr")
+        when = wording.when(events.by_slug(session, slug), "fr")
     assert re.search(r"\w+ \d{1,2} \w+ 20\d\d à \d\d:\d\d", when)
     assert when in text(page) and "1 avenue du Maine, 75014 Paris 14e Arrondissement" in text(page)
     assert f'href="/events/{slug}.ics"' in page and f'href="/events/{slug}"' in page

@@ -12,6 +12,7 @@ import pytest
 
 from engagement import demo_events
 from engagement.accounts.models import User
+from engagement.clock import PARIS
 from engagement.db import transaction, utcnow
 from engagement.events import periods, service
 from engagement.events.service import EventInput
@@ -41,7 +42,7 @@ def create_event(app: Any, name: str, address: dict[str, str] | None, *, days: f
     """An event starting at noon (Paris) ``days`` days from today, or in ``days`` days from now when not whole."""
     begins = utcnow().replace(microsecond=0) + timedelta(days=days)
     if float(days).is_integer():
-        noon = datetime.combine(periods.today(utcnow()) + timedelta(days=days), time(12), periods.ZONE)
+        noon = datetime.combine(periods.today(utcnow()) + timedelta(days=days), time(12), PARIS)
         begins = noon.astimezone(UTC)
     data = EventInput(name=name, description="", begins_at=begins, ends_at=begins + timedelta(hours=2),
                       address=address, online_url="https://visio.example.org/r" if online else None,
@@ -128,7 +129,7 @@ def test_a_named_period_lists_the_events_of_its_days(client, app, when):
     for n in days:
         create_event(app, f"Jour {n}", PARIS_11, days=n)  # at noon, for two hours
     first, last = periods.preset(when, today)
-    under_way = utcnow() < datetime.combine(today, time(14), periods.ZONE)
+    under_way = utcnow() < datetime.combine(today, time(14), PARIS)
     expected = [f"Jour {n}" for n in days if first <= today + timedelta(days=n) <= last and (n or under_way)]
     assert listed(client, f"?near=75011&when={when}") == expected
     assert f'<option value="{when}" selected>' in client.last_html

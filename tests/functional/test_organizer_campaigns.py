@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from engagement.campaigns import service
+from engagement.campaigns.models import Campaign
 from engagement.db import transaction, utcnow
 from engagement.mail import suppression
-from engagement.mail.models import Campaign
 from engagement.outbox import OutboxMessage
 from tests.functional.campaign_steps import (
     PARIS,

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from engagement.accounts.models import ScopeChange, User
+from engagement.campaigns.models import Campaign
 from engagement.committees import service as committees
 from engagement.committees.models import CommitteeMembership
 from engagement.db import transaction, utcnow
 from engagement.events import service as events
 from engagement.events.service import EventInput
 from engagement.invitations.models import InvitationContent
-from engagement.mail.models import Campaign
 from engagement.media.models import Media
 from engagement.pages.models import ContentPage
 from tests.functional.helpers import text

@@ -36,7 +36,8 @@ import sys, time
 from datetime import timedelta
 from pathlib import Path
 from engagement import outbox
-from engagement.db import import_models, make_engine, make_session_factory
+from engagement.db import make_engine, make_session_factory
+from engagement.tables import import_models
 
 url, mode, log, ready, go = sys.argv[1:6]
 
@@ -92,7 +93,8 @@ def test_two_processes_relaying_the_same_rows_deliver_each_once(
 def test_a_running_serve_delivers_what_a_stopped_command_left_pending(
         env: dict[str, str], settings: Any, factory: sessionmaker[Session]) -> None:
     from engagement.campaigns import service
-    from engagement.mail.models import Campaign, MailMessage
+    from engagement.campaigns.models import Campaign
+    from engagement.mail.models import MailMessage
 
     _members(factory, 6)
     with transaction(factory) as session:  # queued as an interrupted command leaves it: never relayed

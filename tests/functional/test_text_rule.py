@@ -16,10 +16,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from engagement.accounts.models import User
+from engagement.campaigns.models import Campaign
 from engagement.committees.models import Committee
 from engagement.events.models import Event
 from engagement.invitations.models import Invitation
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from tests.functional.campaign_steps import compose
 from tests.functional.helpers import count, field_error, instances, serve_workflows, text
 from tests.functional.invitation_steps import SELF, log_in, make_user, send, to_summary

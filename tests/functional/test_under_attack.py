@@ -207,7 +207,7 @@ def test_the_budget_refills_with_time(monkeypatch):
 
 def test_warming_renders_the_public_pages_in_each_language_as_a_visitor_would(app, client):
     from tests.functional.test_event_registration import create_event
-    from web.app import LOCALES
+    from web.locale import LOCALES
     from web.underattack import warm
 
     slug = create_event(app)

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from engagement import PROJECT_ROOT
 from engagement.accounts.models import User
+from engagement.campaigns.models import Campaign
 from engagement.db import utcnow
 from engagement.mail.mailjet import custom_id
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from tests.fakes.mailjet import FakeMailjet
 from tests.services.conftest import celery
 

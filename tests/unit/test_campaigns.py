@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import outbox
 from engagement.accounts.models import User
-from engagement.campaigns import audiences, service
+from engagement.campaigns import audiences, messages, service
+from engagement.campaigns.models import Campaign
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.config import load_settings
 from engagement.core import Core, bootstrap
@@ -23,7 +24,7 @@ from engagement.events.models import Event, EventRegistration
 from engagement.mail import service as mail
 from engagement.mail import suppression
 from engagement.mail.mailjet import custom_id
-from engagement.mail.models import Campaign, MailMessage
+from engagement.mail.models import MailMessage
 from engagement.outbox import OutboxMessage
 from tests.fakes.mailjet import FakeMailjet
 
@@ -342,8 +343,24 @@ def test_merge_fields_are_filled_per_recipient_at_mailjet_and_for_event_registra
     texts = {m["To"][0]["Email"]: m["TextPart"] for m in fake.messages}
     assert texts["ana@example.org"].startswith("Bonjour Ana Lopez !\n\n-- \n")
     assert texts["ben@example.org"].startswith("Bonjour Ben  !")
-    assert mail.merge("{{ first_name }} {{ town }}", {"first_name": "Zoé"}) == "Zoé {{ town }}"
-    assert mail.unknown_fields("{{ town }} {{first_name}} {{ x }}") == ["town", "x"]
+    assert messages.merge("{{ first_name }} {{ town }}", {"first_name": "Zoé"}) == "Zoé {{ town }}"
+    assert messages.unknown_fields("{{ town }} {{first_name}} {{ x }}") == ["town", "x"]
+
+
+def test_names_are_read_only_for_a_campaign_that_shows_them_and_a_fixed_subject_is_cleaned_once(factory, fake,
+                                                                                                 monkeypatch):
+    members(factory, 3)
+    read: list[int] = []
+    values = audiences.values
+    monkeypatch.setattr(audiences, "values", lambda *args: read.append(len(args[2])) or values(*args))
+    queue_campaign(factory)  # neither the subject nor the body names a merge field
+    run_outbox(factory)
+    assert read == [] and {m["Subject"] for m in fake.messages} == {"Samedi"}
+    with transaction(factory) as session:
+        service.create(session, audience="all", subject="Samedi, {{ first_name }}", body="Rendez-vous samedi.",
+                       author=None)
+    run_outbox(factory)
+    assert read == [3] and {m["Subject"] for m in fake.messages[3:]} == {"Samedi, Camille"}
 
 
 def test_an_unknown_merge_field_is_refused(factory):

@@ -20,12 +20,12 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engagement.expressions import Answers
 from engagement.invitations import content
 from engagement.invitations.compose import compose
 from engagement.invitations.content import Catalog
 from engagement.invitations.models import InvitationContent
 from engagement.mail import service as mail
-from engagement.workflow.expressions import Answers
 from engagement.workflow.spec import localize
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

@@ -13,10 +13,11 @@ from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import make_url
 
 from engagement import migrate
-from engagement.db import Base, import_models, make_engine, make_session_factory
+from engagement.db import Base, make_engine, make_session_factory
 from engagement.search.local import LocalIndex
 from engagement.search.models import is_unmapped
 from engagement.search.port import Query
+from engagement.tables import import_models
 
 MARIADB_SKIP = "set DATABASE_URL=mysql+pymysql://... to run migrations on MariaDB"
 

@@ -76,7 +76,8 @@ def test_a_campaign_expansion_stopped_after_a_page_resumes_at_its_cursor(
         core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
     from engagement.accounts.models import User
     from engagement.campaigns import service
-    from engagement.mail.models import Campaign, MailMessage
+    from engagement.campaigns.models import Campaign
+    from engagement.mail.models import MailMessage
 
     monkeypatch.setattr(service, "PAGE", 2)
     with transaction(core.sessions) as session:

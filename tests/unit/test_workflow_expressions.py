@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engagement.expressions import Answers, ExpressionError, evaluate, holds, parse_expression, render
 from engagement.workflow.checker import check_text
-from engagement.workflow.expressions import Answers, ExpressionError, evaluate, holds, parse_expression, render
 from engagement.workflow.loader import LoadError, load_text
 from engagement.workflow.registry import Registry
 

@@ -14,10 +14,10 @@ from engagement import switches
 from engagement.db import transaction, utcnow
 from forms.admin import SwitchForm
 from web.admin.views import NO_STORE, bp
-from web.app import LOCALES
 from web.auth.roles import admin_required
 from web.db import db, sessions
 from web.extensions import limiter
+from web.locale import LOCALES
 from web.underattack import ATTACK_SECONDS, POLL_SECONDS, RETRY_AFTER, warm
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from web.access import record
 from web.auth.roles import admin_required
 from web.db import db, sessions
 from web.explorer.present import local
+from web.responses import NO_STORE
 from web.safety import safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-NO_STORE = {"Cache-Control": "no-store"}
 PAGE = 50
 REFUSALS = {
     "own_admin": _l("You cannot remove your own admin role: another admin can."),

@@ -7,14 +7,14 @@ the units. Exports (CSV, JSON) keep raw numbers.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.units import format_unit
 from flask_babel import format_decimal, format_percent, get_locale
 
+from engagement.clock import PARIS
+
 MISSING = "–"
-PARIS = ZoneInfo("Europe/Paris")  # where the movement reads its clock
 # (unit, milliseconds), largest first; a duration shows its two largest units ("3 h 20 min").
 UNITS = (("duration-day", 86_400_000), ("duration-hour", 3_600_000), ("duration-minute", 60_000),
          ("duration-second", 1000))

@@ -25,9 +25,9 @@ from web.analyst import charts, formats
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.locale import current_locale
+from web.responses import NO_STORE
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
-NO_STORE = {"Cache-Control": "no-store"}
 STATE_COLUMNS = ("state", "live", "reached", "left", "dropped", "drop_rate", "transitions_out", "p50_ms", "p90_ms",
                  "p99_ms", "sla_seconds", "stuck")
 DAY_COLUMNS = ("day", "started", "completed")

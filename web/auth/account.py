@@ -7,12 +7,11 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, NamedTuple
 
 from babel.dates import format_date
 from flask import Response, current_app, redirect, render_template, session, url_for
-from flask_babel import get_timezone
+from flask_babel import get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
@@ -23,25 +22,26 @@ from wtforms.validators import DataRequired
 from engagement.accounts import profile
 from engagement.accounts.models import User
 from engagement.accounts.signup import topics
-from engagement.committees.service import first_followed, followed_by
+from engagement.clock import PARIS
+from engagement.committees.service import Followed, first_followed, followed_by
 from engagement.db import settle_deletions, transaction, utcnow
 from engagement.events import mine as events_mine
-from engagement.events import service as events_service
+from engagement.events import wording as event_wording
 from engagement.geo.countries import country_choices
-from engagement.invitations.service import sent_by
+from engagement.geo.postal import city_options
+from engagement.invitations.service import Sent, sent_by
 from engagement.privacy import consents, erasure, export
 from engagement.workflow.spec import localize
 from forms import address
 from forms.profile import ProfileForm
 from forms.text import TextForm
-from web.api.views import city_options
 from web.auth.consents import items as consent_items
 from web.auth.views import bp
 from web.db import db, release, sessions
 from web.extensions import limiter
 from web.locale import current_locale
+from web.responses import NO_STORE
 
-NO_STORE = {"Cache-Control": "no-store"}
 SHOWN = 10  # the lines of each list on the account page; all of them on the list's own page ("See all")
 SLUG = "slug-placeholder"  # the slug in a list's link built once (``_href``)
 PLAIN_SLUG = re.compile(r"[a-z0-9-]+")  # what engagement.slugs makes: url_for keeps it as it is
@@ -76,34 +76,67 @@ def _account_page(form: DeleteForm | None, status: int) -> Any:
     places, places_total = events_mine.first_upcoming(db(), user.id, user.email, utcnow(), SHOWN)
     committees, committees_total = first_followed(db(), user.id, SHOWN)
     invitations, invited, joined = sent_by(db(), user.id, SHOWN)
+    day = _day(locale)
     return render_template(
-        "auth/account.html", user=user, form=form, **_lines(locale), **_places(places), places_total=places_total,
-        committees=committees, committees_total=committees_total, invitations=invitations, invited=invited,
-        joined=joined, invitations_total=invited, interests=profile.interest_labels(db(), user, locale),
+        "auth/account.html", user=user, form=form, day=day, **_places(places, locale),
+        places_total=places_total, **_committees(committees), committees_total=committees_total,
+        **_invitations(invitations, invited, joined, day), invitations_total=invited,
+        interests=profile.interest_labels(db(), user, locale),
         country=dict(country_choices(locale)).get(country, country) if country else None,
         consents=consent_items(user), delete_box=delete_box,
     ), status, NO_STORE
 
 
-def _lines(locale: str) -> dict[str, Any]:
-    """What the lines of the member's lists need: their dates in ``locale``, their links."""
-    return {"when": lambda e: events_service.when(e, locale), "day": _day(locale),
-            "event_href": _href("events.detail"), "committee_href": _href("committees.detail")}
+# The lists' lines come ready to show (links, dates and words made here): the template only places them, as a
+# call from a template costs several times the same call from Python.
+class PlaceLine(NamedTuple):
+    """A place at an upcoming event: the event's link and name, its start in words, the waitlist position."""
+
+    href: str
+    name: str
+    when: str
+    position: int | None
 
 
-def _places(places: list[events_mine.Upcoming]) -> dict[str, Any]:
-    return {"registered": [p for p in places if p.status == "registered"],
-            "waitlisted": [p for p in places if p.status == "waitlisted"]}
+class CommitteeLine(NamedTuple):
+    href: str
+    name: str
+    role: str
 
 
-def _whole(which: str, user: User) -> dict[str, Any]:
+class InvitationLine(NamedTuple):
+    friend: str | None  # None: the friend's address was erased, their name is not shown
+    invited: str  # "invited on 7 December 2026", in the reader's language and time zone
+    joined: bool
+
+
+def _places(places: list[events_mine.Upcoming], locale: str) -> dict[str, list[PlaceLine]]:
+    href, when = _href("events.detail"), event_wording.when  # it reads what an Upcoming has: begins_at, timezone
+    lines = [(place.status, PlaceLine(href(place.slug), place.name, when(place, locale),  # type: ignore[arg-type]
+                                      place.position)) for place in places]
+    return {"registered": [line for status, line in lines if status == "registered"],
+            "waitlisted": [line for status, line in lines if status == "waitlisted"]}
+
+
+def _committees(committees: list[Followed]) -> dict[str, list[CommitteeLine]]:
+    href = _href("committees.detail")
+    return {"committees": [CommitteeLine(href(c.slug), c.name, c.role) for c in committees]}
+
+
+def _invitations(invitations: list[Sent], invited: int, joined: int, day: Callable[[datetime], str]) -> dict[str, Any]:
+    invited_on = gettext("invited on %(date)s")
+    return {"invitations": [InvitationLine(None if i.friend_hashed_at else i.friend_first_name,
+                                           invited_on % {"date": day(i.created_at)}, i.joined_at is not None)
+                            for i in invitations], "invited": invited, "joined": joined}
+
+
+def _whole(which: str, user: User, locale: str) -> dict[str, Any]:
     """One of the member's lists, whole (the invitations: the latest ``SENT_SHOWN``, with the figures)."""
     if which == "places":
-        return _places(events_mine.upcoming(db(), user.id, user.email, utcnow()))
+        return _places(events_mine.upcoming(db(), user.id, user.email, utcnow()), locale)
     if which == "committees":
-        return {"committees": followed_by(db(), user.id)}
-    invitations, invited, joined = sent_by(db(), user.id)
-    return {"invitations": invitations, "invited": invited, "joined": joined}
+        return _committees(followed_by(db(), user.id))
+    return _invitations(*sent_by(db(), user.id), _day(locale))
 
 
 # A long list's own page (the account page shows its first `SHOWN` lines and links here): the template, its title.
@@ -119,8 +152,8 @@ LISTS = {"places": ("auth/_my_places.html", _l("My events")),
 def my_list(which: str) -> Any:
     """All of one of the account page's lists (the invitations: the latest ``invitations.service.SENT_SHOWN``)."""
     template, title = LISTS[which]
-    return render_template("auth/my_list.html", part=template, title=title, **_lines(current_locale()),
-                           **_whole(which, current_user._get_current_object())), 200, NO_STORE
+    return render_template("auth/my_list.html", part=template, title=title,
+                           **_whole(which, current_user._get_current_object(), current_locale())), 200, NO_STORE
 
 
 def _href(endpoint: str) -> Callable[[str], str]:
@@ -210,6 +243,6 @@ def my_data() -> Any:
     now, user = utcnow(), db().get(User, current_user.id)
     assert user is not None  # the session's user was just loaded
     body = export.zip_bytes(export.collect(db(), user, now))
-    name = f"engagement-mes-donnees-{now.astimezone(ZoneInfo('Europe/Paris')):%Y-%m-%d}.zip"
+    name = f"engagement-mes-donnees-{now.astimezone(PARIS):%Y-%m-%d}.zip"
     return Response(body, mimetype="application/zip", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})

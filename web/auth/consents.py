@@ -18,8 +18,8 @@ from engagement.privacy import consents
 from web.auth.views import bp
 from web.db import db, sessions
 from web.locale import current_locale
+from web.responses import NO_STORE
 
-NO_STORE = {"Cache-Control": "no-store"}
 # The newsletter's words where no sign-up form holds them (the sign-up box says the same).
 NEWSLETTER_WORDS = _l("I want to receive the newsletter")
 FLASHED = "consent:"  # the category of the message after a change: shown next to the consent changed

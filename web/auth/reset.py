@@ -21,8 +21,7 @@ from web.auth.views import _log_in, bp
 from web.db import db, sessions
 from web.extensions import limiter
 from web.locale import current_locale
-
-NO_STORE = {"Cache-Control": "no-store"}
+from web.responses import NO_STORE
 
 
 class ResetRequestForm(TextForm):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from engagement.accounts.models import User
 from engagement.committees.nearby import nearest
-from engagement.events import ics, service
+from engagement.events import ics, wording
 from engagement.events.nearby import upcoming_near
 from engagement.geo.distances import point_of
 
@@ -21,6 +21,6 @@ def welcome(session: Session, user: User, now: datetime, locale: str) -> dict[st
     if origin is None:
         return {"located": False, "committee": None, "events": []}
     found = upcoming_near(session, origin, now)
-    events = [{"event": event, "when": service.when(event, locale), "place": ics.place(event), "km": km}
+    events = [{"event": event, "when": wording.when(event, locale), "place": ics.place(event), "km": km}
               for event, km in found]
     return {"located": True, "committee": nearest(session, origin), "events": events}

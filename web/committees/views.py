@@ -13,18 +13,19 @@ from sqlalchemy.orm import Session
 from engagement.committees import service
 from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
-from engagement.events.service import upcoming, when
+from engagement.events.service import upcoming
+from engagement.events.wording import when
 from engagement.geo import departments
+from engagement.geo.postal import city_options
 from forms.committee import CommitteeForm
 from forms.messages import DEFAULT_MESSAGES
-from web.api.views import city_options
 from web.db import db, sessions
 from web.extensions import limiter
 from web.locale import current_locale
 from web.public import public
+from web.responses import NO_STORE
 
 bp = Blueprint("committees", __name__)
-NO_STORE = {"Cache-Control": "no-store"}
 STAFF = ("organizer", "admin")
 REFUSALS = {
     "last_host": _l("You are the last host of this committee, and a committee always keeps one: ask an "

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from engagement.media import presets, urls
 from engagement.media.models import Media
-from web.app import current_core
+from web.db import current_core
 
 
 def media_og(media: Media) -> str:

@@ -18,15 +18,16 @@ from engagement import homepage
 from engagement.accounts.models import User
 from engagement.committees.service import approved
 from engagement.db import utcnow
-from engagement.events.service import upcoming, when
+from engagement.events.service import upcoming
+from engagement.events.wording import when
 from engagement.workflow.definitions import spec_of
 from engagement.workflow.models import WorkflowDefinition
-from web.app import LOCALES, current_core
 from web.core import images
+from web.db import current_core
 from web.events import finder
 from web.extensions import csrf
 from web.fragments import fragments
-from web.locale import current_locale
+from web.locale import LOCALES, current_locale
 from web.public import LANG_COOKIE, public
 from web.resilience import cannot_link, plain_error, probe_all, session_unavailable, unavailable
 from web.safety import safe_next

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from engagement.events import ics, service
+from engagement.events import ics, service, wording
 from engagement.workflow.models import WorkflowInstance
 from web.db import db
 from web.locale import current_locale
@@ -25,4 +25,4 @@ def event_details(instance: WorkflowInstance, mine: bool) -> dict[str, Any]:
     if mine and instance.data.get("already"):
         already = _("You are already registered") if instance.state == "registered" else \
             _("You are already on the waitlist")
-    return {"event": event, "when": service.when(event, current_locale()), "place": place, "already": already}
+    return {"event": event, "when": wording.when(event, current_locale()), "place": place, "already": already}

@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from engagement.committees.service import by_slug as committee_by_slug
 from engagement.db import transaction, utcnow
-from engagement.events import ics, mine, periods, registration, service
-from engagement.events.models import Event, EventRegistration
+from engagement.events import ics, mine, periods, registration, service, wording
+from engagement.events.models import Event, EventRegistration, is_open
 from engagement.workflow import definitions
 from forms.events import CATEGORY_LABELS
 from web.db import db, sessions
@@ -20,10 +20,10 @@ from web.extensions import csrf
 from web.locale import current_locale
 from web.public import public
 from web.resilience import needs_session
+from web.responses import NO_STORE
 from web.wizard.views import open_with
 
 bp = Blueprint("events", __name__)
-NO_STORE = {"Cache-Control": "no-store"}
 WORKFLOW = "event_registration"
 
 
@@ -46,7 +46,7 @@ def listing() -> Any:
     search = finder.asked(args, periods.today(now))
     found = finder.find(db(), search, now, committee.id if committee else None)
     return render_template("events/list.html", search=search, found=found, committee=committee,
-                           when=lambda e: service.when(e, locale), distance=lambda km: finder.distance(km, locale),
+                           when=lambda e: wording.when(e, locale), distance=lambda km: finder.distance(km, locale),
                            categories=CATEGORY_LABELS, periods=finder.PERIOD_LABELS, km_choices=finder.KM_CHOICES)
 
 
@@ -68,8 +68,8 @@ def detail(slug: str) -> Any:
     locale, now = current_locale(), utcnow()
     mine_ = mine.at_event(db(), event, current_user.id, current_user.email) if current_user.is_authenticated \
         else None  # a member's page is private (web.public): never the anonymous copy
-    return render_template("events/detail.html", event=event, when=service.when(event, locale),
-                           place=ics.place(event), is_open=service.is_open(event, now), committee=committee,
+    return render_template("events/detail.html", event=event, when=wording.when(event, locale),
+                           place=ics.place(event), is_open=is_open(event, now), committee=committee,
                            category=CATEGORY_LABELS.get(event.category, event.category), mine=mine_)
 
 
@@ -81,7 +81,7 @@ def register(slug: str) -> Any:
     flow = definitions.active(db(), WORKFLOW)
     if flow is None:
         abort(404)
-    if not service.is_open(event, utcnow()):
+    if not is_open(event, utcnow()):
         return render_template("events/closed.html", event=event), 410, NO_STORE
     if current_user.is_authenticated and mine.at_event(db(), event, current_user.id, current_user.email):
         flash(_("You are already registered"))  # the event's page says where they stand, and offers to leave

@@ -1,7 +1,7 @@
 """The instance explorer: search a workflow's instances, read one's transition log and replay it.
 
 Analysts (and admins) only. Unless the viewer may see personal data (an admin, or an analyst an
-admin allowed), nothing shown or exported names anyone: see ``web.explorer.present``.
+admin allowed), nothing shown or exported names anyone: see ``engagement.pseudonyms``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
+from engagement.clock import PARIS
+from engagement.pseudonyms import NotAllowed
 from engagement.spreadsheets import BOM, neutralised
 from engagement.workflow import definitions, explorer, replay
 from engagement.workflow.models import WorkflowInstance, WorkflowTransition
@@ -22,10 +24,10 @@ from forms.explorer import STATUS_LABELS, InstanceSearchForm
 from web.access import record
 from web.auth.roles import role_required
 from web.db import db
-from web.explorer.present import ZONE, Lens, local, utc
+from web.explorer.present import Lens, local, utc
+from web.responses import NO_STORE
 
 bp = Blueprint("explorer", __name__, url_prefix="/analyst")
-NO_STORE = {"Cache-Control": "no-store"}
 PAGE = 50
 FILTERS = ("id", "state", "version", "status", "started_from", "started_to")  # kept by page and export links
 CSV_COLUMNS = ("instance", "workflow", "version", "state", "status", "started_at", "entered_at", "completed_at",
@@ -33,7 +35,7 @@ CSV_COLUMNS = ("instance", "workflow", "version", "state", "status", "started_at
 
 
 def _lens() -> Lens:
-    return Lens(personal=current_user.sees_personal_data, key=current_app.config["SECRET_KEY"])
+    return Lens.of(current_user, current_app.config["SECRET_KEY"])
 
 
 @bp.get("/explorer")
@@ -72,7 +74,7 @@ def instances(workflow_id: str) -> Any:
 
 def _wanted(workflow_id: str, form: InstanceSearchForm) -> explorer.InstanceFilter:
     def day_start(day: Any) -> datetime | None:
-        return datetime.combine(day, time(), ZONE) if day else None
+        return datetime.combine(day, time(), PARIS) if day else None
 
     until = day_start(form.started_to.data)
     return explorer.InstanceFilter(
@@ -85,18 +87,19 @@ def _export(wanted: explorer.InstanceFilter | None, personal: bool) -> Any:
     """The matching instances as CSV: pseudonymised unless asked for in full by a viewer allowed to."""
     if wanted is None:
         abort(400)
-    if personal and not current_user.sees_personal_data:
+    try:
+        lens = Lens.of(current_user, current_app.config["SECRET_KEY"], personal=personal)
+    except NotAllowed:
         abort(403)
-    lens = Lens(personal=personal, key=current_app.config["SECRET_KEY"])
     session = db()
     if personal:
         record("explorer_csv", f"workflow:{wanted.workflow_id}", explorer.actors(session, wanted))
 
     def generate() -> Iterator[str]:
         yield BOM + _line(CSV_COLUMNS)
-        for batch in explorer.batches(session, wanted):
-            lens.know(session, (r.actor_id for r in batch))
-            for row in batch:
+        for page in explorer.export_pages(session, wanted):
+            lens.know(session, (r.actor_id for r in page))
+            for row in page:
                 yield _line((str(row.id), row.workflow_id, str(row.version), row.state, explorer.status_of(row),
                              utc(row.started_at), utc(row.entered_at), utc(row.completed_at), utc(row.abandoned_at),
                              lens.actor(row.actor_id), lens.answers_cell(row.data)))

@@ -13,10 +13,10 @@ from engagement.workflow import definitions
 from web.db import db, sessions
 from web.extensions import csrf
 from web.resilience import needs_session
+from web.responses import NO_STORE
 from web.wizard.views import open_with
 
 bp = Blueprint("invitations", __name__)
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 @bp.get("/invitation")

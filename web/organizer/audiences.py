@@ -13,7 +13,6 @@ import gzip
 import json
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,17 +20,17 @@ from flask_babel import ngettext
 
 from engagement.accounts import scopes
 from engagement.campaigns import lists
+from engagement.clock import PARIS
 from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
 from engagement.geo import departments
 from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
-from web.organizer import export
+from web.organizer import bp, export
 from web.organizer.scoping import reach, scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
-PARIS = ZoneInfo("Europe/Paris")
 REVALIDATE = {"Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
 
 

@@ -9,30 +9,30 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from engagement.accounts import scopes
 from engagement.accounts.models import User
 from engagement.campaigns import service
+from engagement.campaigns.models import Campaign
+from engagement.clock import PARIS
 from engagement.db import transaction, utcnow
 from engagement.geo import departments
-from engagement.mail.models import FINAL, STATUSES, Campaign, MailMessage
+from engagement.mail.models import STATUSES
 from engagement.privacy import access
 from forms.campaign import NEWSLETTER
 from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.organizer import bp
 from web.organizer.scoping import scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
 PAGE = 50
-ZONE = ZoneInfo("Europe/Paris")
 EVENTS = ("open", "click", "bounce", "blocked", "spam", "unsub")
 CAMPAIGN_STATUSES = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "queued": _l("Queued"),
                      "sending": _l("Sending"), "done": _l("Sent"), "cancelled": _l("Cancelled")}
@@ -43,7 +43,7 @@ EVENT_LABELS = {"sent": _l("Delivered"), "open": _l("Opened"), "click": _l("Clic
 
 
 def local(moment: datetime | None) -> str:
-    return moment.astimezone(ZONE).strftime("%d/%m/%Y %H:%M") if moment else ""
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 
 def audience_label(spec: str, name: str) -> str:
@@ -57,33 +57,15 @@ def audience_label(spec: str, name: str) -> str:
     return str(labels.get(kind, "%(name)s")) % {"name": name}
 
 
-def _percent(campaigns: list[Campaign]) -> dict[int, int]:
-    """Each campaign's share of final messages, in one query for those still running."""
-    running = [c.id for c in campaigns if c.finished_at is None]
-    final = dict(db().execute(select(MailMessage.campaign_id, func.count()).where(
-        MailMessage.campaign_id.in_(running), MailMessage.status.in_(FINAL),
-    ).group_by(MailMessage.campaign_id)).all()) if running else {}
-    shares: dict[int, int] = {}
-    for c in campaigns:
-        total = c.expanded if c.expanded_at is not None else max(c.recipients, c.expanded)
-        shares[c.id] = 100 if c.finished_at is not None else (final.get(c.id, 0) * 100 // total if total else 0)
-    return shares
-
-
 @bp.get("/campaigns")
 @role_required("organizer")
 @scoped("any")
 def campaigns() -> Any:
     before = request.args.get("before", type=int)
-    query = select(Campaign).order_by(Campaign.id.desc()).limit(PAGE + 1)
-    if not scopes.is_national(db(), current_user):  # only the campaigns to audiences in the organizer's scopes
-        query = query.where(Campaign.audience.in_(scopes.audiences(db(), current_user)))
-    if before:
-        query = query.where(Campaign.id < before)
-    rows = list(db().scalars(query))
+    rows = service.listed(db(), current_user, before=before, limit=PAGE + 1)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    return render_template("organizer/campaigns.html", campaigns=rows, percent=_percent(rows), local=local,
+    return render_template("organizer/campaigns.html", campaigns=rows, percent=service.shares(db(), rows), local=local,
                            statuses=CAMPAIGN_STATUSES, label=audience_label, paged=bool(before),
                            next_before=rows[-1].id if more else None), 200, NO_STORE
 

@@ -14,8 +14,9 @@ from engagement.db import transaction, utcnow
 from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.organizer import bp
 from web.organizer.scoping import reach, scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
 
 @bp.get("/committees")

@@ -19,26 +19,25 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_number, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from engagement.accounts import scopes
 from engagement.accounts.models import User
 from engagement.campaigns import audiences, drafts
+from engagement.campaigns.models import Campaign
 from engagement.campaigns.service import CampaignError
-from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
 from engagement.events.models import Event
 from engagement.geo import departments
-from engagement.mail.models import Campaign
 from engagement.privacy import access
 from forms.campaign import CampaignForm, ConfirmForm, TestForm
 from web.access import record
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.limits import spend
+from web.organizer import bp
 from web.organizer.campaigns import audience_label, campaign_or_404, local
 from web.organizer.scoping import scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
 RECENT = timedelta(days=90)  # events offered as audiences: upcoming, or ended this recently
 SEND_LIMIT = "10 per hour"  # campaigns one organizer confirms (each may write to every member)
@@ -51,19 +50,11 @@ def _minutes(seconds: int) -> int:
 
 def _bound(form: CampaignForm) -> CampaignForm:
     """The form offering the audiences this organizer may write to, with names for people."""
-    specs = scopes.audiences(db(), current_user, events_since=utcnow() - RECENT)
-    by_kind: dict[str, list[str]] = {"department": [], "committee": [], "event": []}
-    for spec in specs:
-        kind, _, value = spec.partition(":")
-        by_kind.get(kind, []).append(value)
-    committees: list[Any] = list(db().execute(select(Committee.slug, Committee.name).where(
-        Committee.slug.in_(by_kind["committee"])).order_by(Committee.name))) if by_kind["committee"] else []
-    events: list[Event] = list(db().scalars(select(Event).where(Event.slug.in_(by_kind["event"])).order_by(
-        Event.begins_at.desc()).limit(500))) if by_kind["event"] else []
-    return form.bind("all" in specs, {
-        "department": [(f"department:{code}", departments.label(code)) for code in by_kind["department"]],
-        "committee": [(f"committee:{slug}", name) for slug, name in committees],
-        "event": [(f"event:{e.slug}", _event_label(e)) for e in events]})
+    offered = audiences.offered(db(), scopes.audiences(db(), current_user, events_since=utcnow() - RECENT))
+    return form.bind(offered.everyone, {
+        "department": [(f"department:{code}", departments.label(code)) for code in offered.departments],
+        "committee": [(f"committee:{slug}", name) for slug, name in offered.committees],
+        "event": [(f"event:{e.slug}", _event_label(e)) for e in offered.events]})
 
 
 def _event_label(event: Event) -> str:

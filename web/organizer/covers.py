@@ -18,9 +18,10 @@ from engagement.pages.models import ContentPage
 from forms.media import GONE, CoverField, CoverForm
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.organizer import bp
 from web.organizer.media import recent
 from web.organizer.scoping import scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
 
 class CoverGone(Exception):

@@ -13,23 +13,23 @@ from sqlalchemy import func, select
 from engagement.accounts import scopes
 from engagement.committees.models import Committee
 from engagement.db import transaction, utcnow
-from engagement.events import service
+from engagement.events import service, wording
 from engagement.events.models import Event, EventRegistration
 from engagement.events.service import EventError
 from engagement.geo.communes import department_of
+from engagement.geo.postal import city_options
 from engagement.privacy import access
 from forms.events import CATEGORY_LABELS, ConfirmForm, EventForm, ParticipantsMailForm, initial
 from web.access import record
-from web.api.views import city_options
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.events.views import event_or_404
 from web.extensions import limiter
 from web.locale import current_locale
-from web.organizer import export
+from web.organizer import bp, export
 from web.organizer.covers import CoverGone, apply_cover, bind_cover, report_gone
 from web.organizer.scoping import reach, scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
 LIST_LIMIT = 200  # per section; older events stay reachable by their address
 STATUSES = {"scheduled": _l("Scheduled"), "cancelled": _l("Cancelled")}
@@ -52,7 +52,7 @@ def events() -> Any:
 
 
 def _when(event: Event) -> str:
-    return service.when(event, current_locale())
+    return wording.when(event, current_locale())
 
 
 def _waitlist_counts(event_ids: list[int]) -> dict[int, int]:

@@ -27,8 +27,9 @@ from web.auth.roles import role_required
 from web.db import db, sessions
 from web.extensions import csrf
 from web.limits import spend
+from web.organizer import bp
 from web.organizer.scoping import declared, reach, scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
 LIST_LIMIT = 200  # the most recent; older images stay chosen where they are covers
 UPLOAD_LIMIT = "60 per hour"  # per account: each upload decodes and re-encodes an image

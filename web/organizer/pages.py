@@ -16,8 +16,9 @@ from forms.messages import DEFAULT_MESSAGES
 from forms.pages import AT_MOST, PageForm
 from web.auth.roles import role_required
 from web.db import db, sessions
+from web.organizer import bp
 from web.organizer.scoping import scoped
-from web.organizer.views import NO_STORE, bp
+from web.responses import NO_STORE
 
 
 @bp.route("/pages/<slug>/edit", methods=["GET", "POST"])

@@ -29,10 +29,10 @@ from flask_login import current_user
 
 from engagement.accounts import scopes
 from engagement.campaigns import lists
+from engagement.campaigns.models import Campaign
 from engagement.committees import service as committees
 from engagement.committees.models import Committee
 from engagement.events import service as events
-from engagement.mail.models import Campaign
 from engagement.media.models import Media
 from web.db import db
 

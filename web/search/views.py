@@ -14,15 +14,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engagement.clock import PARIS
 from engagement.db import utcnow
 from engagement.geo import departments
 from engagement.search import service
 from engagement.search.port import PAGE_SIZE, Query, Results
 from engagement.search.records import Record
-from web.app import LOCALES, current_core
-from web.db import sessions
+from web.db import current_core, sessions
 from web.extensions import JSON_API_LIMIT, limiter
-from web.locale import current_locale
+from web.locale import LOCALES, current_locale
 from web.public import public
 
 bp = Blueprint("search", __name__)
@@ -63,9 +63,9 @@ def _when(record: Record, locale: str) -> str:
     if not isinstance(record.get("begins_at"), int):
         return ""
     try:
-        zone = ZoneInfo(record.get("timezone") or "Europe/Paris")
+        zone = ZoneInfo(record["timezone"]) if record.get("timezone") else PARIS
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("Europe/Paris")
+        zone = PARIS
     moment = datetime.fromtimestamp(record["begins_at"], UTC).astimezone(zone)
     return format_datetime(moment, "EEEE d MMMM y 'à' HH:mm" if locale == "fr" else "EEEE d MMMM y, HH:mm",
                            locale=locale)

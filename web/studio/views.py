@@ -22,9 +22,9 @@ from web.auth.roles import role_required
 from web.db import db, sessions
 from web.headers import csp
 from web.locale import current_locale
+from web.responses import NO_STORE
 
 bp = Blueprint("studio", __name__, url_prefix="/organizer/workflows")
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from web.auth.consents import NEWSLETTER_WORDS
 from web.db import db, sessions
 from web.extensions import csrf
 from web.locale import current_locale
+from web.responses import NO_STORE_NOINDEX
 
 bp = Blueprint("unsubscribe", __name__)
-NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -29,11 +29,11 @@ def unsubscribe(token: str, member: int | None = None) -> Any:
     the newsletter of the member the link names (a member's campaign mail names them)."""
     email_hash = mail.read_unsubscribe(token)
     if email_hash is None:
-        return render_template("unsubscribe/unsubscribe.html", state="invalid"), 404, NO_STORE
+        return render_template("unsubscribe/unsubscribe.html", state="invalid"), 404, NO_STORE_NOINDEX
     if request.method == "GET":
         done = db().get(MailSuppression, email_hash) is not None
         return render_template("unsubscribe/unsubscribe.html", state="done" if done else "confirm",
-                               token=token, member=member), 200, NO_STORE
+                               token=token, member=member), 200, NO_STORE_NOINDEX
     try:
         with transaction(sessions()) as session:
             suppression.suppress_hash(session, email_hash, "unsubscribed", "link", utcnow())
@@ -42,4 +42,4 @@ def unsubscribe(token: str, member: int | None = None) -> Any:
                                       now=utcnow())
     except IntegrityError:
         pass  # the same link posted twice at once: the other request recorded it
-    return render_template("unsubscribe/unsubscribe.html", state="done"), 200, NO_STORE
+    return render_template("unsubscribe/unsubscribe.html", state="done"), 200, NO_STORE_NOINDEX

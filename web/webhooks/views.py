@@ -9,8 +9,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from engagement.db import transaction, utcnow
 from engagement.mail import events
-from web.app import current_core
-from web.db import sessions
+from web.db import current_core, sessions
 from web.extensions import csrf
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -27,10 +26,10 @@ def mailjet() -> Any:
     if auth is None or not hmac.compare_digest((auth.password or "").encode(), secret.encode()):
         return jsonify(error="unauthorized"), 401, {"WWW-Authenticate": 'Basic realm="mailjet"'}
     body = request.get_json(silent=True)
-    batch = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
-    if batch is None or len(batch) > MAX_EVENTS:
+    posted = body if isinstance(body, list) else [body] if isinstance(body, dict) else None  # one call's events
+    if posted is None or len(posted) > MAX_EVENTS:
         return jsonify(error="a JSON event or a list of events"), 400
     now = utcnow()
     with transaction(sessions()) as session:
-        known = sum(events.record(session, e, now) for e in batch if isinstance(e, dict))
-    return jsonify(received=len(batch), recorded=known)
+        known = sum(events.record(session, e, now) for e in posted if isinstance(e, dict))
+    return jsonify(received=len(posted), recorded=known)

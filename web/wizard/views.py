@@ -14,9 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from engagement.db import transaction, utcnow
+from engagement.expressions import ExpressionError, render
+from engagement.geo.postal import city_options
 from engagement.workflow import definitions, navigation, persistence, runtime
 from engagement.workflow.errors import WorkflowError
-from engagement.workflow.expressions import ExpressionError, render
 from engagement.workflow.machine import CompiledWorkflow
 from engagement.workflow.models import WorkflowInstance
 from engagement.workflow.registry import REGISTRY
@@ -24,7 +25,6 @@ from engagement.workflow.spec import localize
 from forms.messages import selection_hint
 from forms.step import StepForm, build, initially_shown
 from web import notices
-from web.api.views import city_options
 from web.db import db, sessions
 from web.limits import spend
 from web.locale import current_locale

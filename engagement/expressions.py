@@ -1,5 +1,8 @@
 """Sandboxed Jinja2 expressions and templates over ``data``, ``user``, ``now`` and ``instance``.
 
+The one templating language of the platform: workflows' conditions and texts, mail templates and invitation
+texts all go through it, so it belongs to neither the engine nor the mail.
+
 Nothing outside that context is reachable: no globals, no private attributes, no mutating
 methods, and the operators that could build huge values are bounded.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
 from engagement.db import transaction, utcnow
@@ -15,11 +15,10 @@ from forms.organizer import ContentForm, NewChoiceForm
 from web.auth.roles import role_required
 from web.db import db, sessions
 from web.locale import current_locale
-from web.organizer.scoping import guard_undeclared, reach, scoped
+from web.organizer import bp
+from web.organizer.scoping import reach, scoped
+from web.responses import NO_STORE
 
-bp = Blueprint("organizer", __name__, url_prefix="/organizer")
-bp.before_app_request(guard_undeclared)  # the studio's routes, and any new one, too
-NO_STORE = {"Cache-Control": "no-store"}
 SECTIONS = {
     "text": _l("Texts of the message"),
     "gender": _l("Gender"),
@@ -130,6 +129,3 @@ def _report(form: Any, error: content.ContentError) -> None:
     message = str(PROBLEMS[error.code]) % {"limit": error.limit}
     target = form._fields.get(error.field, form.label_fr)
     target.errors = [*target.errors, message]
-
-
-from web.organizer import covers, media  # noqa: E402, F401 - their views, on this blueprint
