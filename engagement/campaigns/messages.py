@@ -65,10 +65,11 @@ def _materialize_campaign(session: Session, campaign: Campaign, messages: list[M
     """``materialize`` for one campaign's messages: what is the same for all of them is computed once."""
     kind = audiences.kind(campaign.audience)
     keys = [m.audience_key for m in messages if m.audience_key is not None]
-    merges = MERGE_FIELD.search(campaign.subject) or MERGE_FIELD.search(campaign.body)
+    subject_merges = MERGE_FIELD.search(campaign.subject) is not None
+    merges = subject_merges or MERGE_FIELD.search(campaign.body) is not None
     merged = audiences.values(session, kind, keys) if merges else {}  # names are read only when shown
     members = audiences.accounts(session, kind, keys)
-    subject = None if MERGE_FIELD.search(campaign.subject) else campaign_subject(campaign.subject, {})
+    subject = None if subject_merges else campaign_subject(campaign.subject, {})  # the same for every recipient
     for message in messages:
         values = merged.get(message.audience_key or 0, {})
         link = mail.unsubscribe_link(message.to[0], members.get(message.audience_key or 0))

@@ -18,6 +18,7 @@ TEXT_KEYS = ("subject", "introduction", "conclusion")
 
 INVITED_BY = "invited_by"  # the sign-up instance's answer naming the invitation followed (its join link)
 
+
 class InvitationContent(Base):
     """One editable piece of the message: a choice (label and argument) or a fixed text."""
 

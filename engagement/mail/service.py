@@ -156,7 +156,7 @@ def _message(*, to: Iterable[str], context: Mapping[str, Any], locale: str, temp
     if not recipients:
         raise AddressError("a mail needs at least one recipient")
     return MailMessage(
-        sender=sender(sender_name), to=recipients, headers=_unsubscribe_headers(unsubscribe),
+        sender=sender(sender_name), to=recipients, headers=unsubscribe_headers(unsubscribe),
         attachments=attachments or None, cc=clean_addresses(cc), reply_to=_reply_to(reply_to),
         subject=fit_subject(headers.text(subject if literal else render(subject, context))),
         text_body=body if literal else render(body, context),
@@ -174,7 +174,8 @@ def _reply_to(value: str | None) -> str | None:
         return None
 
 
-def _unsubscribe_headers(url: str | None) -> dict[str, str] | None:
+def unsubscribe_headers(url: str | None) -> dict[str, str] | None:
+    """List-Unsubscribe (RFC 8058's one click) for a message carrying ``url``; none for a URL it cannot carry."""
     if not url or not url.startswith(("https://", "http://")) or any(c in url for c in "<>\r\n ,"):
         return None
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
@@ -207,19 +208,14 @@ def materialize(session: Session, messages: Sequence[MailMessage]) -> None:
         prepare(session, messages)
 
 
-def sender_name(sender_value: str | None = None) -> str:
+def sender_name() -> str:
     """The platform's name as the configured sender shows it (parsed once a sender, not once a recipient)."""
-    return _platform(sender_value or _config["sender"])
+    return _platform(_config["sender"])
 
 
 @cache
 def _platform(sender_value: str) -> str:
     return parseaddr(sender_value)[0] or "Engagement"
-
-
-def unsubscribe_headers(url: str | None) -> dict[str, str] | None:
-    """List-Unsubscribe (RFC 8058's one click) for a message carrying ``url``."""
-    return _unsubscribe_headers(url)
 
 
 def unsubscribe_link(email: str, member_id: int | None = None) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engagement.accounts.models import OrganizerScope, RoleChange, ScopeChange, User
+from engagement.accounts.passwords import HASH_PREFIX
 from engagement.accounts.service import normalize_email
 from engagement.committees.models import Committee, CommitteeMembership
 from engagement.events.models import Event, EventRegistration
@@ -179,7 +180,7 @@ class _Answers:
         secret = self._secret(workflow_id, version)
         return {name: value for name, value in values.items()
                 if name not in secret and "password" not in name.lower()
-                and not (isinstance(value, str) and value.startswith("$argon2"))}
+                and not (isinstance(value, str) and value.startswith(HASH_PREFIX))}
 
 
 def _instances(session: Session, person: _Person) -> list[dict[str, Any]]:

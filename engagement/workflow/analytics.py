@@ -165,7 +165,7 @@ def analyse(session: Session, workflow_id: str, filters: Filters, *, now: dateti
     _stuck(analysis, spec, cells)
     analysis.per_day = _per_day(cells)
     analysis.by_source = _by_source(every_source, filters.source)
-    analysis.invitations = _invitations(session, where)
+    analysis.invitations = REGISTRY.referrals.counts(session, where)  # as the referring domain counts them
     return analysis
 
 
@@ -289,7 +289,3 @@ def _by_source(cells: Sequence[Any], source: str | None) -> dict[str, int]:
         result = {key: value if key == source else 0 for key, value in result.items()}
     return result
 
-
-def _invitations(session: Session, where: list[Any]) -> dict[str, int]:
-    """Referrals these instances sent and those followed, as the referring domain counts them."""
-    return REGISTRY.referrals.counts(session, where)
