@@ -39,7 +39,7 @@ def env(env: dict[str, str], fake: FakeMailjet) -> dict[str, str]:
 
 def through_mailjet(factory, fake: FakeMailjet, mail_id: int) -> dict:
     """The message as Mailjet receives it."""
-    deliver(factory, MailjetTransport(fake.api_key, fake.api_secret, fake.url, timeout=5), [mail_id], "mailjet")
+    deliver(factory, MailjetTransport(fake.api_key, fake.api_secret, fake.url, timeout=30), [mail_id], "mailjet")
     [sent] = fake.messages
     return sent
 

@@ -29,7 +29,7 @@ def fake() -> Iterator[FakeMailjet]:
 
 @pytest.fixture
 def transport(fake: FakeMailjet) -> MailjetTransport:
-    return MailjetTransport(fake.api_key, fake.api_secret, fake.url, timeout=5)
+    return MailjetTransport(fake.api_key, fake.api_secret, fake.url, timeout=30)
 
 
 def queue(factory: sessionmaker[Session], count: int, bad: int | None = None,
