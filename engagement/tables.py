@@ -14,6 +14,7 @@ def import_models() -> None:
     from engagement.accounts import tokens as _tokens  # noqa: F401
     from engagement.campaigns import models as _campaigns  # noqa: F401
     from engagement.committees import models as _committees  # noqa: F401
+    from engagement.donations import models as _donations  # noqa: F401
     from engagement.events import models as _events  # noqa: F401
     from engagement.invitations import models as _invitations  # noqa: F401
     from engagement.mail import models as _mail  # noqa: F401
