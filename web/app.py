@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, request
@@ -31,6 +32,23 @@ from web.relays import hold_detached_work, relay_factory
 log = logging.getLogger(__name__)
 
 
+class App(Flask):
+    """Flask, with each hook's and view's sync-or-async answer kept: Flask asks `inspect` again for every one of
+    them at every request (13 a wizard step), and the answer of a given function never changes."""
+
+    request_class = formdata.Request  # MAX_FORM_MEMORY_SIZE on urlencoded fields too (web/formdata.py)
+    _KEPT_AT_MOST = 4096  # functions made per request (none today) would go uncached past this, not grow it
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        kept: dict[Callable[..., Any], Callable[..., Any]] = self.__dict__.setdefault("_synced", {})
+        synced = kept.get(func)
+        if synced is None:
+            synced = super().ensure_sync(func)
+            if len(kept) < self._KEPT_AT_MOST:
+                kept[func] = synced
+        return synced
+
+
 def select_locale() -> str:
     """The visitor's choice (a cookie, not the session: pages stay cacheable), else the browser's."""
     return choose_locale(request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language"), LOCALES,
@@ -41,9 +59,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     if not logging.getLogger().handlers:  # gunicorn and tests bring their own
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"),
+    app = App(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"),
                 instance_path=str(settings.instance_dir or PROJECT_ROOT / "instance"))
-    app.request_class = formdata.Request  # MAX_FORM_MEMORY_SIZE on urlencoded fields too (web/formdata.py)
     core = bootstrap(settings, relay_factory(settings))
     app.extensions["engagement"] = core
     app.config.update(
