@@ -40,6 +40,8 @@ def register_builtins() -> None:
     """What every workflow may name whatever the configuration: mail templates, field checks."""
     from engagement.accounts import reset, signup, validators  # noqa: F401 - they register at import
     from engagement.campaigns import service as _campaigns  # noqa: F401
+    from engagement.donations import actions as _donations  # noqa: F401
+    from engagement.donations import mails as _donation_mails  # noqa: F401 - the receipt's outbox handler
     from engagement.events import actions  # noqa: F401
     from engagement.invitations import content, service  # noqa: F401
     from engagement.privacy import consents  # noqa: F401 - records the consents every workflow collects

@@ -7,6 +7,7 @@ treasurer and the CNCCFP's yearly check; nothing else about the donor is (docs/d
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,6 +37,7 @@ class Donation(Base):
     first_name: Mapped[str] = mapped_column(String(100), comment="the donor, as the law requires it on the receipt")
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254), comment="where the receipt is sent")
+    locale: Mapped[str] = mapped_column(String(5), default="fr", comment="the language of the donor's mails")
     street: Mapped[str] = mapped_column(String(200))
     postal_code: Mapped[str] = mapped_column(String(10))
     city_code: Mapped[str] = mapped_column(String(5), comment="INSEE commune code")
@@ -112,6 +114,9 @@ class Receipt(Base):
     donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
     yearly: Mapped[bool] = mapped_column(default=False, comment="a monthly donor's receipt for the whole year")
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    beneficiary: Mapped[dict[str, Any]] = mapped_column(
+        comment="the financing association as the receipt names it, fixed when issued (name, address, approval)")
+    mailed_at: Mapped[datetime | None] = mapped_column(comment="when its mail was queued (once)")
 
     @property
     def label(self) -> str:

@@ -9,12 +9,14 @@ each time: the mailed PDF and the one downloaded later are one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
+from engagement import outbox
 from engagement.clock import PARIS
 from engagement.donations.documents import Beneficiary, ReceiptData, ReceiptLine
 from engagement.donations.models import Donation, DonationPayment, Receipt, ReceiptCounter
@@ -34,21 +36,32 @@ def _next_number(session: Session, year: int) -> int:
     return number
 
 
+MAIL_TOPIC = "donations.receipt_mail"  # the outbox topic mailing a receipt once issued (engagement.donations.mails)
+
+
 def issue(session: Session, donation: Donation, payments: Sequence[DonationPayment], year: int,
-          now: datetime, *, yearly: bool = False) -> Receipt:
-    """A receipt for ``payments`` (one for a one-off gift, a year's instalments for a monthly one)."""
+          now: datetime, beneficiary: Beneficiary, *, yearly: bool = False) -> Receipt:
+    """A receipt for ``payments`` (one for a one-off gift, a year's instalments for a monthly one), mailed to the
+    donor after commit (the outbox: a rolled-back payment mails nothing)."""
     if not payments or any(p.receipt_id is not None or p.over_ceiling for p in payments):
         raise ValueError("a receipt covers payments received under the ceiling and not receipted yet")
     receipt = Receipt(year=year, number=_next_number(session, year), donation_id=donation.id, yearly=yearly,
-                      issued_at=now)
+                      issued_at=now, beneficiary={**asdict(beneficiary), "address": list(beneficiary.address)})
     session.add(receipt)
     session.flush()
     for payment in payments:
         payment.receipt_id = receipt.id
+    outbox.enqueue(session, MAIL_TOPIC, {"receipt_id": receipt.id})
     return receipt
 
 
-def document(session: Session, receipt: Receipt, beneficiary: Beneficiary) -> ReceiptData:
+def beneficiary_of(receipt: Receipt) -> Beneficiary:
+    kept = receipt.beneficiary
+    return Beneficiary(name=kept["name"], address=tuple(kept["address"]), approval=kept["approval"],
+                       treasurer=kept["treasurer"])
+
+
+def document(session: Session, receipt: Receipt) -> ReceiptData:
     """What the receipt says, from the ledger: the money kept (refunds and chargebacks taken off)."""
     donation = session.get(Donation, receipt.donation_id)
     assert donation is not None  # a receipt's donation is never deleted (the law keeps both)
@@ -60,4 +73,4 @@ def document(session: Session, receipt: Receipt, beneficiary: Beneficiary) -> Re
     return ReceiptData(number=receipt.label, issued_on=receipt.issued_at.astimezone(PARIS).date(),
                        kind="membership" if donation.kind == "membership" else "gift",
                        first_name=donation.first_name, last_name=donation.last_name, address=address,
-                       lines=lines, beneficiary=beneficiary)
+                       lines=lines, beneficiary=beneficiary_of(receipt))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engagement.donations import ceiling, receipts
+from engagement.donations.documents import Beneficiary
 from engagement.donations.models import Donation, DonationPayment, PaymentEventSeen
 from engagement.payments.events import PaymentEvent
 
@@ -66,7 +67,7 @@ class Donor:
 
 
 def open_donation(session: Session, donor: Donor, *, amount_cents: int, kind: str = "gift", monthly: bool = False,
-                  now: datetime) -> Donation:
+                  now: datetime, locale: str = "fr") -> Donation:
     """A pending donation whose amount (a monthly gift: its first instalment) is held under the donor's ceiling;
     raises `DonationRefused` when the law or the rules refuse it. The caller commits, then opens the payment page
     (never while holding the transaction: the provider is a network call)."""
@@ -82,7 +83,7 @@ def open_donation(session: Session, donor: Donor, *, amount_cents: int, kind: st
         raise DonationRefused("ceiling", ceiling.remaining(session, key, year))
     donation = Donation(reference=secrets.token_urlsafe(16), kind=kind, monthly=monthly, amount_cents=amount_cents,
                         status="pending", user_id=donor.user_id, first_name=donor.first_name,
-                        last_name=donor.last_name, email=donor.email, street=donor.street,
+                        last_name=donor.last_name, email=donor.email, locale=locale, street=donor.street,
                         postal_code=donor.postal_code, city_code=donor.city_code, city_name=donor.city_name,
                         country=donor.country, attestation=donor.attestation, ceiling_key=key, year=year,
                         held_cents=amount_cents, created_at=now, expires_at=now + PAGE_LIFETIME)
@@ -100,6 +101,11 @@ def page_failed(session: Session, donation: Donation, now: datetime) -> None:
     _end_pending(session, donation, "failed", now)
 
 
+def page_expired(session: Session, donation: Donation, now: datetime) -> None:
+    """The page's time is over (a visitor came back late): the hold goes; a payment arriving later still counts."""
+    _end_pending(session, donation, "expired", now)
+
+
 def by_reference(session: Session, reference: str) -> Donation | None:
     return session.scalar(select(Donation).where(Donation.reference == reference))
 
@@ -114,8 +120,9 @@ def expire_stale(session: Session, now: datetime, grace: timedelta = timedelta(h
     return len(stale)
 
 
-def apply(session: Session, event: PaymentEvent, now: datetime) -> Outcome:
-    """Apply one verified provider event, at most once; raises `NotYet` for an event that must come again."""
+def apply(session: Session, event: PaymentEvent, now: datetime, beneficiary: Beneficiary) -> Outcome:
+    """Apply one verified provider event, at most once; raises `NotYet` for an event that must come again.
+    ``beneficiary``: the financing association a receipt issued now names."""
     if session.get(PaymentEventSeen, event.id) is not None:
         return "duplicate"
     try:
@@ -125,7 +132,7 @@ def apply(session: Session, event: PaymentEvent, now: datetime) -> Outcome:
                         event.kind)
             outcome: Outcome = "unknown"
         else:
-            outcome = _APPLY[event.kind](session, donation, event, now)
+            outcome = _APPLY[event.kind](session, donation, event, now, beneficiary)
         session.add(PaymentEventSeen(event_id=event.id, kind=event.kind, outcome=outcome, received_at=now))
         session.flush()
     except IntegrityError:  # the same event (or the same money) recorded by a concurrent delivery first
@@ -133,7 +140,7 @@ def apply(session: Session, event: PaymentEvent, now: datetime) -> Outcome:
     return outcome
 
 
-def issue_yearly(session: Session, year: int, now: datetime) -> int:
+def issue_yearly(session: Session, year: int, now: datetime, beneficiary: Beneficiary) -> int:
     """Each monthly donor's receipt for ``year``: the instalments received that year under the ceiling and not
     receipted yet (run once the year is over; again later, it receipts only what came since)."""
     rows = session.scalars(select(DonationPayment).join(Donation, Donation.id == DonationPayment.donation_id)
@@ -146,7 +153,7 @@ def issue_yearly(session: Session, year: int, now: datetime) -> int:
     for donation_id, payments in by_donation.items():
         donation = session.get(Donation, donation_id)
         assert donation is not None  # joined above
-        receipts.issue(session, donation, payments, year, now, yearly=True)
+        receipts.issue(session, donation, payments, year, now, beneficiary, yearly=True)
     return len(by_donation)
 
 
@@ -180,7 +187,8 @@ def _end_pending(session: Session, donation: Donation, status: str, now: datetim
     donation.held_cents, donation.status, donation.ended_at = 0, status, now
 
 
-def _paid(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _paid(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+          beneficiary: Beneficiary) -> Outcome:
     if not event.payment_id or event.amount_cents <= 0 or event.currency.lower() != "eur":
         log.error("payment event %s for donation %s is not a euro payment we can record", event.id, donation.id)
         return "ignored"
@@ -208,11 +216,12 @@ def _paid(session: Session, donation: Donation, event: PaymentEvent, now: dateti
     else:
         donation.status, donation.ended_at = "paid", donation.ended_at or now
         if counted:
-            receipts.issue(session, donation, [payment], year, now)
+            receipts.issue(session, donation, [payment], year, now, beneficiary)
     return "applied"
 
 
-def _subscribed(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _subscribed(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+                beneficiary: Beneficiary) -> Outcome:
     if event.subscription_id:
         donation.subscription_id = event.subscription_id
     if donation.status in ("pending", "expired", "failed"):
@@ -220,21 +229,24 @@ def _subscribed(session: Session, donation: Donation, event: PaymentEvent, now: 
     return "applied"
 
 
-def _expired(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _expired(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+             beneficiary: Beneficiary) -> Outcome:
     if donation.status != "pending":
         return "ignored"  # paid meanwhile (or already ended): the money decides, not the page
     _end_pending(session, donation, "expired", now)
     return "applied"
 
 
-def _failed(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _failed(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+            beneficiary: Beneficiary) -> Outcome:
     if donation.status != "pending":
         return "ignored"
     _end_pending(session, donation, "failed", now)
     return "applied"
 
 
-def _refunded(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _refunded(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+              beneficiary: Beneficiary) -> Outcome:
     payment = _payment(session, event.payment_id)
     if payment is None:
         raise NotYet("refund before its payment")
@@ -247,7 +259,8 @@ def _refunded(session: Session, donation: Donation, event: PaymentEvent, now: da
     return "applied"
 
 
-def _disputed(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _disputed(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+              beneficiary: Beneficiary) -> Outcome:
     payment = _payment(session, event.payment_id)
     if payment is None:
         raise NotYet("chargeback before its payment")
@@ -260,7 +273,8 @@ def _disputed(session: Session, donation: Donation, event: PaymentEvent, now: da
     return "applied"
 
 
-def _dispute_won(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _dispute_won(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+                 beneficiary: Beneficiary) -> Outcome:
     payment = _payment(session, event.payment_id)
     if payment is None:
         raise NotYet("chargeback closed before its payment")
@@ -272,7 +286,8 @@ def _dispute_won(session: Session, donation: Donation, event: PaymentEvent, now:
     return "applied"
 
 
-def _ended(session: Session, donation: Donation, event: PaymentEvent, now: datetime) -> Outcome:
+def _ended(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
+           beneficiary: Beneficiary) -> Outcome:
     if donation.status == "ended":
         return "duplicate"
     if donation.status == "pending":

@@ -29,7 +29,7 @@ from mailjet_rest import Client
 from mailjet_rest.errors import ApiError, MailjetApiError, MailjetNetworkError
 
 from engagement.mail import limits
-from engagement.mail.models import MailMessage
+from engagement.mail.models import MailMessage, attachment_content
 
 BATCH = limits.MAX_MESSAGES  # the Send API's cap on messages per call
 TIMEOUT_SECONDS = 15
@@ -83,7 +83,7 @@ def payload(message: MailMessage) -> dict[str, Any]:
         body["Headers"] = dict(message.headers)
     if message.attachments:
         body["Attachments"] = [{"ContentType": a["content_type"], "Filename": a["filename"],
-                                "Base64Content": base64.b64encode(a["content"].encode()).decode()}
+                                "Base64Content": base64.b64encode(attachment_content(a)).decode()}
                                for a in message.attachments]
     return body
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -66,3 +67,10 @@ class MailSuppression(Base):
     reason: Mapped[str] = mapped_column(String(16), comment="unsubscribed, bounced or complained")
     source: Mapped[str] = mapped_column(String(32), comment="mailjet, link, operator")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def attachment_content(item: dict[str, str]) -> bytes:
+    """An attachment's bytes: ``content`` is text (an .ics), ``content_base64`` binary (a PDF receipt)."""
+    if "content_base64" in item:
+        return base64.b64decode(item["content_base64"])
+    return item["content"].encode()

@@ -14,15 +14,19 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.db import transaction
-from engagement.donations import ceiling, receipts, service
+from engagement import outbox
+from engagement.donations import ceiling, mails, receipts, service
 from engagement.donations.documents import Beneficiary
 from engagement.donations.models import Donation, DonationPayment, DonorYear, PaymentEventSeen, Receipt
 from engagement.donations.service import DonationRefused, Donor, NotYet
+from engagement.mail.models import MailMessage, attachment_content
 from engagement.payments.events import PaymentEvent
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 ZOE = Donor(first_name="Zoé", last_name="N'Diaye-Lefèvre", email="zoe@example.org", street="12, rue de Rivoli",
             postal_code="75004", city_code="75104", city_name="Paris 4e Arrondissement", attestation="national")
+BENEFICIARY = Beneficiary("Association de financement du mouvement Engagement", ("1 rue X", "75001 Paris"),
+                          "Agrément CNCCFP n° 0000 du 1er janvier 2026", "Camille Martin")
 _ids = count(1)
 
 
@@ -41,7 +45,7 @@ def opened(factory: sessionmaker[Session], amount: int, donor: Donor = ZOE, mont
 
 def apply(factory: sessionmaker[Session], e: PaymentEvent) -> str:
     with transaction(factory) as session:
-        return service.apply(session, e, NOW)
+        return service.apply(session, e, NOW, BENEFICIARY)
 
 
 def room(factory: sessionmaker[Session], donor: Donor = ZOE, year: int = 2026) -> int:
@@ -191,13 +195,13 @@ def test_a_monthly_gift_counts_each_instalment_and_gets_one_yearly_receipt(facto
     assert room(factory) == ceiling.CEILING_CENTS - 6_000
     assert all(p.receipt_id is None for p in payments(factory))  # receipted once a year
     with transaction(factory) as session:
-        assert service.issue_yearly(session, 2026, NOW) == 1
-        assert service.issue_yearly(session, 2026, NOW) == 0  # nothing left to receipt
+        assert service.issue_yearly(session, 2026, NOW, BENEFICIARY) == 1
+        assert service.issue_yearly(session, 2026, NOW, BENEFICIARY) == 0  # nothing left to receipt
     with factory() as session:
         (receipt,) = session.scalars(select(Receipt)).all()
-        beneficiary = Beneficiary("Association de financement", ("1 rue X", "75001 Paris"), "agrément", "Trésorier")
-        data = receipts.document(session, receipt, beneficiary)
+        data = receipts.document(session, receipt)
     assert receipt.yearly and [line.amount_cents for line in data.lines] == [2_000] * 3 and data.total_cents == 6_000
+    assert data.beneficiary == BENEFICIARY and data.number == "2026-000001" and data.last_name == ZOE.last_name
     assert apply(factory, event("ended", subscription_id="sub_1")) == "applied"
     with factory() as session:
         assert session.get(Donation, donation.id).status == "ended"  # type: ignore[union-attr]
@@ -271,3 +275,22 @@ def test_a_duplicated_event_delivered_twice_at_once_is_applied_once(factory: ses
     assert all(o is None or isinstance(o, NotYet) for o in outcomes), outcomes
     (payment,) = payments(factory)
     assert room(factory) == ceiling.CEILING_CENTS - 5_000 and payment.receipt_id is not None
+
+
+def test_the_receipt_is_mailed_once_with_its_pdf(factory: sessionmaker[Session]) -> None:
+    donation = opened(factory, 5_000)
+    apply(factory, event("paid", donation, payment_id="pi_1", amount_cents=5_000))
+    with factory() as session:
+        (row,) = session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.topic == receipts.MAIL_TOPIC))
+    assert outbox.deliver(factory, row.id)
+    with transaction(factory) as session:  # a relay after a crash runs the handler again: nothing more is queued
+        mails.mail_receipt(session, {"receipt_id": row.payload["receipt_id"]})
+    with factory() as session:
+        (message,) = session.scalars(select(MailMessage).where(MailMessage.template == mails.TEMPLATE)).all()
+        receipt = session.get(Receipt, row.payload["receipt_id"])
+    assert receipt is not None and receipt.mailed_at is not None
+    assert message.to == [ZOE.email] and "2026-000001" in message.subject
+    assert "50,00\u00a0€" in message.text_body and "17,00\u00a0€" in message.text_body  # the cost after reduction
+    (attachment,) = message.attachments or []
+    assert attachment["filename"] == "recu-fiscal-2026-000001.pdf" and attachment["content_type"] == "application/pdf"
+    assert attachment_content(attachment).startswith(b"%PDF")

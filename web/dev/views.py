@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template
 
 from engagement.mail import service as mail
+from engagement.mail.models import attachment_content
 from web.db import db
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -29,5 +30,5 @@ def attachment(message_id: int, index: int) -> Response:
     if found is None or not 0 <= index < len(found.attachments or []):
         abort(404)
     item = (found.attachments or [])[index]
-    return Response(item["content"], mimetype=item["content_type"].split(";")[0],
+    return Response(attachment_content(item), mimetype=item["content_type"].split(";")[0],
                     headers={"Content-Disposition": f'attachment; filename="{item["filename"]}"'})

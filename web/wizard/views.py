@@ -29,7 +29,7 @@ from web.db import db, sessions
 from web.limits import spend
 from web.locale import current_locale
 from web.resilience import needs_session
-from web.wizard import finals
+from web.wizard import finals, notes
 from web.wizard.presenter import button_label, error_summary, refusal_message
 from web.wizard.review import review_sections
 
@@ -168,7 +168,8 @@ def _page(flow: CompiledWorkflow, instance: WorkflowInstance, form: StepForm | N
     body = render_template(
         "wizard/step.html", flow=flow.spec, state=state, instance=instance, form=form, locale=locale,
         subtitle=subtitle, step_number=number, step_count=steps,
-        shown=initially_shown(form), errors=error_summary(form), notice=notice,
+        shown=initially_shown(form), errors=error_summary(form),
+        notice=notice or notes.of(flow.spec.id, state.name, instance, locale),
         triggers=[(t, button_label(flow.spec, state.name, t, locale)) for t in flow.spec.triggers_from(state.name)],
         sections=review_sections(flow, instance, state.name, locale, _actor()) if state.review else None,
         can_go_back=state.allow_back and not earlier and bool(instance.history),
