@@ -38,6 +38,50 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class Donations:
+    """Taking donations (docs/donations.md): Stripe's keys, or none for a developer's stand-in provider (never in
+    production), and the financing association every tax receipt names."""
+
+    stripe_secret_key: str | None  # None: the stand-in provider of web/dev/payments.py (development and tests)
+    stripe_webhook_secret: str | None
+    stripe_api_url: str | None  # another Stripe API address (a loopback fake in tests and benchmarks)
+    beneficiary_name: str
+    beneficiary_address: tuple[str, ...]
+    approval: str  # the CNCCFP's approval of the financing association, as receipts print it
+    treasurer: str  # who signs the receipts
+
+
+DEMO_BENEFICIARY = ("Association de financement du mouvement Engagement (démonstration)",
+                    ("1 rue de l’Exemple", "75001 Paris"),
+                    "Démonstration : aucun agrément, ce reçu n’ouvre droit à aucune réduction",
+                    "Trésorier de démonstration")
+
+
+def _donations(env: Mapping[str, str], app_env: str) -> Donations | None:
+    """Stripe's keys and the association: all of them in production (or none: donations closed), any of them
+    elsewhere (the stand-in provider and the demonstration association fill what is missing)."""
+    names = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DONATIONS_BENEFICIARY_NAME",
+             "DONATIONS_BENEFICIARY_ADDRESS", "DONATIONS_APPROVAL", "DONATIONS_TREASURER")
+    values = {name: _optional(env, name) for name in names}
+    if app_env == "production":
+        if not any(values.values()):
+            return None
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise ConfigError(f"donations need {', '.join(missing)} too (or none of {', '.join(names)}: "
+                              "donations closed)")
+    if values["STRIPE_SECRET_KEY"] and not values["STRIPE_WEBHOOK_SECRET"]:
+        raise ConfigError("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET: a webhook is believed only when signed")
+    name, address, approval, treasurer = DEMO_BENEFICIARY
+    lines = tuple(line.strip() for line in (values["DONATIONS_BENEFICIARY_ADDRESS"] or "").split("|") if line.strip())
+    return Donations(
+        stripe_secret_key=values["STRIPE_SECRET_KEY"], stripe_webhook_secret=values["STRIPE_WEBHOOK_SECRET"],
+        stripe_api_url=_optional(env, "STRIPE_API_URL"),
+        beneficiary_name=values["DONATIONS_BENEFICIARY_NAME"] or name, beneficiary_address=lines or address,
+        approval=values["DONATIONS_APPROVAL"] or approval, treasurer=values["DONATIONS_TREASURER"] or treasurer)
+
+
+@dataclass(frozen=True)
 class Settings:
     """The typed view of the environment; `load_settings` is the only constructor callers use."""
 
@@ -69,6 +113,7 @@ class Settings:
     privacy_controller: str | None = None  # who answers for the data; None: MAIL_SENDER's name (docs/privacy.md)
     privacy_dpo_email: str | None = None  # the data protection officer's address; None: the contact page
     heartbeat_file: Path | None = None  # touched by a worker's or beat's loop; their probes read its age
+    donations: Donations | None = None  # None: donations closed (production without Stripe's keys)
 
     @property
     def is_production(self) -> bool:
@@ -344,4 +389,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         privacy_controller=_optional(env, "PRIVACY_CONTROLLER"),
         privacy_dpo_email=_address(env, "PRIVACY_DPO_EMAIL"),
         heartbeat_file=_absolute_path(env, "HEARTBEAT_FILE"),
+        donations=_donations(env, app_env),
     )

@@ -13,6 +13,8 @@ from engagement import signing
 from engagement.campaigns import lists
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory
+from engagement.donations.documents import Beneficiary
+from engagement.donations.payments import Payments
 from engagement.generations import Generations, for_settings
 from engagement.generations import track as track_generations
 from engagement.mail import service as mail
@@ -34,6 +36,9 @@ class Core:
     sessions: sessionmaker[Session]
     relay: Relay
     generations: Generations  # of what public pages show: bumped after commit (engagement/generations.py)
+    # Donations' provider and association (None: closed); the web app puts its stand-in provider here on a
+    # developer's machine (web/dev/payments.py), where no Stripe key is given.
+    payments: Payments | None = None
 
 
 def register_builtins() -> None:
@@ -76,4 +81,24 @@ def bootstrap(settings: Settings, relay_factory: RelayFactory = InProcessRelay) 
     persistence.track(sessions)  # a changed instance: one versioned UPDATE, outside the unit of work
     generations = for_settings(settings)
     track_generations(sessions, generations)  # cached pages showing a changed event are renewed after commit
-    return Core(settings, engine, sessions, relay, generations)
+    return Core(settings, engine, sessions, relay, generations, payments=stripe_payments(settings))
+
+
+def stripe_payments(settings: Settings) -> Payments | None:
+    """Donations through Stripe, when its keys are given (docs/donations.md)."""
+    donations = settings.donations
+    if donations is None or not donations.stripe_secret_key or not donations.stripe_webhook_secret:
+        return None
+    from engagement.payments.stripe_gateway import Gateway  # the stripe library: only when configured
+
+    gateway = Gateway(donations.stripe_secret_key, donations.stripe_webhook_secret, api_base=donations.stripe_api_url)
+    return Payments(gateway, beneficiary(settings), settings.site_url, live=True)
+
+
+def beneficiary(settings: Settings) -> Beneficiary:
+    """The financing association tax receipts name."""
+    donations = settings.donations
+    if donations is None:
+        raise ValueError("donations are closed: no association to name")
+    return Beneficiary(donations.beneficiary_name, donations.beneficiary_address, donations.approval,
+                       donations.treasurer)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, request
@@ -23,6 +23,7 @@ from engagement.workflow import definitions
 from engagement.workflow.spec import localize
 from web import formdata, headers, notices, pagecache, public, shield, templating
 from web.db import current_core
+from web.donations import standin
 from web.extensions import babel, csrf, limiter, login_manager
 from web.locale import LOCALES
 from web.media import mount as mount_media
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     login_manager.init_app(app)
     _register_blueprints(app)
     mount_media(app)  # /media/: images, served without session or database (docs/media.md)
+    standin.install(app, core)  # without Stripe keys, outside production: a stand-in provider (docs/donations.md)
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
     app.jinja_env.filters["linked"] = pages_linked  # a page's own paths as links (engagement.pages.service)
     app.jinja_env.filters["localize"] = lambda text: localize(text, str(get_locale() or settings.default_locale))
@@ -175,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.core.views import bp as core_views
     from web.core.views import register_error_pages
     from web.dev.views import bp as dev
+    from web.donations.views import bp as donations
     from web.events.views import bp as events
     from web.explorer.views import bp as explorer
     from web.invitations.views import bp as invitations
@@ -202,6 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(analyst)
     app.register_blueprint(search)
     app.register_blueprint(pages)
+    app.register_blueprint(donations)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)
     register_error_pages(app)

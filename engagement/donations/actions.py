@@ -33,6 +33,16 @@ def natural_person(session: Session, value: Any) -> str | None:
     return "legal_entity" if isinstance(value, str) and is_legal_entity(value) else None
 
 
+@REGISTRY.field_validator("donations.euros", rules=("cents",))
+def euros(session: Session, value: Any) -> str | None:
+    """An amount in euros has at most two decimals (cents)."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None  # not a number: the field's own rule says so
+    return "cents" if number.is_finite() and number != number.quantize(Decimal("0.01")) else None
+
+
 def amount_cents(data: dict[str, Any]) -> int:
     """The amount chosen (a suggested one, or the free one), in cents; raises ValueError when unreadable."""
     chosen = str(data.get("amount") or "")

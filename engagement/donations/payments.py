@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +19,10 @@ from engagement.db import transaction
 from engagement.donations import service
 from engagement.donations.documents import Beneficiary
 from engagement.donations.models import Donation
-from engagement.payments.stripe_gateway import Gateway, GatewayError, InvalidWebhook
+from engagement.payments.errors import GatewayError, InvalidWebhook
+
+if TYPE_CHECKING:  # the stripe library takes a third of a second to import: only where payments are taken
+    from engagement.payments.stripe_gateway import Gateway
 
 log = logging.getLogger(__name__)
 

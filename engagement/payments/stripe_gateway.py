@@ -16,6 +16,7 @@ from typing import Any
 
 import stripe
 
+from engagement.payments.errors import GatewayError, InvalidWebhook
 from engagement.payments.events import PaymentEvent
 
 MAX_NETWORK_RETRIES = 2
@@ -23,18 +24,6 @@ MAX_NETWORK_RETRIES = 2
 Reader = Callable[[dict[str, Any]], dict[str, Any] | None]
 # Errors Stripe may answer differently a moment later: the same call (same idempotency key) can be tried again.
 RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
-
-
-class GatewayError(Exception):
-    """Stripe could not be reached or refused a call; ``retryable`` when the same call may succeed later."""
-
-    def __init__(self, message: str, retryable: bool, *, status: int | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.retryable, self.status, self.code = retryable, status, code
-
-
-class InvalidWebhook(Exception):
-    """A webhook body that is not a genuine, recent Stripe event (the reason never quotes the body)."""
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,12 @@ def _remember(workflow_id: str, instance_id: int | None) -> None:
     session[SESSION_KEY] = pointers
 
 
+def forget(workflow_id: str) -> None:
+    """This browser starts ``workflow_id`` afresh at its next visit; its finished instance stays as it was (a
+    donor giving again, say, after a donation paid or expired)."""
+    _remember(workflow_id, None)
+
+
 def _owned(instance: WorkflowInstance | None, workflow_id: str) -> WorkflowInstance | None:
     if instance is None or instance.workflow_id != workflow_id or instance.abandoned_at is not None:
         return None
