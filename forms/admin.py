@@ -11,7 +11,7 @@ from engagement.accounts.models import ROLES
 from forms.text import TextForm
 
 ROLE_LABELS = {"member": _l("Member"), "organizer": _l("Organizer"), "analyst": _l("Analyst"),
-               "admin": _l("Administrator")}
+               "treasurer": _l("Treasurer"), "admin": _l("Administrator")}
 
 
 class RoleForm(TextForm):

@@ -166,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
     # Modules whose views hang on another module's blueprint (imported for that).
     import web.admin.protection  # the under-attack switch, on the admin blueprint
     import web.auth.account  # the member's account pages, on the auth blueprint
+    import web.auth.donations  # a member's donations and receipts, on the auth blueprint
     import web.auth.reset  # password reset and activation resend, on the auth blueprint
     import web.events.confirmation  # the event registration's confirmation page (web/wizard/finals.py)
     import web.events.places  # noqa: F401 - a member's place from the event's page, on the events blueprint
@@ -185,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.pages.views import bp as pages
     from web.search.views import bp as search
     from web.studio import bp as studio
+    from web.treasurer.views import bp as treasurer
     from web.unsubscribe.views import bp as unsubscribe
     from web.webhooks.views import bp as webhooks
     from web.wizard.views import bp as wizard
@@ -205,6 +207,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(analyst)
     app.register_blueprint(search)
     app.register_blueprint(pages)
+    app.register_blueprint(treasurer)
     app.register_blueprint(donations)
     if app.config["ENGAGEMENT_ENV"] != "production":
         app.register_blueprint(dev)

@@ -56,6 +56,10 @@ app.conf.update(
         # which would restart with every beat (each deployment) and might never come. What it finds is done
         # in committed batches, so a run a worker loses halfway is finished by the next one.
         "privacy-purge": {"task": "engagement.privacy.purge", "schedule": crontab(hour=3, minute=30)},
+        # Donations (docs/donations.md): stale payment pages' holds, and last year's yearly receipts, which a
+        # daily run issues in the first days of January (and again later only for what is not receipted yet).
+        "donations-housekeeping": {"task": "engagement.donations.housekeeping",
+                                   "schedule": crontab(hour=4, minute=10)},
     },
     beat_schedule_filename=str(Path(tempfile.gettempdir()) / "engagement-celerybeat-schedule"),
 )

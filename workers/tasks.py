@@ -7,8 +7,9 @@ from datetime import timedelta
 from functools import cache
 
 from engagement.campaigns.drafts import start_due
-from engagement.core import Core, bootstrap
+from engagement.core import Core, beneficiary, bootstrap
 from engagement.db import utcnow
+from engagement.donations.service import housekeeping
 from engagement.events.registration import remind_all
 from engagement.outbox import deliver, relay_pending
 from engagement.privacy import retention
@@ -67,6 +68,13 @@ def refresh_analytics() -> list[str]:
     """Refresh the analytics rollup, then compute and store the unfiltered figures of every active
     workflow (the dashboard reads them)."""
     return snapshots.refresh_active(core().sessions, utcnow())
+
+
+@app.task(name="engagement.donations.housekeeping", acks_late=True)
+def donations_housekeeping() -> dict[str, int]:
+    """Pages left open past their end give their holds back; last year's monthly donors get their receipt."""
+    donations = core().settings.donations
+    return housekeeping(core().sessions, utcnow(), beneficiary(core().settings) if donations else None)
 
 
 @app.task(name="engagement.privacy.purge", acks_late=True)

@@ -13,7 +13,7 @@ from engagement.geo.communes import department_of
 from engagement.signing import login_id
 from engagement.workflow.registry import REGISTRY
 
-ROLES = ("member", "organizer", "analyst", "admin")
+ROLES = ("member", "organizer", "analyst", "treasurer", "admin")  # treasurer: the donations (web/treasurer)
 
 
 class User(Base):

@@ -76,6 +76,12 @@ class DonationPayment(Base):
     over_ceiling: Mapped[bool] = mapped_column(
         default=False, comment="received past the donor's yearly ceiling: not counted, to be refunded")
     receipt_id: Mapped[int | None] = mapped_column(ForeignKey("donation_receipts.id"), index=True)
+    refund_requested_at: Mapped[datetime | None] = mapped_column(
+        comment="when the treasurer last asked the provider for a refund (the ledger moves on its webhook)")
+    refund_requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True,
+                                                            comment="the treasurer who asked")
+    refund_requested_cents: Mapped[int | None] = mapped_column(
+        comment="the refunded total asked for: the refund is pending while refunded_cents is below it")
 
 
 class DonorYear(Base):

@@ -98,7 +98,25 @@ class Payments:
         with transaction(factory) as session:
             outcome = service.apply(session, event, now, self.beneficiary)
         log.info("payment event %s (%s): %s", event.id, event.kind, outcome)
+        self.stop_due(factory)
         return outcome
+
+    def stop_due(self, factory: sessionmaker[Session]) -> int:
+        """Cancel at the provider the monthly gifts the ledger stopped (their next instalment would pass the
+        ceiling); one that fails stays due, tried again after the next event. The provider's ``ended`` event
+        then closes the donation. How many were cancelled."""
+        with factory() as session:
+            due = service.stops_due(session)
+        cancelled = 0
+        for donation_id, subscription_id in due:
+            try:
+                self.gateway.cancel_subscription(subscription_id)
+            except GatewayError as error:
+                log.warning("donation %s: its subscription could not be cancelled yet (%s)", donation_id,
+                            error.code or error.status)
+                continue
+            cancelled += 1
+        return cancelled
 
 
 @dataclass(frozen=True)

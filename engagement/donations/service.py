@@ -17,9 +17,10 @@ from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from engagement.donations import ceiling, receipts
+from engagement.db import transaction
+from engagement.donations import ceiling, receipts, stopped
 from engagement.donations.documents import Beneficiary
 from engagement.donations.models import Donation, DonationPayment, PaymentEventSeen
 from engagement.payments.events import PaymentEvent
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MIN_CENTS = 100  # 1 €: below, the provider's fee would eat the gift
 PAGE_LIFETIME = timedelta(minutes=60)  # the hosted page's life (the provider allows 30 minutes to 24 hours)
+NEXT_INSTALMENT = timedelta(days=30)  # about when a monthly gift's next instalment comes
 KINDS = ("gift", "membership")
 ATTESTATIONS = ("national", "resident")
 
@@ -213,11 +215,36 @@ def _paid(session: Session, donation: Donation, event: PaymentEvent, now: dateti
     if donation.monthly:
         if donation.status in ("pending", "expired", "failed"):
             donation.status = "active"
+        _stop_before_the_ceiling(session, donation, event.occurred_at)
     else:
         donation.status, donation.ended_at = "paid", donation.ended_at or now
         if counted:
             receipts.issue(session, donation, [payment], year, now, beneficiary)
     return "applied"
+
+
+def _stop_before_the_ceiling(session: Session, donation: Donation, paid_at: datetime) -> None:
+    """A monthly gift whose next instalment would pass the ceiling stops now, and the donor is told (the law
+    forbids the money; taking it to refund it would only cost the donor the provider's fees). The provider's
+    subscription is cancelled after commit (`stops_due`, `Payments.receive`)."""
+    if donation.stop_reason is not None or donation.status != "active":
+        return
+    year = ceiling.year_of(paid_at)
+    if ceiling.year_of(paid_at + NEXT_INSTALMENT) != year:
+        return  # the next one falls in a new year, with the whole ceiling again
+    left = ceiling.remaining(session, donation.ceiling_key, year)
+    if left >= donation.amount_cents:
+        return
+    donation.stop_reason = "ceiling"
+    stopped.notify(session, donation, left)
+
+
+def stops_due(session: Session) -> list[tuple[int, str]]:
+    """Monthly gifts to stop at the provider: (donation id, subscription id), until the provider says ``ended``."""
+    rows = session.execute(select(Donation.id, Donation.subscription_id)
+                           .where(Donation.status == "active", Donation.stop_reason.is_not(None),
+                                  Donation.subscription_id.is_not(None)))
+    return [(donation_id, str(subscription)) for donation_id, subscription in rows]
 
 
 def _subscribed(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
@@ -299,3 +326,15 @@ def _ended(session: Session, donation: Donation, event: PaymentEvent, now: datet
 
 _APPLY = {"paid": _paid, "subscribed": _subscribed, "expired": _expired, "failed": _failed, "refunded": _refunded,
           "disputed": _disputed, "dispute_won": _dispute_won, "ended": _ended}
+
+
+def housekeeping(factory: sessionmaker[Session], now: datetime, beneficiary: Beneficiary | None) -> dict[str, int]:
+    """The daily round: holds of pages left open past their end go back (their `expired` event lost), and
+    last year's monthly donors get their yearly receipt (idempotent: only what is not receipted yet)."""
+    with transaction(factory) as session:
+        expired = expire_stale(session, now)
+    receipted = 0
+    if beneficiary is not None:
+        with transaction(factory) as session:
+            receipted = issue_yearly(session, ceiling.year_of(now) - 1, now, beneficiary)
+    return {"expired": expired, "yearly_receipts": receipted}

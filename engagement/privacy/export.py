@@ -25,6 +25,7 @@ from engagement.accounts.models import OrganizerScope, RoleChange, ScopeChange, 
 from engagement.accounts.passwords import HASH_PREFIX
 from engagement.accounts.service import normalize_email
 from engagement.committees.models import Committee, CommitteeMembership
+from engagement.donations.models import Donation, DonationPayment, Receipt
 from engagement.events.models import Event, EventRegistration
 from engagement.invitations.models import Invitation
 from engagement.mail.models import MailMessage
@@ -51,6 +52,8 @@ FILES = {
     "access": ("at", "by_role", "by_name", "action", "target"),
     "roles": ("at", "change", "from", "to", "by"),
     "media": ("uploaded_at", "original_name", "alt", "content_type"),
+    "donations": ("created_at", "kind", "monthly", "amount_cents", "status", "first_name", "last_name", "email",
+                  "street", "postal_code", "city_name", "country", "attestation", "payments"),
 }
 README = """Vos données personnelles
 ========================
@@ -124,7 +127,7 @@ def _collect(session: Session, person: _Person, now: datetime) -> dict[str, Any]
         "consents": _consents(session, person), "instances": _instances(session, person),
         "registrations": _registrations(session, person), "committees": [], "invitations": _invitations(person),
         "invitations_received": _received(session, person), "mails": _mails(session, person),
-        "access": [], "roles": [], "media": [],
+        "access": [], "roles": [], "media": [], "donations": _donations(session, person),
     }
     if user is not None:
         data.update(committees=_committees(session, user), access=_access(session, user),
@@ -200,6 +203,27 @@ def _instances(session: Session, person: _Person) -> list[dict[str, Any]]:
         "transitions": [{"at": _iso(t.at), "from": t.source, "to": t.dest, "trigger": t.trigger,
                          "answers": clean(t.changes, t.workflow_id, t.version)} for t in log[i.id]],
     } for i in found]
+
+
+def _donations(session: Session, person: _Person) -> list[dict[str, Any]]:
+    """Their donations (from their account, or given under their address), each with its payments."""
+    theirs = or_(Donation.email == person.address.email,
+                 *([Donation.user_id == person.user.id] if person.user is not None else []))
+    donations = session.scalars(select(Donation).where(theirs).order_by(Donation.created_at, Donation.id)).all()
+    paid: dict[int, list[dict[str, Any]]] = {}
+    if donations:
+        rows = session.execute(select(DonationPayment, Receipt)
+                               .outerjoin(Receipt, Receipt.id == DonationPayment.receipt_id)
+                               .where(DonationPayment.donation_id.in_([d.id for d in donations]))
+                               .order_by(DonationPayment.received_at, DonationPayment.id))
+        for payment, receipt in rows:
+            paid.setdefault(payment.donation_id, []).append({
+                "received_at": _iso(payment.received_at), "amount_cents": payment.amount_cents,
+                "refunded_cents": payment.refunded_cents, "receipt": receipt.label if receipt is not None else None})
+    return [{"created_at": _iso(d.created_at), "kind": d.kind, "monthly": d.monthly, "amount_cents": d.amount_cents,
+             "status": d.status, "first_name": d.first_name, "last_name": d.last_name, "email": d.email,
+             "street": d.street, "postal_code": d.postal_code, "city_name": d.city_name, "country": d.country,
+             "attestation": d.attestation, "payments": paid.get(d.id, [])} for d in donations]
 
 
 def _registered(person: _Person) -> Any:

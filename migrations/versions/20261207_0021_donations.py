@@ -112,15 +112,24 @@ def upgrade() -> None:
     sa.Column('over_ceiling', sa.Boolean(), nullable=False,
               comment="received past the donor's yearly ceiling: not counted, to be refunded"),
     sa.Column('receipt_id', sa.Integer(), nullable=True),
+    sa.Column('refund_requested_at', WHEN, nullable=True,
+              comment='when the treasurer last asked the provider for a refund (the ledger moves on its webhook)'),
+    sa.Column('refund_requested_by', sa.Integer(), nullable=True, comment='the treasurer who asked'),
+    sa.Column('refund_requested_cents', sa.Integer(), nullable=True,
+              comment='the refunded total asked for: the refund is pending while refunded_cents is below it'),
     sa.ForeignKeyConstraint(['donation_id'], ['donations.id'],
               name=op.f('fk_donation_payments_donation_id_donations')),
     sa.ForeignKeyConstraint(['receipt_id'], ['donation_receipts.id'],
               name=op.f('fk_donation_payments_receipt_id_donation_receipts')),
+    sa.ForeignKeyConstraint(['refund_requested_by'], ['users.id'],
+              name=op.f('fk_donation_payments_refund_requested_by_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_donation_payments')),
     sa.UniqueConstraint('payment_id', name=op.f('uq_donation_payments_payment_id'))
     )
     op.create_index(op.f('ix_donation_payments_donation_id'), 'donation_payments', ['donation_id'], unique=False)
     op.create_index(op.f('ix_donation_payments_receipt_id'), 'donation_payments', ['receipt_id'], unique=False)
+    op.create_index(op.f('ix_donation_payments_refund_requested_by'), 'donation_payments', ['refund_requested_by'],
+                    unique=False)
 
 
 def downgrade() -> None:

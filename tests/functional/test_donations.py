@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from engagement.donations import service
 from engagement.donations.models import Donation, DonationPayment, PaymentEventSeen, Receipt
 from engagement.mail.models import MailMessage, attachment_content
 from engagement.outbox import InProcessRelay
@@ -179,3 +181,59 @@ def test_a_monthly_gift_counts_each_month(app: Any, client: Any, factory: sessio
 def test_the_webhook_is_closed_when_donations_are(app: Any) -> None:
     app.extensions["engagement"].payments = None
     assert app.test_client().post("/webhooks/stripe", data=b"{}").status_code == 404
+
+
+def test_a_member_finds_their_receipt_in_their_account_and_nobody_else_can(app: Any, client: Any, new_client: Any,
+                                                                           factory: sessionmaker[Session]) -> None:
+    from tests.functional.invitation_steps import log_in, make_user
+
+    make_user(app, "zoe@example.org", first_name="Zoé", last_name="N’Diaye")
+    log_in(client, "zoe@example.org")
+    path = provider_page(client, give(client))
+    client.client.post(path, data={"action": "pay"})
+    settle(app)
+    page = client.get("/account/donations").get_data(as_text=True)
+    link = re.search(r'href="(/account/donations/receipts/(\d+)\.pdf)"', page)
+    assert link, text(page)[:2000]
+    assert "50,00\u00a0€" in text(page)
+    pdf = client.client.get(link.group(1))
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.get_data().startswith(b"%PDF")
+    assert "no-store" in pdf.headers["Cache-Control"]
+    assert "/account/donations" in client.get("/account").get_data(as_text=True)
+    with factory() as session:  # their data export (GDPR art. 15) lists the donation and its receipt
+        from engagement.accounts.models import User
+        from engagement.db import utcnow
+        from engagement.privacy import export
+
+        user = session.scalar(select(User).where(User.email == "zoe@example.org"))
+        assert user is not None
+        (gift,) = export.collect(session, user, utcnow())["donations"]
+    assert gift["amount_cents"] == 5_000 and gift["payments"][0]["receipt"].startswith("20")
+
+    make_user(app, "other@example.org")
+    other = new_client()
+    log_in(other, "other@example.org")
+    assert other.client.get(link.group(1)).status_code == 404
+    assert "no-store" in other.get("/account/donations").headers["Cache-Control"]
+    assert app.test_client().get(link.group(1)).status_code in (302, 303)  # anonymous: to the log-in page
+
+
+def test_a_monthly_gift_stops_before_it_would_pass_the_ceiling(app: Any, client: Any, new_client: Any,
+                                                                factory: sessionmaker[Session],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if the next instalment fell in this calendar year (in December it falls in the next, with a new ceiling)
+    monkeypatch.setattr(service, "NEXT_INSTALMENT", timedelta(0))
+    first = provider_page(client, give(client, amount="other", other="7480"))
+    client.client.post(first, data={"action": "pay"})
+    monthly = new_client()
+    path = provider_page(monthly, give(monthly, amount="20", frequency="monthly"))  # 7,500 € reached with it
+    monthly.client.post(path, data={"action": "pay"})
+    settle(app)
+    settle(app)  # the cancellation's own event (customer.subscription.deleted) comes back
+    with factory() as session:
+        donation = session.scalar(select(Donation).where(Donation.monthly.is_(True)))
+        assert donation is not None and donation.stop_reason == "ceiling" and donation.status == "ended"
+        told = session.scalars(select(MailMessage).where(MailMessage.template == "donation_stopped")).all()
+        assert [m.to for m in told] == [["zoe@example.org"]]
+    subscription = app.extensions["dev_stripe"].get(donation.subscription_id)
+    assert subscription is not None and subscription["status"] == "canceled"

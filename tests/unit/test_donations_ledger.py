@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engagement.db import transaction
 from engagement import outbox
+from engagement.db import transaction
 from engagement.donations import ceiling, mails, receipts, service
 from engagement.donations.documents import Beneficiary
 from engagement.donations.models import Donation, DonationPayment, DonorYear, PaymentEventSeen, Receipt
@@ -215,6 +215,21 @@ def test_a_monthly_instalment_past_the_ceiling_is_recorded_not_counted(factory: 
     first, second = payments(factory)
     assert not first.over_ceiling and second.over_ceiling
     assert room(factory) == 0
+    with factory() as session:  # stopped after the first: the next would pass the ceiling; the donor is told
+        stopped = session.get(Donation, donation.id)
+        assert stopped is not None and stopped.stop_reason == "ceiling"
+        (told,) = session.scalars(select(MailMessage).where(MailMessage.template == "donation_stopped")).all()
+        assert told.to == [ZOE.email] and "5 000,00 €" not in told.text_body and "0,00 €" in told.text_body
+        assert service.stops_due(session) == []  # no subscription id in this test: nothing to cancel
+
+
+def test_a_monthly_gift_in_december_is_not_stopped_for_the_next_year(factory: sessionmaker[Session]) -> None:
+    opened(factory, 745_000)
+    donation = opened(factory, 5_000, monthly=True)
+    december = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+    apply(factory, event("paid", donation, payment_id="in_1", amount_cents=5_000, occurred_at=december))
+    with factory() as session:
+        assert session.get(Donation, donation.id).stop_reason is None  # type: ignore[union-attr]
 
 
 def test_stale_pending_pages_give_their_holds_back(factory: sessionmaker[Session]) -> None:
@@ -294,3 +309,14 @@ def test_the_receipt_is_mailed_once_with_its_pdf(factory: sessionmaker[Session])
     (attachment,) = message.attachments or []
     assert attachment["filename"] == "recu-fiscal-2026-000001.pdf" and attachment["content_type"] == "application/pdf"
     assert attachment_content(attachment).startswith(b"%PDF")
+
+
+def test_the_daily_round_gives_back_stale_holds_and_receipts_last_year(factory: sessionmaker[Session]) -> None:
+    monthly = opened(factory, 3_000, monthly=True)
+    apply(factory, event("paid", monthly, payment_id="in_1", amount_cents=3_000))
+    opened(factory, 10_000)  # a page never paid, its expired event lost
+    january = datetime(2027, 1, 2, 4, 10, tzinfo=UTC)
+    assert service.housekeeping(factory, january, BENEFICIARY) == {"expired": 1, "yearly_receipts": 1}
+    assert service.housekeeping(factory, january, BENEFICIARY) == {"expired": 0, "yearly_receipts": 0}
+    assert service.housekeeping(factory, january, None)["yearly_receipts"] == 0  # donations closed: no receipt
+    assert room(factory) == ceiling.CEILING_CENTS - 3_000

@@ -22,7 +22,6 @@ from mailjet_rest.errors import TimeoutError as MailjetTimeoutError
 
 from tests.fakes.mailjet import FakeMailjet
 
-
 # A loopback call answers in milliseconds, but a loaded CI machine (two cores, a parallel suite) has
 # stalled one of 200 calls past 5 s: the tests below prove behaviour, not latency, so they wait longer.
 LOOPBACK_TIMEOUT = 30

@@ -129,6 +129,7 @@ from web.cli import (  # noqa: E402, F401
     campaigns,
     database,
     demo,
+    donations,
     events,
     mail,
     outbox,

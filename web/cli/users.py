@@ -16,7 +16,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "organizer", "analyst", "member"]), default="member")
+@click.option("--role", type=click.Choice(["admin", "organizer", "analyst", "treasurer", "member"]), default="member")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @click.option("--scope", "granted", multiple=True,
               help="an organizer's scope: national, department:CODE or committee:SLUG (repeatable; "
@@ -46,7 +46,7 @@ def users_create(email: str, role: str, password_stdin: bool, granted: tuple[str
 
 @users.command("grant")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "organizer", "analyst", "member"]), default=None,
+@click.option("--role", type=click.Choice(["admin", "organizer", "analyst", "treasurer", "member"]), default=None,
               help="the new role (default: unchanged)")
 @click.option("--personal-data/--no-personal-data", default=None,
               help="whether an analyst sees names, emails and answers (default: unchanged)")

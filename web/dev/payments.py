@@ -229,7 +229,7 @@ class _Store:
 class DevStripe:
     """The fake Stripe: a WSGI app over a sqlite state, with a test-facing Python API."""
 
-    def __init__(self, api_key: str = "sk_test_dev", webhook_secret: str = "whsec_dev",  # noqa: S107 (a fake's)
+    def __init__(self, api_key: str = "sk_test_dev", webhook_secret: str = "whsec_dev",  # noqa: S107  # nosec B107 - a fake's
                  state_path: str = ":memory:", webhook_url: str | None = None, public_url: str = "",
                  deliver: Callable[[bytes, str], bool] | None = None) -> None:
         """``deliver``, instead of ``webhook_url``: a function handed each signed event (its body and
@@ -757,7 +757,7 @@ class DevStripe:
             "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": self.sign(body),
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"})
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  # nosec B310 - an http(s) URL, checked at construction
                 return 200 <= response.status < 300
         except (urllib.error.URLError, OSError, ValueError):
             return False
