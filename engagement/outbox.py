@@ -90,12 +90,16 @@ def handler(topic: str, queue: str = TRANSACTIONAL, *, detached: bool = False,
     return register
 
 
-def self_managed(topic: str, queue: str = TRANSACTIONAL) -> Callable[[SelfManaged], SelfManaged]:
-    """Register a handler that gets the session factory and keeps its own (idempotent) ledger."""
+def self_managed(topic: str, queue: str = TRANSACTIONAL, *,
+                 detached: bool = False) -> Callable[[SelfManaged], SelfManaged]:
+    """Register a handler that gets the session factory and keeps its own (idempotent) ledger (``detached``: never
+    run by the committing thread)."""
 
     def register(func: SelfManaged) -> SelfManaged:
         SELF_MANAGED[topic] = func
         QUEUES[topic] = queue
+        if detached:
+            DETACHED.add(topic)
         return func
 
     return register

@@ -237,3 +237,22 @@ def test_a_monthly_gift_stops_before_it_would_pass_the_ceiling(app: Any, client:
         assert [m.to for m in told] == [["zoe@example.org"]]
     subscription = app.extensions["dev_stripe"].get(donation.subscription_id)
     assert subscription is not None and subscription["status"] == "canceled"
+
+
+def test_a_member_pays_the_membership_fee_the_organizers_set(app: Any, client: Any,
+                                                              factory: sessionmaker[Session]) -> None:
+    client.get("/w/membership")
+    advance(client, {**WHO, "amount": "1"}, url="/w/membership")  # a posted amount is not a field: ignored
+    advance(client, HOME, url="/w/membership")
+    review = advance(client, {"nationality": "resident", "own_money": "y"}, url="/w/membership")
+    assert state_of(review) == "check"
+    page = text(advance(client, {}, trigger="pay", url="/w/membership"))
+    assert "30,00\u00a0€" in page and "10,20\u00a0€" in page
+    client.client.post(provider_page(client, page), data={"action": "pay"})
+    settle(app)
+    with factory() as session:
+        donation = session.scalar(select(Donation))
+        assert donation is not None and donation.kind == "membership" and donation.amount_cents == 3_000
+        assert donation.attestation == "resident" and donation.status == "paid"
+        (mail,) = session.scalars(select(MailMessage).where(MailMessage.template == "donation_receipt")).all()
+    assert "cotisation" in mail.text_body

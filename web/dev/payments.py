@@ -801,16 +801,29 @@ def _public(obj: dict[str, Any]) -> dict[str, Any]:
 def _form(session: dict[str, Any], error: str | None) -> str:
     item = session["_line_items"][0]
     period = " par mois" if session["mode"] == "subscription" else ""
-    notice = f'<p role="alert">{html.escape(error)}</p>' if error else ""
-    return (f"<h1>{html.escape(str(item['name']))}</h1><p>{euros(session['amount_total'])}{period}</p>{notice}"
-            '<form method="post"><button name="action" value="pay">Payer</button> '
-            '<button name="action" value="decline">Refuser la carte</button> '
+    notice = f'<p role="alert" class="alert">{html.escape(error)}</p>' if error else ""
+    return ('<p class="banner">Page de paiement de démonstration\u202f: aucune carte n’est demandée, aucun argent ne '
+            "bouge. Sur le site du mouvement, c’est la page de Stripe.</p>"
+            f"<h1>{html.escape(str(item['name']))}</h1><p class=\"amount\">{euros(session['amount_total'])}{period}</p>"
+            f"{notice}"
+            '<form method="post"><button name="action" value="pay" class="primary">Payer</button>'
+            '<button name="action" value="decline">Refuser la carte</button>'
             '<button name="action" value="abandon">Abandonner</button></form>')
 
 
+_STYLE = ("body{font-family:system-ui,sans-serif;max-width:36rem;margin:0 auto;padding:1rem;color:#0b0c0c}"
+          ".banner{background:#fff7bf;border-left:4px solid #b58800;padding:.75rem 1rem}"
+          ".amount{font-size:1.5rem;font-weight:700}.alert{color:#d4351c;font-weight:700}"
+          "form{display:flex;flex-wrap:wrap;gap:.75rem}button{min-height:44px;min-width:44px;padding:.5rem 1rem;"
+          "font-size:1rem;border:2px solid #0b0c0c;border-radius:4px;background:#fff;cursor:pointer}"
+          "button.primary{background:#00703c;border-color:#00703c;color:#fff}")
+
+
 def _html(status: int, body: str) -> Response:
-    page = ('<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Paiement (Stripe de développement)'
-            f"</title></head><body>{body}</body></html>")
+    page = ('<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Paiement (Stripe de démonstration)</title><style>{_STYLE}</style></head>"
+            f"<body>{body}</body></html>")
     return Response(page, status=status, mimetype="text/html")
 
 

@@ -28,6 +28,7 @@ from web.wizard.views import forget
 log = logging.getLogger(__name__)
 bp = Blueprint("donations", __name__, url_prefix="/dons")
 WORKFLOW = "donation"  # workflows/donation.yml
+WORKFLOWS = {"gift": WORKFLOW, "membership": "membership"}  # the flow that starts each kind again
 REFERENCE = "donation"  # the answer of the donation workflow naming its donation (engagement/donations/actions.py)
 
 
@@ -41,17 +42,21 @@ def _payments() -> Payments:
 def _facts(donation: Donation) -> dict[str, Any]:
     """What every donation page says of it: the amount in words, and whether the provider is a stand-in."""
     locale = current_locale()
-    return {"donation": donation, "amount": mails.money(donation.amount_cents, locale),
+    return {"donation": donation, "restart": WORKFLOWS.get(donation.kind, WORKFLOW),
+            "amount": mails.money(donation.amount_cents, locale),
             "cost": mails.money(mails.after_reduction(donation.amount_cents), locale),
             "live": current_core().payments is not None and current_core().payments.live}  # type: ignore[union-attr]
 
 
 @confirmation("donation")
+@confirmation("membership")
 def ready_to_pay(instance: WorkflowInstance, mine: bool) -> dict[str, Any]:
-    """The donation workflow's last page: the donation held for this visitor, and its payment button."""
+    """The donation (or fee) workflow's last page: the donation held for this visitor, and its payment button;
+    on a fee refused by the ceiling, what is left this year."""
     reference = instance.data.get(REFERENCE)
     donation = service.by_reference(db(), reference) if mine and isinstance(reference, str) else None
-    return _facts(donation) if donation is not None else {}
+    facts = _facts(donation) if donation is not None else {}
+    return {**facts, "room_left": room_left(instance, current_locale()) if mine else None}
 
 
 @note(WORKFLOW, "over_ceiling")
@@ -87,9 +92,12 @@ def pay(reference: str) -> Any:
 
 @bp.post("/nouveau")
 def again() -> Any:
-    """Start a new donation (the finished one stays as it is: paid, expired or abandoned)."""
-    forget(WORKFLOW)
-    return redirect(url_for("wizard.show", workflow_id=WORKFLOW), code=303)
+    """Start a new donation, or fee (``?parcours=membership``); the finished one stays as it is."""
+    workflow = request.args.get("parcours", WORKFLOW)
+    if workflow not in WORKFLOWS.values():
+        abort(404)
+    forget(workflow)
+    return redirect(url_for("wizard.show", workflow_id=workflow), code=303)
 
 
 @bp.get("/<reference>")

@@ -15,7 +15,8 @@ from engagement.donations.treasury import STATUSES, Filters
 from forms.cleaning import FrenchDecimalField
 from forms.text import TextForm
 
-KIND_LABELS = {"gift": _l("Gifts"), "membership": _l("Membership fees")}
+KIND_LABELS = {"gift": _l("Gifts"), "membership": _l("Membership fees")}  # the filter's choices
+KIND_LABEL = {"gift": _l("Donation"), "membership": _l("Membership fee")}  # one payment's kind
 STATUS_LABELS = {"counted": _l("Counted"), "over_ceiling": _l("Over the ceiling"), "refunded": _l("Refunded"),
                  "disputed": _l("Charged back")}
 

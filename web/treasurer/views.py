@@ -31,7 +31,7 @@ from web.explorer.present import local
 from web.extensions import limiter
 from web.locale import current_locale
 from web.responses import NO_STORE_NOINDEX
-from web.treasurer.forms import KIND_LABELS, STATUS_LABELS, FilterForm, RefundForm, month_names
+from web.treasurer.forms import KIND_LABEL, STATUS_LABELS, FilterForm, RefundForm, month_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("treasurer", __name__, url_prefix="/tresorerie")
@@ -50,7 +50,7 @@ def _user_key() -> str:
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Any:
-    return render_template(template, euros=_euros, local=local, kinds=KIND_LABELS, statuses=STATUS_LABELS,
+    return render_template(template, euros=_euros, local=local, kinds=KIND_LABEL, statuses=STATUS_LABELS,
                            **context), status, NO_STORE_NOINDEX
 
 
