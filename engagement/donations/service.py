@@ -274,37 +274,41 @@ def _failed(session: Session, donation: Donation, event: PaymentEvent, now: date
 
 def _refunded(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
               beneficiary: Beneficiary) -> Outcome:
-    payment = _payment(session, event.payment_id)
-    if payment is None:
-        raise NotYet("refund before its payment")
-    refunded = min(event.amount_cents, payment.amount_cents)  # cumulative: a late, smaller total changes nothing
-    if refunded <= payment.refunded_cents:
-        return "duplicate"
-    if not payment.over_ceiling:
-        ceiling.release(session, donation.ceiling_key, payment.year, refunded - payment.refunded_cents)
-    payment.refunded_cents = refunded
-    return "applied"
+    payment = _known_payment(session, event, "refund")
+    # cumulative: a late, smaller total (events out of order) changes nothing
+    return _taken_back(session, donation, payment, "refunded_cents", min(event.amount_cents, payment.amount_cents))
 
 
 def _disputed(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
               beneficiary: Beneficiary) -> Outcome:
+    payment = _known_payment(session, event, "chargeback")
+    left = payment.amount_cents - payment.refunded_cents
+    return _taken_back(session, donation, payment, "disputed_cents", min(event.amount_cents or left, left))
+
+
+def _known_payment(session: Session, event: PaymentEvent, what: str) -> DonationPayment:
     payment = _payment(session, event.payment_id)
     if payment is None:
-        raise NotYet("chargeback before its payment")
-    disputed = min(event.amount_cents or payment.amount_cents, payment.amount_cents - payment.refunded_cents)
-    if disputed <= payment.disputed_cents:
+        raise NotYet(f"{what} before its payment")
+    return payment
+
+
+def _taken_back(session: Session, donation: Donation, payment: DonationPayment, attribute: str,
+                total: int) -> Outcome:
+    """Money given back (refunded) or taken back (disputed), as a running total: what the total adds is no longer
+    counted under the ceiling (money past the ceiling never was)."""
+    before = int(getattr(payment, attribute))
+    if total <= before:
         return "duplicate"
     if not payment.over_ceiling:
-        ceiling.release(session, donation.ceiling_key, payment.year, disputed - payment.disputed_cents)
-    payment.disputed_cents = disputed
+        ceiling.release(session, donation.ceiling_key, payment.year, total - before)
+    setattr(payment, attribute, total)
     return "applied"
 
 
 def _dispute_won(session: Session, donation: Donation, event: PaymentEvent, now: datetime,
                  beneficiary: Beneficiary) -> Outcome:
-    payment = _payment(session, event.payment_id)
-    if payment is None:
-        raise NotYet("chargeback closed before its payment")
+    payment = _known_payment(session, event, "chargeback closed")
     if not payment.disputed_cents:
         return "duplicate"
     if not payment.over_ceiling:
