@@ -21,6 +21,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from engagement.workflow import definitions
+from web.db import db
 from web.locale import current_locale
 
 
@@ -74,7 +76,10 @@ def site_parts(role: str | None) -> SiteParts:
 
 def _build(locale: str, role: str | None) -> SiteParts:
     env = current_app.jinja_env
-    links = env.get_template("_site_nav.html").render(role=role)
+    # fixed at start: a provider (Stripe, or the stand-in outside production) and the donation workflow published
+    donations_open = current_app.extensions["engagement"].payments is not None and \
+        definitions.active(db(), "donation") is not None
+    links = env.get_template("_site_nav.html").render(role=role, donations_open=donations_open)
     footer = env.get_template("_footer.html").render()
     return SiteParts(locale, "en" if locale == "fr" else "fr", role is not None,
                      Markup(links), Markup(footer),  # noqa: S704  # nosec B704 - our templates, autoescaped

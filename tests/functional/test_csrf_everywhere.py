@@ -18,6 +18,7 @@ REFUSED = "Votre session a expiré ou le formulaire a été envoyé deux fois. V
 #: endpoint -> why it takes POSTs without a CSRF token (each has a credential of its own).
 EXEMPT = {
     "webhooks.mailjet": "Mailjet's event callback: authenticated by the secret of its URL (Basic auth)",
+    "webhooks.stripe": "Stripe's payment events: authenticated by Stripe's signature of the body (the library's check)",
     "unsubscribe.unsubscribe": "RFC 8058 one-click List-Unsubscribe: mail clients POST without a form; "
                                "the signed token is the credential",
     "invitations.optout": "RFC 8058 one-click opt-out of invitations: the signed token is the credential",

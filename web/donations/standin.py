@@ -33,7 +33,10 @@ def install(app: Flask, core: Core) -> None:
     from engagement.payments.stripe_gateway import Gateway
     from web.dev.payments import DevStripe, InProcessClient
 
-    state = str(Path(settings.instance_dir) / "dev-payments.sqlite3") if settings.instance_dir else ":memory:"
+    state = ":memory:"  # without an instance folder: one process's own (a developer's single worker)
+    if settings.instance_dir:
+        Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)  # the database may live elsewhere (MariaDB)
+        state = str(Path(settings.instance_dir) / "dev-payments.sqlite3")
 
     def deliver(body: bytes, signature: str) -> bool:
         payments = core.payments
