@@ -98,7 +98,8 @@ class Payments:
         with transaction(factory) as session:
             outcome = service.apply(session, event, now, self.beneficiary)
         log.info("payment event %s (%s): %s", event.id, event.kind, outcome)
-        self.stop_due(factory)
+        if event.subscription_id:  # only a monthly gift's event stops one (or finds one still to stop)
+            self.stop_due(factory)
         return outcome
 
     def stop_due(self, factory: sessionmaker[Session]) -> int:
