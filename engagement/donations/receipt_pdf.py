@@ -27,7 +27,7 @@ NNBSP, NBSP = "\u202f", "\u00a0"  # narrow no-break space (before ; : ! ?, betwe
 
 TITLE = "Reçu au titre des dons et cotisations versés à un parti ou groupement politique"
 LEGAL_BASIS = (
-    f"Article 11-4 de la loi n°{NBSP}88-227 du 11{NBSP}mars 1988{NNBSP}; articles 200 du code général des impôts"
+    f"Article 11-4 de la loi n°{NBSP}88-227 du 11{NBSP}mars 1988{NNBSP}; article 200 du code général des impôts"
 )
 CERTIFICATIONS = (
     "L’association de financement certifie que le versement ouvre droit à la réduction d’impôt"

@@ -101,7 +101,7 @@ def test_receipt_names_its_number_parties_payment_and_certifications(tmp_path: P
     text = flat(page)
     for expected in (
         "Reçu au titre des dons et cotisations versés à un parti ou groupement politique",
-        "Article 11-4 de la loi n° 88-227 du 11 mars 1988 ; articles 200 du code général des impôts",
+        "Article 11-4 de la loi n° 88-227 du 11 mars 1988 ; article 200 du code général des impôts",
         "Reçu n° 2026-000123",
         "Délivré le 7 décembre 2026",
         "BÉNÉFICIAIRE",
