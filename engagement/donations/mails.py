@@ -10,28 +10,16 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from babel.numbers import format_currency
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement import outbox
 from engagement.db import transaction, utcnow
 from engagement.donations import receipts
+from engagement.donations.amounts import after_reduction, money
 from engagement.donations.models import Donation, Receipt
 from engagement.mail import service as mail
 
 TEMPLATE = "donation_receipt"
-KEPT_SHARE = 0.34  # what a gift costs once the 66 % tax reduction applies (article 200 of the code général des impôts)
-
-
-def money(cents: int, locale: str) -> str:
-    """``50,00 €`` (French: a no-break space before the sign), ``€50.00`` in English."""
-    return format_currency(cents / 100, "EUR", locale="fr_FR" if locale == "fr" else "en_GB")
-
-
-def after_reduction(cents: int) -> int:
-    return round(cents * KEPT_SHARE)
-
-
 def pdf_name(receipt: Receipt) -> str:
     return f"recu-fiscal-{receipt.label}.pdf"
 

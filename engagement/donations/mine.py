@@ -32,15 +32,16 @@ class Kept:
     total_cents: int
 
 
-def _theirs(user_id: int, email: str) -> ColumnElement[bool]:
-    return or_(Donation.user_id == user_id, Donation.email == email)
+def theirs(user_id: int | None, email: str) -> ColumnElement[bool]:
+    """A person's donations: given under their address, or from their account (when they have one)."""
+    return or_(Donation.email == email, *([Donation.user_id == user_id] if user_id is not None else []))
 
 
 def donations(session: Session, user_id: int, email: str, limit: int = 100) -> list[Given]:
     """Their donations that reached the payment (opened pages never paid are left out), newest first."""
     rows = session.execute(select(Donation.reference, Donation.kind, Donation.monthly, Donation.amount_cents,
                                   Donation.status, Donation.created_at)
-                           .where(_theirs(user_id, email), Donation.status.in_(("paid", "active", "ended")))
+                           .where(theirs(user_id, email), Donation.status.in_(("paid", "active", "ended")))
                            .order_by(Donation.created_at.desc(), Donation.id.desc()).limit(limit))
     return [Given(*row) for row in rows]
 
@@ -52,7 +53,7 @@ def receipts(session: Session, user_id: int, email: str) -> list[Kept]:
                DonationPayment.amount_cents - DonationPayment.refunded_cents - DonationPayment.disputed_cents)
         .join(Donation, Donation.id == Receipt.donation_id)
         .join(DonationPayment, DonationPayment.receipt_id == Receipt.id)
-        .where(_theirs(user_id, email))
+        .where(theirs(user_id, email))
         .order_by(Receipt.issued_at.desc(), Receipt.id.desc()))
     kept: dict[int, Kept] = {}
     for receipt_id, year, number, yearly, issued_at, net in rows:
@@ -65,4 +66,4 @@ def receipts(session: Session, user_id: int, email: str) -> list[Kept]:
 def receipt_of(session: Session, receipt_id: int, user_id: int, email: str) -> Receipt | None:
     """The receipt, if it is theirs (anyone else's answers None, as if it did not exist)."""
     return session.scalar(select(Receipt).join(Donation, Donation.id == Receipt.donation_id)
-                          .where(Receipt.id == receipt_id, _theirs(user_id, email)))
+                          .where(Receipt.id == receipt_id, theirs(user_id, email)))

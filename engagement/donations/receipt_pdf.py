@@ -11,13 +11,12 @@ and is subset in place when the file is written, so it cannot be shared between 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 from fpdf import FPDF, FontFace
 
+from engagement.donations.amounts import money
 from engagement.donations.documents import ReceiptData
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -57,8 +56,8 @@ def receipt_number(data: ReceiptData) -> str:
 
 
 def euros(cents: int) -> str:
-    """4000_00 -> "4 000,00 €" (U+202F between thousands, U+00A0 before the sign), as Babel writes French."""
-    return format_currency(Decimal(cents).scaleb(-2), "EUR", locale="fr_FR")
+    """4000_00 -> "4 000,00 €": a receipt is a French tax document, in French whatever the donor's language."""
+    return money(cents, "fr")
 
 
 def long_date(day: date) -> str:

@@ -98,11 +98,6 @@ def page_opened(session: Session, donation: Donation, session_id: str) -> None:
     donation.session_id = session_id
 
 
-def page_failed(session: Session, donation: Donation, now: datetime) -> None:
-    """The provider could not open the page: nothing was paid, the hold goes."""
-    _end_pending(session, donation, "failed", now)
-
-
 def page_expired(session: Session, donation: Donation, now: datetime) -> None:
     """The page's time is over (a visitor came back late): the hold goes; a payment arriving later still counts."""
     _end_pending(session, donation, "expired", now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from engagement.donations.amounts import money
 from engagement.donations.models import Donation
 from engagement.mail import service as mail
 
@@ -11,8 +12,6 @@ TEMPLATE = "donation_stopped"
 
 
 def notify(session: Session, donation: Donation, left_cents: int) -> None:
-    from engagement.donations.mails import money  # babel's formats; mails imports the service, not this module
-
     locale = donation.locale if donation.locale in ("fr", "en") else "fr"
     mail.compose(session, to=[donation.email], locale=locale, template=TEMPLATE, context={
         "first_name": donation.first_name, "amount": money(donation.amount_cents, locale),

@@ -25,6 +25,7 @@ from engagement.accounts.models import OrganizerScope, RoleChange, ScopeChange, 
 from engagement.accounts.passwords import HASH_PREFIX
 from engagement.accounts.service import normalize_email
 from engagement.committees.models import Committee, CommitteeMembership
+from engagement.donations import mine
 from engagement.donations.models import Donation, DonationPayment, Receipt
 from engagement.events.models import Event, EventRegistration
 from engagement.invitations.models import Invitation
@@ -207,9 +208,9 @@ def _instances(session: Session, person: _Person) -> list[dict[str, Any]]:
 
 def _donations(session: Session, person: _Person) -> list[dict[str, Any]]:
     """Their donations (from their account, or given under their address), each with its payments."""
-    theirs = or_(Donation.email == person.address.email,
-                 *([Donation.user_id == person.user.id] if person.user is not None else []))
-    donations = session.scalars(select(Donation).where(theirs).order_by(Donation.created_at, Donation.id)).all()
+    user_id = person.user.id if person.user is not None else None
+    donations = session.scalars(select(Donation).where(mine.theirs(user_id, person.address.email))
+                                .order_by(Donation.created_at, Donation.id)).all()
     paid: dict[int, list[dict[str, Any]]] = {}
     if donations:
         rows = session.execute(select(DonationPayment, Receipt)

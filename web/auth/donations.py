@@ -8,6 +8,7 @@ from flask import Response, abort, render_template
 from flask_login import current_user, login_required
 
 from engagement.donations import mails, mine
+from engagement.donations.amounts import money
 from web.auth.views import bp
 from web.db import db
 from web.locale import current_locale
@@ -22,7 +23,7 @@ def my_donations() -> Any:
     given = mine.donations(db(), user.id, user.email)
     kept = mine.receipts(db(), user.id, user.email)
     return render_template("auth/my_donations.html", given=given, kept=kept,
-                           money=lambda cents: mails.money(cents, locale)), 200, NO_STORE
+                           money=lambda cents: money(cents, locale)), 200, NO_STORE
 
 
 @bp.get("/account/donations/receipts/<int:receipt_id>.pdf")

@@ -13,7 +13,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engagement.db import utcnow
-from engagement.donations import mails, service
+from engagement.donations import service
+from engagement.donations.amounts import after_reduction, money
 from engagement.donations.models import Donation, DonationPayment, Receipt
 from engagement.donations.payments import PageClosed, Payments, PaymentUnavailable
 from engagement.workflow.models import WorkflowInstance
@@ -43,8 +44,8 @@ def _facts(donation: Donation) -> dict[str, Any]:
     """What every donation page says of it: the amount in words, and whether the provider is a stand-in."""
     locale = current_locale()
     return {"donation": donation, "restart": WORKFLOWS.get(donation.kind, WORKFLOW),
-            "amount": mails.money(donation.amount_cents, locale),
-            "cost": mails.money(mails.after_reduction(donation.amount_cents), locale),
+            "amount": money(donation.amount_cents, locale),
+            "cost": money(after_reduction(donation.amount_cents), locale),
             "live": current_core().payments is not None and current_core().payments.live}  # type: ignore[union-attr]
 
 
@@ -67,7 +68,7 @@ def room_left(instance: WorkflowInstance, locale: str) -> str | None:
         return None
     if left <= 0:
         return _("You have reached the ceiling for this year: you can give again from 1 January.")
-    return _("You can still give %(amount)s this year.", amount=mails.money(left, locale))
+    return _("You can still give %(amount)s this year.", amount=money(left, locale))
 
 
 @bp.post("/<reference>/paiement")

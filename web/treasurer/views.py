@@ -21,7 +21,7 @@ from engagement.accounts.models import User
 from engagement.clock import PARIS
 from engagement.db import transaction, utcnow
 from engagement.donations import treasury
-from engagement.donations.mails import money
+from engagement.donations.amounts import money
 from engagement.payments.errors import GatewayError
 from engagement.spreadsheets import BOM, neutralised
 from web.access import record
